@@ -1,0 +1,82 @@
+import type { CompiledRoute } from "../../compile/route.js";
+import { ExitCode } from "../exit-codes.js";
+import type { Io } from "../io.js";
+import { formatTable } from "../output/table.js";
+import { snapshotOrFindings } from "../snapshot-or-findings.js";
+
+export interface RoutesOptions {
+  format: "text" | "json";
+}
+
+/** One row of the compiled routing table, in the shape `--format json` prints. */
+export interface RouteRow {
+  precedence: number;
+  route: string;
+  match: { path?: string; pathPrefix?: string; methods?: string[]; host?: string; headers?: Record<string, string>; model?: string };
+  upstream: string | null;
+  split: { upstream: string; weight: number }[] | null;
+  fallback: string[];
+  auth: string[];
+  scopes: string[];
+  rateLimits: string[];
+  ai: boolean;
+  cache: { ttlMs: number; force: boolean; scope: string } | null;
+  plugins: string[];
+  line: number;
+}
+
+export function routeRow(route: CompiledRoute, precedence: number): RouteRow {
+  const match: RouteRow["match"] = route.pathKind === "exact" ? { path: route.path } : { pathPrefix: route.path };
+  if (route.methods !== null) match.methods = [...route.methods];
+  if (route.host !== null) match.host = route.host.pattern;
+  if (route.headers.length > 0) match.headers = Object.fromEntries(route.headers.map((h) => [h.name, h.value.pattern]));
+  if (route.model !== null) match.model = route.model.pattern;
+  return {
+    precedence,
+    route: route.name,
+    match,
+    upstream: route.upstream,
+    split: route.split === null ? null : route.split.map((s) => ({ ...s })),
+    fallback: [...route.fallback],
+    auth: [...route.auth],
+    scopes: [...route.scopes],
+    rateLimits: [...route.rateLimits],
+    ai: route.ai,
+    cache: route.cache === null ? null : { ...route.cache },
+    plugins: route.plugins.map((p) => p.name),
+    line: route.line,
+  };
+}
+
+function target(row: RouteRow): string {
+  const main = row.upstream ?? (row.split ?? []).map((s) => `${s.upstream}:${s.weight}`).join(",");
+  return row.fallback.length > 0 ? `${main} → ${row.fallback.join(" → ")}` : main;
+}
+
+/** `aigw routes <file>`: the compiled routing table in precedence order. */
+export async function routesCommand(file: string, opts: RoutesOptions, io: Io): Promise<number> {
+  const snapshot = await snapshotOrFindings(file, io, opts.format);
+  if (snapshot === undefined) return ExitCode.Findings;
+  const rows = snapshot.router.ordered().map((r, i) => routeRow(r, i + 1));
+  if (opts.format === "json") {
+    io.stdout(JSON.stringify({ hash: snapshot.hash, routes: rows }, null, 2) + "\n");
+    return ExitCode.Ok;
+  }
+  io.stdout(
+    formatTable(
+      ["#", "ROUTE", "PATH", "METHODS", "HOST", "MODEL", "UPSTREAM", "AUTH", "LIMITS"],
+      rows.map((r) => [
+        String(r.precedence),
+        r.route,
+        r.match.path !== undefined ? `= ${r.match.path}` : `${r.match.pathPrefix}${r.match.pathPrefix === "/" ? "" : "/"}*`,
+        r.match.methods?.join(",") ?? "*",
+        r.match.host ?? "*",
+        r.match.model ?? "-",
+        target(r),
+        r.auth.length > 0 ? r.auth.join("|") : "public",
+        r.rateLimits.join(",") || "-",
+      ]),
+    ),
+  );
+  return ExitCode.Ok;
+}

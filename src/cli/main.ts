@@ -1,0 +1,125 @@
+import { Command, CommanderError, Option } from "commander";
+import { AigwError } from "../errors/errors.js";
+import { ErrorCode } from "../errors/codes.js";
+import { ExitCode } from "./exit-codes.js";
+import type { Io } from "./io.js";
+import { FINDINGS_FORMATS } from "./output/findings.js";
+import { packageVersion } from "./version.js";
+
+const examples = (lines: string[]): string => `\nExamples:\n${lines.map((l) => `  $ ${l}`).join("\n")}\n`;
+
+function formatOption(choices: readonly string[]): Option {
+  return new Option("-f, --format <format>", "output format").choices([...choices]).default("text");
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/** Declares the commands; each action imports its module lazily and stores its exit code. */
+function buildProgram(io: Io, setCode: (code: number) => void): Command {
+  const program = new Command()
+    .name("aigw")
+    .description("A declarative API gateway for AI services: validate, review and serve gateway.yaml.")
+    .version(packageVersion(), "-v, --version")
+    .showHelpAfterError("(run with --help for usage)")
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .exitOverride();
+
+  program
+    .command("validate")
+    .description("check config files: YAML, schema, references, compilation (0 valid, 1 invalid, 2 usage/IO error)")
+    .argument("<files...>", "config files")
+    .addOption(formatOption(FINDINGS_FORMATS))
+    .option("--strict", "check as `serve` would: unset ${VAR} and missing files are errors", false)
+    .addHelpText(
+      "after",
+      examples([
+        "aigw validate gateway.yaml",
+        "aigw validate gateway.yaml examples/*.yaml --format github",
+        "aigw validate gateway.yaml --format json | jq '.findings[]'",
+      ]),
+    )
+    .action(async (files: string[], opts: { format: "text"; strict: boolean }) => {
+      const { validateCommand } = await import("./commands/validate.js");
+      setCode(await validateCommand(files, opts, io));
+    });
+
+  program
+    .command("schema")
+    .description("print the JSON Schema of gateway.yaml")
+    .addHelpText("after", examples(["aigw schema > gateway.schema.json"]))
+    .action(async () => {
+      const { schemaCommand } = await import("./commands/schema.js");
+      setCode(await schemaCommand(io));
+    });
+
+  program
+    .command("routes")
+    .description("print the compiled routing table in precedence order")
+    .argument("<file>", "config file")
+    .addOption(formatOption(["text", "json"]))
+    .addHelpText("after", examples(["aigw routes gateway.yaml", "aigw routes gateway.yaml --format json"]))
+    .action(async (file: string, opts: { format: "text" | "json" }) => {
+      const { routesCommand } = await import("./commands/routes.js");
+      setCode(await routesCommand(file, opts, io));
+    });
+
+  program
+    .command("explain")
+    .description("trace how a request would be routed: route, auth, limits, fallback, cacheability (0 matched, 1 no route)")
+    .argument("<file>", "config file")
+    .requiredOption("--path <path>", "request path (query allowed)")
+    .option("--method <method>", "request method", "GET")
+    .option("--header <name:value>", "a request header (repeatable)", collect, [])
+    .option("--model <model>", "the body's model")
+    .option("--consumer <name>", "treat the caller as this consumer")
+    .option("--body <json>", "the JSON body (for model and cacheability)")
+    .addOption(formatOption(["text", "json"]))
+    .addHelpText(
+      "after",
+      examples([
+        "aigw explain gateway.yaml --method POST --path /v1/chat/completions --model gpt-4o",
+        "aigw explain gateway.yaml --path /v1/analytics/x --header host:api.example.com --format json",
+        'aigw explain gateway.yaml --method POST --path /v1/chat/completions --header "authorization: Bearer $KEY"',
+      ]),
+    )
+    .action(async (file: string, opts: import("./commands/explain.js").ExplainOptions) => {
+      const { explainCommand } = await import("./commands/explain.js");
+      setCode(await explainCommand(file, opts, io));
+    });
+
+  return program;
+}
+
+/**
+ * Runs the CLI and returns the exit code. The only place that maps errors
+ * to exit codes; `bin/aigw` sets the process's exit code from it.
+ */
+export async function run(argv: readonly string[], io: Io): Promise<number> {
+  let code: number = ExitCode.Ok;
+  const program = buildProgram(io, (c) => {
+    code = c;
+  });
+  try {
+    if (argv.length === 0) {
+      io.stdout(program.helpInformation());
+      return ExitCode.Usage;
+    }
+    await program.parseAsync([...argv], { from: "user" });
+    return code;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      return err.code === "commander.helpDisplayed" || err.code === "commander.version" || err.exitCode === 0 ? ExitCode.Ok : ExitCode.Usage;
+    }
+    if (AigwError.is(err) && (err.code === ErrorCode.Usage || err.code === ErrorCode.ConfigRead)) {
+      io.stderr(`aigw: ${err.message}\n`);
+      return ExitCode.Usage;
+    }
+    io.stderr(
+      `aigw: internal error: ${(err as Error)?.stack ?? String(err)}\n` +
+        "This is a bug in aigw. Please report it with the command you ran and the output above.\n",
+    );
+    return ExitCode.Usage;
+  }
+}

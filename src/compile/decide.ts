@@ -1,0 +1,196 @@
+import { redact } from "../config/canonical.js";
+import type { Consumer } from "../config/types.js";
+import { findApiKey, presentedApiKey, scopesFromClaim, type Identity } from "./identity.js";
+import type { CompiledRoute, MatchRequest } from "./route.js";
+import { compileGlobs } from "./router/glob.js";
+import { normalizeHost } from "./router/host.js";
+import { normalizePath } from "./router/path.js";
+import type { TraceEntry } from "./router/router.js";
+import type { Snapshot } from "./snapshot.js";
+
+/** A request as `explain`, `test` and `replay` describe it. */
+export interface DecisionRequest {
+  method: string;
+  /** Path as sent, query allowed. */
+  path: string;
+  /** Lower-case header names. */
+  headers?: Readonly<Record<string, string>>;
+  model?: string;
+  /** The caller's consumer, when known without credentials. */
+  consumer?: string;
+  /** Claims of an already-verified JWT (offline: signatures are not checked). */
+  claims?: Readonly<Record<string, unknown>>;
+  /** The client address, for `key: ip` limits. */
+  ip?: string;
+  /** The JSON body, for cacheability. */
+  body?: Readonly<Record<string, unknown>>;
+}
+
+export interface Decision {
+  matched: boolean;
+  /** The gateway's own answer: 200 = forwarded; 400, 401, 403, 404. */
+  status: 200 | 400 | 401 | 403 | 404;
+  reason: string;
+  route: CompiledRoute | null;
+  upstream: string | null;
+  fallback: readonly string[];
+  auth: readonly string[];
+  scopes: readonly string[];
+  consumer: string | null;
+  rateLimits: { policy: string; key: string }[];
+  cacheable: boolean;
+  trace: TraceEntry[];
+}
+
+const sensitiveHeaders = new Set(["authorization", "x-api-key", "cookie", "proxy-authorization"]);
+
+/**
+ * What the gateway would do with a request, from the compiled snapshot alone:
+ * the route (through the same router the server uses), the auth decision as
+ * far as it can be made offline, the limits and their keys, cacheability.
+ */
+export function decide(snapshot: Snapshot, req: DecisionRequest): Decision {
+  const headers = req.headers ?? {};
+  const header = (name: string): string | undefined => headers[name];
+  const rawPath = req.path.split("?")[0] ?? "";
+  const normalized = normalizePath(rawPath);
+  const base: Decision = {
+    matched: false,
+    status: 404,
+    reason: "no route matches",
+    route: null,
+    upstream: null,
+    fallback: [],
+    auth: [],
+    scopes: [],
+    consumer: null,
+    rateLimits: [],
+    cacheable: false,
+    trace: [],
+  };
+  if (!normalized.ok) return { ...base, status: 400, reason: normalized.reason };
+
+  const matchRequest: MatchRequest = {
+    method: req.method.toUpperCase(),
+    path: normalized.path,
+    host: normalizeHost(header("host")),
+    header,
+    model: req.model ?? (typeof req.body?.model === "string" ? req.body.model : undefined),
+  };
+  const { route, trace } = snapshot.router.explain(matchRequest);
+  if (route === null) return { ...base, trace };
+
+  const identity = identify(snapshot, route, req, header);
+  const consumerName = identity === null ? null : consumerFor(snapshot, identity);
+  const consumer = consumerName === null ? undefined : snapshot.consumers.get(consumerName);
+  const decision: Decision = {
+    ...base,
+    matched: true,
+    status: 200,
+    reason: "forwarded",
+    route,
+    upstream: route.upstream ?? heaviest(route),
+    fallback: route.fallback,
+    auth: route.auth,
+    scopes: route.scopes,
+    consumer: consumerName ?? identity?.subject ?? null,
+    trace,
+    rateLimits: limitsFor(snapshot, route, consumer, identity, req, header),
+    cacheable: isCacheable(route, req.body),
+  };
+  if (route.auth.length > 0 && identity === null) return { ...decision, status: 401, reason: "no valid credentials for " + route.auth.join(" or ") };
+  const held = new Set([...(identity?.scopes ?? []), ...(consumer?.scopes ?? [])]);
+  const missing = route.scopes.filter((s) => !held.has(s));
+  if (missing.length > 0) return { ...decision, status: 403, reason: `missing scope ${missing.join(", ")}` };
+  if (consumer?.models !== undefined && matchRequest.model !== undefined && !compileGlobs(consumer.models).test(matchRequest.model)) {
+    return { ...decision, status: 403, reason: `consumer ${consumer.name} may not use model ${matchRequest.model}` };
+  }
+  return decision;
+}
+
+function identify(snapshot: Snapshot, route: CompiledRoute, req: DecisionRequest, header: (n: string) => string | undefined): Identity | null {
+  if (req.consumer !== undefined) return { provider: null, subject: req.consumer, scopes: [], claims: req.claims ?? {} };
+  const key = presentedApiKey(header);
+  for (const name of route.auth) {
+    const provider = snapshot.authProviders.get(name);
+    if (provider === undefined) continue;
+    if (provider.type === "apiKey") {
+      if (key === undefined) continue;
+      const found = findApiKey(provider, key);
+      if (found !== undefined) return { provider: name, subject: found.consumer, scopes: found.scopes ?? [], claims: {} };
+    } else if (req.claims !== undefined) {
+      const subject = req.claims[provider.consumerClaim ?? "sub"];
+      if (typeof subject === "string") {
+        return { provider: name, subject, scopes: scopesFromClaim(req.claims[provider.scopesClaim ?? "scope"]), claims: req.claims };
+      }
+    }
+  }
+  return null;
+}
+
+/** The declared consumer of an identity: its own name, else the provider's `defaultConsumer`. */
+function consumerFor(snapshot: Snapshot, identity: Identity): string | null {
+  if (snapshot.consumers.has(identity.subject)) return identity.subject;
+  const provider = identity.provider === null ? undefined : snapshot.authProviders.get(identity.provider);
+  return provider?.defaultConsumer ?? null;
+}
+
+function heaviest(route: CompiledRoute): string | null {
+  const split = route.split ?? [];
+  let best: { upstream: string; weight: number } | undefined;
+  for (const s of split) if (best === undefined || s.weight > best.weight) best = s;
+  return best?.upstream ?? null;
+}
+
+/** Route policies, then the consumer's, then the gateway's; a policy named twice counts once. */
+function limitsFor(
+  snapshot: Snapshot,
+  route: CompiledRoute,
+  consumer: Consumer | undefined,
+  identity: Identity | null,
+  req: DecisionRequest,
+  header: (n: string) => string | undefined,
+): { policy: string; key: string }[] {
+  const names = [...new Set([...route.rateLimits, ...(consumer?.rateLimits ?? []), ...snapshot.gatewayRateLimits])];
+  return names.map((policy) => {
+    const kind = snapshot.policies.get(policy)?.key ?? "consumer";
+    return { policy, key: resolveKey(kind, route, consumer, identity, req, header) };
+  });
+}
+
+function resolveKey(
+  kind: string,
+  route: CompiledRoute,
+  consumer: Consumer | undefined,
+  identity: Identity | null,
+  req: DecisionRequest,
+  header: (n: string) => string | undefined,
+): string {
+  if (kind === "consumer") {
+    const who = consumer?.name ?? identity?.subject;
+    return who === undefined ? "consumer" : `consumer:${who}`;
+  }
+  if (kind === "ip") return req.ip === undefined ? "ip" : `ip:${req.ip}`;
+  if (kind === "route") return `route:${route.name}`;
+  if (kind === "global") return "global";
+  if (kind.startsWith("header:")) {
+    const name = kind.slice(7).toLowerCase();
+    const value = header(name);
+    if (value === undefined) return kind;
+    return `${kind}:${sensitiveHeaders.has(name) ? redact(value) : value}`;
+  }
+  if (kind.startsWith("claim:")) {
+    const value = identity?.claims[kind.slice(6)];
+    return value === undefined ? kind : `${kind}:${String(value)}`;
+  }
+  return kind;
+}
+
+/** Cacheable = the route caches and the request is deterministic (temperature 0, n ≤ 1), or `cache.force`. */
+export function isCacheable(route: CompiledRoute, body: Readonly<Record<string, unknown>> | undefined): boolean {
+  if (route.cache === null) return false;
+  if (route.cache.force) return true;
+  if (body === undefined) return false;
+  const n = body.n ?? 1;
+  return body.temperature === 0 && typeof n === "number" && n <= 1;
+}

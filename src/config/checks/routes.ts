@@ -1,0 +1,87 @@
+import { parseDuration } from "../duration.js";
+import { isAiUpstreamType } from "../kinds.js";
+import type { Route, Upstream } from "../types.js";
+import type { CheckContext } from "./context.js";
+
+/** Whether a route sends traffic to an AI upstream (its upstream, a split member or a fallback). */
+export function routeIsAi(route: Route, upstreams: ReadonlyMap<string, Upstream>): boolean {
+  const members = [route.upstream, ...(route.split ?? []).map((s) => s.upstream), ...(route.fallback ?? [])];
+  return members.some((name) => name !== undefined && isAiUpstreamType(upstreams.get(name)?.type ?? ""));
+}
+
+/** Trailing slashes do not count in a prefix: `/v1/api/` is `/v1/api`. */
+export function normalizePrefix(prefix: string): string {
+  const trimmed = prefix.replace(/\/+$/, "");
+  return trimmed === "" ? "/" : trimmed;
+}
+
+/** Whether `prefix` covers `path` at a segment boundary. */
+export function prefixCovers(prefix: string, path: string): boolean {
+  const p = normalizePrefix(prefix);
+  return p === "/" || path === p || path.startsWith(p + "/");
+}
+
+export function checkRoutes(ctx: CheckContext): void {
+  const { config, reporter } = ctx;
+  const upstreams = new Map((config.upstreams ?? []).map((u) => [u.name, u]));
+  (config.routes ?? []).forEach((route, i) => {
+    const base = ["routes", i] as const;
+    const name = JSON.stringify(route.name);
+    const match = route.match ?? {};
+
+    if (route.upstream === undefined && route.split === undefined) {
+      reporter.report("error", "route.upstream.missing", [...base], `route ${name} names no upstream`, {
+        hint: "add `upstream: <name>` or a weighted `split`",
+      });
+    }
+    if (route.upstream !== undefined && route.split !== undefined) {
+      reporter.report("error", "route.upstream.conflict", [...base, "split"], `route ${name} has both \`upstream\` and \`split\`; use one`, { key: true });
+    }
+    if (route.split !== undefined && route.split.length > 0 && route.split.every((s) => s.weight === 0)) {
+      reporter.report("error", "route.split.weights-zero", [...base, "split"], `route ${name}: the split weights sum to zero, so no upstream can be picked`);
+    }
+    if (route.sticky !== undefined && route.split === undefined) {
+      reporter.report("warning", "route.sticky.no-split", [...base, "sticky"], `route ${name} sets \`sticky\` but has no \`split\`; it has no effect`, { key: true });
+    }
+    if (match.path !== undefined && match.pathPrefix !== undefined) {
+      reporter.report("error", "route.match.conflict", [...base, "match", "pathPrefix"], `route ${name} has both \`path\` and \`pathPrefix\`; use one`, { key: true });
+    }
+    const primaries = new Set([route.upstream, ...(route.split ?? []).map((s) => s.upstream)]);
+    const seenFallback = new Set<string>();
+    route.fallback?.forEach((f, j) => {
+      if (primaries.has(f)) {
+        reporter.report("error", "route.fallback.self", [...base, "fallback", j], `route ${name} falls back to ${JSON.stringify(f)}, which is already its upstream`);
+      }
+      seenFallback.add(f);
+    });
+
+    const ai = routeIsAi(route, upstreams);
+    if (match.model !== undefined && !ai) {
+      reporter.report("error", "route.model.not-ai", [...base, "match", "model"], `route ${name} matches on \`model\`, but none of its upstreams is an AI upstream`, {
+        key: true,
+        hint: "`model` is read from the JSON body of requests to openai, anthropic, ollama, bedrock or mock upstreams",
+      });
+    }
+    if (route.cache !== undefined) {
+      if (!ai) {
+        reporter.report("error", "route.cache.not-ai", [...base, "cache"], `route ${name} has a cache, but only AI routes can be cached`, { key: true });
+      }
+      if (parseDuration(route.cache.ttl) === 0) {
+        reporter.report("error", "route.cache.ttl-zero", [...base, "cache", "ttl"], `route ${name}: a cache ttl of zero caches nothing`);
+      }
+    }
+    if ((route.scopes ?? []).length > 0 && (route.auth ?? []).length === 0) {
+      reporter.report("error", "route.scopes.no-auth", [...base, "scopes"], `route ${name} requires scopes but has no \`auth\`; no caller could ever hold them`, { key: true });
+    }
+    const strip = route.rewrite?.stripPrefix;
+    const routePath = match.path ?? match.pathPrefix;
+    if (strip !== undefined && routePath !== undefined && !prefixCovers(strip, normalizePrefix(routePath))) {
+      reporter.report(
+        "error",
+        "route.rewrite.strip-prefix.mismatch",
+        [...base, "rewrite", "stripPrefix"],
+        `route ${name}: stripPrefix ${JSON.stringify(strip)} is not a prefix of the route's path ${JSON.stringify(routePath)}`,
+      );
+    }
+  });
+}

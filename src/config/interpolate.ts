@@ -1,0 +1,110 @@
+import { isAlias, isMap, isPair, isScalar, isSeq, Scalar, type Node as YamlNode } from "yaml";
+import type { StageResult } from "./diagnostic.js";
+import { toPointer, type Path } from "./pointer.js";
+import { createReporter, type SourceDocument } from "./source.js";
+
+export type Mode = "validate" | "serve";
+export type Env = Readonly<Record<string, string | undefined>>;
+
+export interface Interpolated {
+  /** The config as plain data, `${VAR}` replaced. */
+  value: unknown;
+  /**
+   * Pointers of values that still hold an unset `${VAR}` (validate mode only),
+   * mapped to whether the whole value was that one expression.
+   */
+  unset: ReadonlyMap<string, { whole: boolean }>;
+  /** Values taken from variables whose names look secret; redacted wherever they appear. */
+  secretValues: ReadonlySet<string>;
+}
+
+/** `${VAR}`, `${VAR:-default}`; `$${...}` is a literal `${...}`. */
+const expression = /\$(\$)?\{([^}]*)\}/g;
+const inner = /^([A-Za-z_][A-Za-z0-9_]*)(?::-([\s\S]*))?$/;
+const secretName = /(KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|PRIVATE)/i;
+const MAX_ALIAS_COUNT = 100;
+
+/**
+ * Stage 2: replace `${VAR}` and `${VAR:-default}` in scalar values (never in
+ * keys). An unset variable without default is a warning in validate mode (CI
+ * has no secrets) and an error in serve mode. A plain (unquoted) scalar that
+ * is exactly one expression is re-typed, so `limit: ${LIMIT:-100}` is a number.
+ */
+export function interpolate(src: SourceDocument, env: Env, mode: Mode): StageResult<Interpolated> {
+  const reporter = createReporter(src);
+  const doc = src.doc.clone();
+  const unset = new Map<string, { whole: boolean }>();
+  const secretValues = new Set<string>();
+
+  const visitScalar = (node: Scalar, path: Path): void => {
+    const text = node.value;
+    if (typeof text !== "string" || !text.includes("${")) return;
+    let whole = false;
+    let anyUnset = false;
+    let malformed = false;
+    const replaced = text.replace(expression, (match: string, escaped: string | undefined, body: string) => {
+      if (escaped !== undefined) return match.slice(1);
+      whole = match.length === text.length;
+      const m = inner.exec(body);
+      if (m === null) {
+        malformed = true;
+        reporter.report("error", "config.env.malformed", path, `malformed variable reference ${JSON.stringify(match)}`, {
+          hint: "write ${NAME} or ${NAME:-default}; names are letters, digits and _",
+        });
+        return match;
+      }
+      const name = m[1]!;
+      const fallback = m[2];
+      const current = env[name];
+      if (current !== undefined && (current !== "" || fallback === undefined)) {
+        if (secretName.test(name) && current.length >= 4) secretValues.add(current);
+        return current;
+      }
+      if (fallback !== undefined) return fallback;
+      anyUnset = true;
+      const severity = mode === "serve" ? "error" : "warning";
+      reporter.report(severity, "config.env.unset", path, `environment variable ${name} is not set`, {
+        hint: mode === "serve" ? `set ${name}, or give a default: \${${name}:-value}` : "it must be set where the gateway runs",
+      });
+      return match;
+    });
+    if (malformed) return;
+    if (anyUnset) {
+      unset.set(toPointer(path), { whole });
+      return;
+    }
+    node.value = whole && node.type === Scalar.PLAIN ? retype(replaced) : replaced;
+  };
+
+  const walk = (node: unknown, path: Path): void => {
+    if (isScalar(node)) visitScalar(node, path);
+    else if (isMap(node)) {
+      for (const pair of node.items) {
+        if (!isPair(pair)) continue;
+        const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
+        walk(pair.value, [...path, key]);
+      }
+    } else if (isSeq(node)) {
+      node.items.forEach((item, i) => walk(item, [...path, i]));
+    } else if (isAlias(node)) {
+      // The anchored node is interpolated where it is defined.
+    }
+  };
+  walk(doc.contents as YamlNode | null, []);
+
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (err) {
+    reporter.report("error", "yaml.alias-limit", [], `the document expands too many aliases: ${(err as Error).message}`);
+    return { value: undefined, diagnostics: reporter.diagnostics };
+  }
+  return { value: { value, unset, secretValues }, diagnostics: reporter.diagnostics };
+}
+
+function retype(text: string): unknown {
+  if (/^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?$/.test(text)) return Number(text);
+  if (text === "true") return true;
+  if (text === "false") return false;
+  return text;
+}

@@ -1,0 +1,87 @@
+import { readFileSync } from "node:fs";
+import { Ajv2020, type ValidateFunction } from "ajv/dist/2020.js";
+import addFormatsModule from "ajv-formats";
+
+/** A JSON Schema node, as far as aigw reads one. */
+export interface SchemaNode {
+  $ref?: string;
+  type?: string | string[];
+  properties?: Record<string, SchemaNode>;
+  additionalProperties?: boolean | SchemaNode;
+  items?: SchemaNode;
+  anyOf?: SchemaNode[];
+  oneOf?: SchemaNode[];
+  enum?: unknown[];
+  const?: unknown;
+  description?: string;
+  default?: unknown;
+  discriminator?: { propertyName: string };
+  "x-secret"?: boolean;
+  [keyword: string]: unknown;
+}
+
+const schemaUrl = new URL("../../schemas/gateway.schema.json", import.meta.url);
+
+let cachedSchema: SchemaNode | undefined;
+let cachedValidator: ValidateFunction | undefined;
+
+/** The gateway JSON Schema (schemas/gateway.schema.json), read once. */
+export function gatewaySchema(): SchemaNode {
+  cachedSchema ??= JSON.parse(readFileSync(schemaUrl, "utf8")) as SchemaNode;
+  return cachedSchema;
+}
+
+export function gatewaySchemaText(): string {
+  return JSON.stringify(gatewaySchema(), null, 2) + "\n";
+}
+
+type AddFormats = (ajv: Ajv2020) => Ajv2020;
+const addFormats = ((addFormatsModule as unknown as { default?: AddFormats }).default ??
+  (addFormatsModule as unknown as AddFormats));
+
+/**
+ * The compiled validator, built once: it is pure, and compiling it costs more
+ * than validating a large file. It fills defaults into the data it checks.
+ */
+export function gatewayValidator(): ValidateFunction {
+  if (cachedValidator === undefined) {
+    const ajv = new Ajv2020({
+      allErrors: true,
+      useDefaults: true,
+      discriminator: true,
+      verbose: true,
+      strict: true,
+      strictRequired: false,
+    });
+    addFormats(ajv);
+    ajv.addKeyword({ keyword: "x-secret", schemaType: "boolean" });
+    cachedValidator = ajv.compile(gatewaySchema());
+  }
+  return cachedValidator;
+}
+
+/** Follows a local `$ref` (`#/$defs/name`). */
+export function resolveRef(node: SchemaNode): SchemaNode {
+  let cur = node;
+  for (let i = 0; i < 16 && cur.$ref !== undefined; i++) {
+    const target = lookupRef(cur.$ref);
+    // Sibling keywords of $ref (description, default) stay with the referrer.
+    const { $ref: _ref, ...siblings } = cur;
+    cur = { ...target, ...siblings, $ref: target.$ref } as SchemaNode;
+    if (target.$ref === undefined) delete cur.$ref;
+  }
+  return cur;
+}
+
+function lookupRef(ref: string): SchemaNode {
+  if (!ref.startsWith("#/")) throw new Error(`unsupported $ref ${ref}`);
+  let cur: unknown = gatewaySchema();
+  for (const seg of ref.slice(2).split("/")) cur = (cur as Record<string, unknown>)[seg];
+  if (cur === undefined) throw new Error(`dangling $ref ${ref}`);
+  return cur as SchemaNode;
+}
+
+/** The name of the `$defs` entry a node refers to (`duration` for `#/$defs/duration`). */
+export function refName(node: SchemaNode): string | undefined {
+  return node.$ref?.startsWith("#/$defs/") === true ? node.$ref.slice("#/$defs/".length) : undefined;
+}
