@@ -89,6 +89,16 @@ function buildProgram(io: Io, setCode: (code: number) => void): Command {
       setCode(await explainCommand(file, opts, io));
     });
 
+  program
+    .command("serve")
+    .description("run the gateway: the data plane on server.listen, probes, metrics and /admin on server.admin")
+    .requiredOption("-c, --config <file>", "config file", "gateway.yaml")
+    .addHelpText("after", examples(["aigw serve --config gateway.yaml", "AIGW_ADMIN_TOKEN=... aigw serve --config /etc/aigw/gateway.yaml"]))
+    .action(async (opts: { config: string }) => {
+      const { serveCommand } = await import("./commands/serve.js");
+      setCode(await serveCommand(opts, io));
+    });
+
   return program;
 }
 

@@ -7,7 +7,7 @@ import type { GatewayConfig, Route, Upstream } from "../config/types.js";
 import type { CompiledRoute } from "./route.js";
 import { compileGlob, compileGlobs } from "./router/glob.js";
 import { compileHost } from "./router/host.js";
-import { removeDotSegments } from "./router/path.js";
+import { normalizePath } from "../config/path.js";
 import { Router } from "./router/router.js";
 import { deepFreeze, type CompiledPolicy, type Snapshot } from "./snapshot.js";
 
@@ -49,11 +49,17 @@ export function compile(config: GatewayConfig, canonical: CanonicalConfig, src: 
   return deepFreeze(snapshot);
 }
 
+/** A route's path, normalised exactly as request paths are, so `%7E` in the config matches `~` in a request. */
+function normalizedRoutePath(path: string): string {
+  const normalized = normalizePath(path);
+  return normalized.ok ? normalized.path : path;
+}
+
 function compileRoute(route: Route, index: number, upstreams: ReadonlyMap<string, Upstream>, src: SourceDocument): CompiledRoute {
   const match = route.match ?? {};
   const { line, column } = locate(src, ["routes", index]);
   const exact = match.path !== undefined;
-  const path = exact ? removeDotSegments(match.path!) : normalizePrefix(removeDotSegments(match.pathPrefix ?? "/"));
+  const path = exact ? normalizedRoutePath(match.path!) : normalizePrefix(normalizedRoutePath(match.pathPrefix ?? "/"));
   const models = match.model === undefined ? null : compileGlobs(Array.isArray(match.model) ? match.model : [match.model]);
   const ttlMs = route.cache === undefined ? undefined : parseDuration(route.cache.ttl);
   return {

@@ -1,5 +1,6 @@
 import { isAlias, isMap, isPair, isScalar, isSeq, Scalar, type Node as YamlNode } from "yaml";
 import type { StageResult } from "./diagnostic.js";
+import { RUNTIME_PLACEHOLDERS } from "./kinds.js";
 import { toPointer, type Path } from "./pointer.js";
 import { createReporter, type SourceDocument } from "./source.js";
 
@@ -18,11 +19,15 @@ export interface Interpolated {
   secretValues: ReadonlySet<string>;
 }
 
-/** `${VAR}`, `${VAR:-default}`; `$${...}` is a literal `${...}`. */
+/**
+ * `${VAR}`, `${VAR:-default}`; `$${...}` is a literal `${...}`. The runtime
+ * placeholders `${consumer}`, `${route}` and `${requestId}` are left as they are.
+ */
 const expression = /\$(\$)?\{([^}]*)\}/g;
 const inner = /^([A-Za-z_][A-Za-z0-9_]*)(?::-([\s\S]*))?$/;
 const secretName = /(KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|PRIVATE)/i;
-const MAX_ALIAS_COUNT = 100;
+/** yaml's guard against alias expansion bombs (it counts expanded nodes); generous for real configs. */
+const MAX_ALIAS_COUNT = 10_000;
 
 /**
  * Stage 2: replace `${VAR}` and `${VAR:-default}` in scalar values (never in
@@ -55,6 +60,7 @@ export function interpolate(src: SourceDocument, env: Env, mode: Mode): StageRes
       }
       const name = m[1]!;
       const fallback = m[2];
+      if (fallback === undefined && RUNTIME_PLACEHOLDERS.has(name)) return match;
       const current = env[name];
       if (current !== undefined && (current !== "" || fallback === undefined)) {
         if (secretName.test(name) && current.length >= 4) secretValues.add(current);

@@ -21,3 +21,16 @@ export const BUILTIN_PLUGINS: readonly string[] = [
 ];
 
 export const HMAC_ALGORITHMS: ReadonlySet<string> = new Set(["HS256", "HS384", "HS512"]);
+
+/** The targets of an upstream: as declared, or a bedrock region's runtime endpoint. */
+export function effectiveTargets(def: { type: string; region?: string; targets?: { url: string; weight?: number }[] }): { url: string; weight?: number }[] {
+  if (def.targets !== undefined && def.targets.length > 0) return def.targets;
+  if (def.type === "bedrock" && def.region !== undefined) return [{ url: `https://bedrock-runtime.${def.region}.amazonaws.com` }];
+  return [];
+}
+
+/**
+ * `${consumer}`, `${route}`, `${requestId}`: placeholders filled per request
+ * in header and plugin values (DESIGN.md 11), never read from the environment.
+ */
+export const RUNTIME_PLACEHOLDERS: ReadonlySet<string> = new Set(["consumer", "route", "requestId"]);

@@ -15,19 +15,25 @@ export function parseSource(text: string, file: string): StageResult<SourceDocum
     merge: true,
     strict: true,
     version: "1.2",
+    logLevel: "error",
   });
   const src: SourceDocument = { file, text, doc, lineCounter };
   const diagnostics: Diagnostic[] = [];
-  for (const error of doc.errors) {
+  // Every duplicate key is its own mistake; after the first syntax error the
+  // parser's further errors are mostly its consequences, so only that one counts.
+  const firstSyntax = doc.errors.find((e) => e.code !== "DUPLICATE_KEY");
+  const reported = doc.errors.filter((e) => e.code === "DUPLICATE_KEY" || e === firstSyntax);
+  for (const error of reported) {
     const { line, column } = positionAt(src, error.pos[0]);
     const duplicate = error.code === "DUPLICATE_KEY";
+    const at = error.code === "MISSING_CHAR" ? (openingQuote(text, error.message) ?? { line, column }) : clamp(text, { line, column });
     diagnostics.push({
       rule: duplicate ? "yaml.duplicate-key" : "yaml.syntax",
       severity: "error",
-      message: duplicate ? "duplicate key: each key may appear once in a mapping" : firstLine(error.message),
+      message: duplicate ? "duplicate key: each key may appear once in a mapping" : syntaxMessage(error.code, error.message),
       file,
-      line,
-      column,
+      line: at.line,
+      column: at.column,
       pointer: "",
     });
   }
@@ -36,6 +42,44 @@ export function parseSource(text: string, file: string): StageResult<SourceDocum
     diagnostics.push({ rule: "yaml.warning", severity: "warning", message: firstLine(warning.message), file, line, column, pointer: "" });
   }
   return { value: doc.errors.length === 0 ? src : undefined, diagnostics };
+}
+
+function syntaxMessage(code: string, message: string): string {
+  if (code === "MULTIPLE_DOCS") return "a config file holds one YAML document: remove the `---` separator and merge the documents";
+  return firstLine(message);
+}
+
+/** A position past the end of the text (an unexpected end of input) points at the last line instead. */
+function clamp(text: string, at: { line: number; column: number }): { line: number; column: number } {
+  const lines = text.split("\n");
+  if (at.line <= lines.length) return at;
+  const last = lines.length - (lines[lines.length - 1] === "" && lines.length > 1 ? 1 : 0);
+  return { line: last, column: (lines[last - 1]?.length ?? 0) + 1 };
+}
+
+/**
+ * For an unterminated quoted string the parser reports the end of the file;
+ * the mistake is where the quote opened: the first line whose quotes of that
+ * kind do not balance.
+ */
+function openingQuote(text: string, message: string): { line: number; column: number } | undefined {
+  const quote = message.includes("'") && !message.includes('"') ? "'" : '"';
+  const lines = text.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    const positions: number[] = [];
+    for (let j = 0; j < line.length; j++) {
+      const ch = line[j];
+      if (ch === "#" && positions.length % 2 === 0 && (j === 0 || line[j - 1] === " ")) break;
+      if (ch === "\\" && quote === '"') {
+        j++;
+        continue;
+      }
+      if (ch === quote) positions.push(j);
+    }
+    if (positions.length % 2 === 1) return { line: i + 1, column: positions[positions.length - 1]! + 1 };
+  }
+  return undefined;
 }
 
 function firstLine(message: string): string {

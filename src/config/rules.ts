@@ -47,6 +47,7 @@ const rules: Record<string, string> = {
   "route.split.weights-zero": "Every weight of a split is zero.",
   "route.sticky.no-split": "`sticky` without `split` has no effect.",
   "route.match.conflict": "A route has both `path` and `pathPrefix`.",
+  "route.match.path.invalid": "A route path that normalisation refuses (encoded slash, backslash, NUL), so no request can match it.",
   "route.fallback.self": "A route falls back to its own upstream.",
   "route.model.not-ai": "`match.model` on a route without an AI upstream.",
   "route.cache.not-ai": "`cache` on a route without an AI upstream.",

@@ -41,6 +41,10 @@ export type JwtAlgorithms = (
   | "HS512"
 )[];
 /**
+ * A consumer: the value of the identity's consumer claim (e.g. a JWT `sub` such as `abc123@clients` or an e-mail) or an API key's `consumer`. 1-256 printable characters.
+ */
+export type ConsumerName = string;
+/**
  * Policies applied to this consumer's requests, after the route's.
  */
 export type NameList = Name[];
@@ -300,7 +304,7 @@ export interface ApiKeyProvider {
      */
     id: string;
     /**
-     * An identifier: letters, digits, `.`, `_` and `-`, starting with a letter or digit, at most 63 characters.
+     * The consumer this key authenticates.
      */
     consumer: string;
     sha256?: Sha256;
@@ -314,7 +318,7 @@ export interface ApiKeyProvider {
     scopes?: string[];
   }[];
   /**
-   * An identifier: letters, digits, `.`, `_` and `-`, starting with a letter or digit, at most 63 characters.
+   * Consumer applied when a key names no declared consumer.
    */
   defaultConsumer?: string;
 }
@@ -373,7 +377,7 @@ export interface JwtProvider {
    */
   header?: string;
   /**
-   * An identifier: letters, digits, `.`, `_` and `-`, starting with a letter or digit, at most 63 characters.
+   * Consumer applied when the token's consumer claim names no declared consumer.
    */
   defaultConsumer?: string;
 }
@@ -410,12 +414,12 @@ export interface OidcProvider {
    */
   header?: string;
   /**
-   * An identifier: letters, digits, `.`, `_` and `-`, starting with a letter or digit, at most 63 characters.
+   * Consumer applied when the token's consumer claim names no declared consumer.
    */
   defaultConsumer?: string;
 }
 export interface Consumer {
-  name: Name;
+  name: ConsumerName;
   /**
    * Scopes granted to this consumer, added to its token's.
    */
@@ -505,7 +509,7 @@ export interface Upstream {
    */
   type: "openai" | "anthropic" | "ollama" | "bedrock" | "http" | "mock";
   /**
-   * Hosts of the pool. Not used by `mock`.
+   * Hosts of the pool. Not used by `mock`; a `bedrock` upstream defaults to `https://bedrock-runtime.<region>.amazonaws.com`.
    */
   targets?: Target[];
   /**
@@ -538,7 +542,7 @@ export interface Upstream {
    */
   region?: string;
   /**
-   * `anthropic-version` header sent to anthropic upstreams.
+   * `anthropic-version` header sent to anthropic upstreams (default `2023-06-01`).
    */
   anthropicVersion?: string;
   /**

@@ -18,7 +18,8 @@ export function validateSchema(src: SourceDocument, input: Interpolated): StageR
   const valid = validate(data) as boolean;
   const reporter = createReporter(src);
   if (!valid) {
-    const errors = (validate.errors ?? []).filter((e) => !suppressed(e, input));
+    // A propertyNames failure also reports its inner keyword; one finding is enough.
+    const errors = (validate.errors ?? []).filter((e) => !suppressed(e, input) && !e.schemaPath.includes("/propertyNames/"));
     for (const e of collapseAlternatives(errors)) describe(e, reporter, input.secretValues);
     dedupe(reporter);
   }
@@ -53,11 +54,12 @@ function collapseAlternatives(errors: ErrorObject[]): ErrorObject[] {
       const index = Number(e.schemaPath.slice(prefix.length).split("/")[0]);
       byBranch.set(index, [...(byBranch.get(index) ?? []), e]);
     }
-    const fitting = [...byBranch.values()].filter(
-      (errs) => !errs.some((e) => e.instancePath === alt.instancePath && (e.keyword === "type" || e.keyword === "enum" || e.keyword === "const")),
-    );
+    const branchCount = (((alt.parentSchema as SchemaNode | undefined)?.anyOf ?? (alt.parentSchema as SchemaNode | undefined)?.oneOf) ?? []).length;
     for (const e of inside) consumed.add(e);
     consumed.add(alt);
+    // A branch left without errors (they were suppressed for an unset ${VAR}) means the value fits.
+    if (byBranch.size < branchCount) continue;
+    const fitting = [...byBranch.values()].filter((errs) => !errs.some((e) => e.instancePath === alt.instancePath && e.keyword === "type"));
     if (fitting.length === 1) out.push(...fitting[0]!);
     else out.push(alt);
   }
@@ -170,6 +172,8 @@ function describe(e: ErrorObject, r: Reporter, secrets: ReadonlySet<string>): vo
           [...path, tag],
           `${displayPath([...path, tag])} must be one of ${branches.map((b) => JSON.stringify(b)).join(", ")}; got ${show(p.tagValue, undefined, secrets)}${didYouMean(String(p.tagValue), branches)}`,
         );
+      } else if (e.data !== null && typeof e.data === "object" && tag in (e.data as object)) {
+        r.report("error", "schema.type", [...path, tag], `${displayPath([...path, tag])} must be a string, got ${typeName((e.data as Record<string, unknown>)[tag])}`);
       } else {
         r.report("error", "schema.required", path, `${where} is missing the required key ${JSON.stringify(tag)}`);
       }

@@ -56,7 +56,12 @@ export class Router {
 
   /** The route that takes the request, or null (404). */
   match(req: MatchRequest): CompiledRoute | null {
-    for (const route of this.candidates(req.path).routes) if (failedCondition(route, req) === null) return route;
+    return this.select(this.candidates(req.path), req);
+  }
+
+  /** The first candidate whose conditions hold (for callers that looked the candidates up already). */
+  select(candidates: Candidates, req: MatchRequest): CompiledRoute | null {
+    for (const route of candidates.routes) if (failedCondition(route, req) === null) return route;
     return null;
   }
 

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { HMAC_ALGORITHMS } from "../kinds.js";
 import type { Path } from "../pointer.js";
 import type { CheckContext } from "./context.js";
@@ -29,7 +30,7 @@ export function checkAuth(ctx: CheckContext): void {
           reporter.report("error", "auth.key.id.duplicate", [...path, "id"], `auth provider ${name} has two keys with id ${JSON.stringify(key.id)}`);
         }
         ids.add(key.id);
-        const fingerprint = key.sha256?.toLowerCase() ?? (key.value !== undefined && !ctx.isUnset([...path, "value"]) ? `value:${key.value}` : undefined);
+        const fingerprint = key.sha256?.toLowerCase() ?? (key.value !== undefined && !ctx.isUnset([...path, "value"]) ? createHash("sha256").update(key.value).digest("hex") : undefined);
         if (fingerprint !== undefined) {
           const other = keyOwners.get(fingerprint);
           if (other !== undefined) {

@@ -13,7 +13,7 @@ export function checkReferences(ctx: CheckContext): void {
     table: ReadonlyMap<string, Declaration>,
     owner: string,
   ): void => {
-    if (table.has(name)) return;
+    if (table.has(name) || ctx.isUnset(path)) return;
     ctx.reporter.report(
       "error",
       rule,

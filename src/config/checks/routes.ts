@@ -1,5 +1,6 @@
 import { parseDuration } from "../duration.js";
 import { isAiUpstreamType } from "../kinds.js";
+import { normalizePath } from "../path.js";
 import type { Route, Upstream } from "../types.js";
 import type { CheckContext } from "./context.js";
 
@@ -43,6 +44,16 @@ export function checkRoutes(ctx: CheckContext): void {
     if (route.sticky !== undefined && route.split === undefined) {
       reporter.report("warning", "route.sticky.no-split", [...base, "sticky"], `route ${name} sets \`sticky\` but has no \`split\`; it has no effect`, { key: true });
     }
+    for (const key of ["path", "pathPrefix"] as const) {
+      const value = match[key];
+      if (value === undefined || ctx.isUnset([...base, "match", key])) continue;
+      const normalized = normalizePath(value);
+      if (!normalized.ok) {
+        reporter.report("error", "route.match.path.invalid", [...base, "match", key], `route ${name}: ${key} ${JSON.stringify(value)} can never match: ${normalized.reason}`, {
+          hint: "requests with encoded slashes, backslashes or NUL are refused with 400 before routing",
+        });
+      }
+    }
     if (match.path !== undefined && match.pathPrefix !== undefined) {
       reporter.report("error", "route.match.conflict", [...base, "match", "pathPrefix"], `route ${name} has both \`path\` and \`pathPrefix\`; use one`, { key: true });
     }
@@ -75,7 +86,8 @@ export function checkRoutes(ctx: CheckContext): void {
     }
     const strip = route.rewrite?.stripPrefix;
     const routePath = match.path ?? match.pathPrefix;
-    if (strip !== undefined && routePath !== undefined && !prefixCovers(strip, normalizePrefix(routePath))) {
+    const unknown = ctx.isUnset([...base, "rewrite", "stripPrefix"]) || ctx.isUnset([...base, "match", match.path !== undefined ? "path" : "pathPrefix"]);
+    if (strip !== undefined && routePath !== undefined && !unknown && !prefixCovers(strip, normalizePrefix(routePath))) {
       reporter.report(
         "error",
         "route.rewrite.strip-prefix.mismatch",

@@ -48,6 +48,7 @@ export function checkServer(ctx: CheckContext): void {
   }
   if (Array.isArray(server.trustProxy)) {
     server.trustProxy.forEach((cidr, i) => {
+      if (ctx.isUnset(["server", "trustProxy", i])) return;
       const [addr = "", bits] = cidr.split("/");
       const family = isIP(addr);
       const max = family === 6 ? 128 : 32;

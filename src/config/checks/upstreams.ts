@@ -10,7 +10,7 @@ export function checkUpstreams(ctx: CheckContext): void {
       if (targets.length > 0) {
         reporter.report("warning", "upstream.option.ignored", [...base, "targets"], `upstream ${name} is a mock; its targets are never used`, { key: true });
       }
-    } else if (targets.length === 0) {
+    } else if (targets.length === 0 && !(u.type === "bedrock" && u.region !== undefined)) {
       reporter.report("error", "upstream.targets.missing", [...base], `upstream ${name} (${u.type}) has no targets`, {
         hint: "add `targets: [{ url: https://host }]`",
       });

@@ -1,0 +1,49 @@
+/**
+ * Errors the data plane answers with. Each has a stable code, a status and
+ * the OpenAI error `type` used on AI routes. Other routes answer
+ * `{"error":{"code","message"}}`; AI routes `{"error":{"message","type","param","code"}}`.
+ */
+export const HttpErrors = {
+  invalid_path: { status: 400, type: "invalid_request_error" },
+  invalid_body: { status: 400, type: "invalid_request_error" },
+  route_not_found: { status: 404, type: "invalid_request_error" },
+  model_not_found: { status: 404, type: "invalid_request_error" },
+  payload_too_large: { status: 413, type: "invalid_request_error" },
+  upstream_connect_error: { status: 502, type: "server_error" },
+  upstream_reset: { status: 502, type: "server_error" },
+  upstream_error: { status: 502, type: "server_error" },
+  no_healthy_target: { status: 503, type: "service_unavailable_error" },
+  shutting_down: { status: 503, type: "service_unavailable_error" },
+  upstream_timeout: { status: 504, type: "timeout_error" },
+  internal_error: { status: 500, type: "server_error" },
+} as const satisfies Record<string, { status: number; type: string }>;
+
+export type HttpErrorCode = keyof typeof HttpErrors;
+
+const brand = Symbol.for("aigw.http-error");
+
+/** A failure that becomes an HTTP error response (thrown by stages, caught once). */
+export class HttpError extends Error {
+  readonly code: HttpErrorCode;
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>> | undefined;
+  readonly [brand] = true;
+
+  constructor(code: HttpErrorCode, message: string, options: { headers?: Record<string, string>; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = "HttpError";
+    this.code = code;
+    this.status = HttpErrors[code].status;
+    this.headers = options.headers;
+  }
+
+  static is(value: unknown): value is HttpError {
+    return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[brand] === true;
+  }
+}
+
+/** The JSON body of an error response, in the shape of the route kind. */
+export function errorBody(code: HttpErrorCode, message: string, aiShape: boolean): string {
+  if (aiShape) return JSON.stringify({ error: { message, type: HttpErrors[code].type, param: null, code } });
+  return JSON.stringify({ error: { code, message } });
+}

@@ -1,0 +1,67 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+
+/**
+ * The gateway's Prometheus metrics: one Registry per gateway instance.
+ * Labels are bounded: route and upstream names from the config, status
+ * classes, results; never raw paths or consumer ids.
+ */
+export class GatewayMetrics {
+  readonly registry: Registry;
+  readonly httpRequests: Counter<"route" | "method" | "status_class">;
+  readonly httpDuration: Histogram<"route">;
+  readonly upstreamRequests: Counter<"upstream" | "status_class">;
+  readonly configReloads: Counter<"result">;
+  readonly configInfo: Gauge<"hash">;
+  readonly activeStreams: Gauge;
+  readonly inFlight: Gauge;
+
+  constructor(options: { prefix?: string; defaultMetrics?: boolean } = {}) {
+    const p = options.prefix ?? "aigw_";
+    this.registry = new Registry();
+    const registers = [this.registry];
+    this.httpRequests = new Counter({
+      name: `${p}http_requests_total`,
+      help: "Requests answered by the data plane.",
+      labelNames: ["route", "method", "status_class"],
+      registers,
+    });
+    this.httpDuration = new Histogram({
+      name: `${p}http_request_duration_seconds`,
+      help: "Time from request start to the end of the response.",
+      labelNames: ["route"],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+      registers,
+    });
+    this.upstreamRequests = new Counter({
+      name: `${p}upstream_requests_total`,
+      help: "Requests sent to upstreams, by outcome.",
+      labelNames: ["upstream", "status_class"],
+      registers,
+    });
+    this.configReloads = new Counter({
+      name: `${p}config_reloads_total`,
+      help: "Config loads and reloads, by result.",
+      labelNames: ["result"],
+      registers,
+    });
+    this.configInfo = new Gauge({
+      name: `${p}config_info`,
+      help: "The active config: 1 for its hash (first 12 hex digits).",
+      labelNames: ["hash"],
+      registers,
+    });
+    this.activeStreams = new Gauge({ name: `${p}active_streams`, help: "Streaming (SSE) responses in progress.", registers });
+    this.inFlight = new Gauge({ name: `${p}requests_in_flight`, help: "Requests in progress.", registers });
+    if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: p });
+  }
+
+  /** Marks `hash` (sha256:<hex>) as the active config. */
+  setConfig(hash: string): void {
+    this.configInfo.reset();
+    this.configInfo.set({ hash: hash.replace(/^sha256:/, "").slice(0, 12) }, 1);
+  }
+}
+
+export function statusClass(status: number): string {
+  return status >= 500 ? "5xx" : status >= 400 ? "4xx" : status >= 300 ? "3xx" : status >= 200 ? "2xx" : "1xx";
+}

@@ -1,0 +1,40 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Generation } from "../reload/generation.js";
+import type { AssembledRoute } from "./route-handler.js";
+
+/**
+ * Everything one request carries through the stages. Allocated once per
+ * request; stages read and fill it.
+ */
+export interface RequestContext {
+  readonly id: string;
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  /** Monotonic ms at arrival. */
+  readonly startedAt: number;
+  /** The generation current when the request arrived; kept to its end. */
+  readonly generation: Generation;
+  readonly clientIp: string;
+  readonly scheme: "http" | "https";
+  /** Normalised path, no query. */
+  path: string;
+  /** `?…` or "". */
+  query: string;
+  /** Normalised host. */
+  host: string;
+  route: AssembledRoute | null;
+  /** Answer errors in the OpenAI shape (an AI route, or a path only AI routes serve). */
+  aiShape: boolean;
+  /** The body, when it was read (AI routes); otherwise it streams. */
+  body: Buffer | null;
+  json: Record<string, unknown> | null;
+  model: string | undefined;
+  upstream: string | null;
+  target: string | null;
+  status: number;
+  bytesIn: number;
+  bytesOut: number;
+  errorCode: string | null;
+  /** Aborted when the client leaves or a timeout fires; cancels the upstream request. */
+  readonly abort: AbortController;
+}

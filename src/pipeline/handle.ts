@@ -1,0 +1,107 @@
+import { randomUUID } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { normalizeHost } from "../compile/router/host.js";
+import { normalizePath } from "../compile/router/path.js";
+import type { MatchRequest } from "../compile/route.js";
+import { HttpError } from "../errors/http.js";
+import type { Generation } from "../reload/generation.js";
+import { parseJsonBody, readBody } from "./body.js";
+import type { RequestContext } from "./context.js";
+import { firstValue } from "./headers.js";
+import { sendError, toHttpError } from "./respond.js";
+
+const REQUEST_ID = /^[\w.:@/+=-]{1,200}$/;
+
+/** Called once per request when it has ended (access log, metrics). */
+export type OnComplete = (ctx: RequestContext) => void;
+
+function requestId(req: IncomingMessage): string {
+  const sent = firstValue(req.headers["x-request-id"]);
+  return sent !== undefined && REQUEST_ID.test(sent) ? sent : randomUUID();
+}
+
+/**
+ * The data plane's entry: normalise the path, pick the route (reading the
+ * body first only when a candidate matches on `model`), run the route's
+ * chain, and turn any failure into an error response. Never throws.
+ */
+export async function handleRequest(generation: Generation, req: IncomingMessage, res: ServerResponse, scheme: "http" | "https", onComplete: OnComplete): Promise<void> {
+  const resources = generation.resources;
+  const rawUrl = req.url ?? "/";
+  const q = rawUrl.indexOf("?");
+  const forwarded = resources.trusts(req.socket.remoteAddress ?? "") ? firstValue(req.headers["x-forwarded-for"]) : undefined;
+  const ctx: RequestContext = {
+    id: requestId(req),
+    req,
+    res,
+    startedAt: resources.clock.monotonic(),
+    generation,
+    clientIp: resources.clientIp(req.socket.remoteAddress ?? "", forwarded),
+    scheme,
+    path: q === -1 ? rawUrl : rawUrl.slice(0, q),
+    query: q === -1 ? "" : rawUrl.slice(q),
+    host: normalizeHost(req.headers.host ?? firstValue(req.headers[":authority"])),
+    route: null,
+    aiShape: false,
+    body: null,
+    json: null,
+    model: undefined,
+    upstream: null,
+    target: null,
+    status: 0,
+    bytesIn: 0,
+    bytesOut: 0,
+    errorCode: null,
+    abort: new AbortController(),
+  };
+  generation.enter();
+  let completed = false;
+  const complete = (): void => {
+    if (completed) return;
+    completed = true;
+    if (!res.writableFinished) {
+      // The client left (or the response was cut): cancel the upstream request.
+      ctx.abort.abort();
+      if (!res.headersSent) ctx.status = 499;
+    }
+    generation.leave();
+    onComplete(ctx);
+  };
+  res.once("close", complete);
+
+  try {
+    const normalized = normalizePath(ctx.path);
+    if (!normalized.ok) throw new HttpError("invalid_path", normalized.reason);
+    ctx.path = normalized.path;
+    const snapshot = generation.snapshot;
+    const candidates = snapshot.router.candidates(ctx.path);
+    ctx.aiShape = candidates.routes.some((r) => r.ai);
+    if (candidates.needsModel) {
+      ctx.body = await readBody(req, resources.maxBodyBytes);
+      ctx.bytesIn = ctx.body.length;
+      ctx.json = parseJsonBody(ctx.body);
+      const model = ctx.json?.model;
+      if (typeof model === "string") ctx.model = model;
+    }
+    const match: MatchRequest = {
+      method: req.method ?? "GET",
+      path: ctx.path,
+      host: ctx.host,
+      header: (name) => firstValue(req.headers[name]),
+      model: ctx.model,
+    };
+    const compiled = snapshot.router.select(candidates, match);
+    if (compiled === null) {
+      if (candidates.needsModel && ctx.model !== undefined) throw new HttpError("model_not_found", `no route serves model ${JSON.stringify(ctx.model)} at ${ctx.path}`);
+      throw new HttpError("route_not_found", `no route for ${req.method ?? "GET"} ${ctx.path}`);
+    }
+    const route = generation.routes[compiled.index]!;
+    ctx.route = route;
+    ctx.aiShape = compiled.ai;
+    await route.handle(ctx);
+  } catch (err) {
+    const httpError = toHttpError(err);
+    if (httpError.code === "internal_error") resources.logger.error({ err, requestId: ctx.id }, "request failed inside the gateway");
+    sendError(ctx, httpError);
+  }
+}

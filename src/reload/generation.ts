@@ -1,0 +1,118 @@
+import type { Logger } from "pino";
+import type { CompiledRoute } from "../compile/route.js";
+import type { Snapshot } from "../compile/snapshot.js";
+import type { Clock } from "../deps.js";
+import type { GatewayMetrics } from "../observability/metrics.js";
+import { compileTrust, type TrustCheck, type ClientIpResolver } from "../pipeline/client-ip.js";
+import { composeChain } from "../pipeline/order.js";
+import { createProxy } from "../pipeline/proxy.js";
+import type { AssembledRoute } from "../pipeline/route-handler.js";
+import { MockProvider } from "../upstream/providers/mock.js";
+import type { UpstreamPool } from "../upstream/pool.js";
+import type { Upstream } from "../config/types.js";
+import type { ResourceRegistry } from "./registry.js";
+
+/** How a request reaches an upstream: a pool of targets, or the in-process mock. */
+export interface UpstreamRuntime {
+  readonly definition: Upstream;
+  readonly pool: UpstreamPool | null;
+  readonly mock: MockProvider | null;
+}
+
+/** What the stages of one generation share. */
+export interface GenerationResources {
+  readonly upstreams: ReadonlyMap<string, UpstreamRuntime>;
+  readonly maxBodyBytes: number;
+  readonly requestTimeoutMs: number;
+  readonly trusts: TrustCheck;
+  readonly clientIp: ClientIpResolver;
+  readonly random: () => number;
+  readonly clock: Clock;
+  readonly metrics: GatewayMetrics;
+  readonly logger: Logger;
+}
+
+export interface AssembleDeps {
+  registry: ResourceRegistry;
+  metrics: GatewayMetrics;
+  logger: Logger;
+  clock: Clock;
+  random: () => number;
+}
+
+/**
+ * A snapshot made runnable: each route's chain composed once, pools taken
+ * from the registry. Requests hold the generation they started on; a retired
+ * generation releases its pools when its last request ends.
+ */
+export class Generation {
+  readonly snapshot: Snapshot;
+  readonly resources: GenerationResources;
+  /** Assembled routes by compiled-route index. */
+  readonly routes: readonly AssembledRoute[];
+  draining = false;
+  private inFlight = 0;
+  private retired = false;
+  private released: Promise<void> | null = null;
+  private whenRetired: Promise<void> | null = null;
+  private onReleased: (() => void) | null = null;
+  private readonly registry: ResourceRegistry;
+
+  constructor(snapshot: Snapshot, deps: AssembleDeps) {
+    this.snapshot = snapshot;
+    this.registry = deps.registry;
+    const upstreams = new Map<string, UpstreamRuntime>();
+    for (const [name, def] of snapshot.upstreams) {
+      upstreams.set(name, def.type === "mock" ? { definition: def, pool: null, mock: new MockProvider(def, deps.clock) } : { definition: def, pool: deps.registry.acquirePool(def), mock: null });
+    }
+    const server = snapshot.config.server ?? {};
+    const trust = compileTrust(server.trustProxy);
+    this.resources = {
+      upstreams,
+      maxBodyBytes: server.limits?.maxBodyBytes ?? 10 * 1024 * 1024,
+      requestTimeoutMs: server.limits?.requestTimeoutMs ?? 300_000,
+      trusts: trust.trusts,
+      clientIp: trust.clientIp,
+      random: deps.random,
+      clock: deps.clock,
+      metrics: deps.metrics,
+      logger: deps.logger,
+    };
+    this.routes = snapshot.routes.map((route) => this.assembleRoute(route));
+  }
+
+  private assembleRoute(route: CompiledRoute): AssembledRoute {
+    const { handler, stages } = composeChain(route, this.resources, createProxy(route, this.resources));
+    return { compiled: route, handle: handler, stages };
+  }
+
+  enter(): void {
+    this.inFlight++;
+  }
+
+  leave(): void {
+    this.inFlight--;
+    if (this.retired && this.inFlight === 0) void this.release();
+  }
+
+  get active(): number {
+    return this.inFlight;
+  }
+
+  /** No new requests will start here; resolves once the last one ended and the pools were released. */
+  retire(): Promise<void> {
+    this.retired = true;
+    this.whenRetired ??= new Promise<void>((resolve) => {
+      this.onReleased = resolve;
+    });
+    if (this.inFlight === 0) void this.release();
+    return this.whenRetired;
+  }
+
+  private release(): Promise<void> {
+    this.released ??= Promise.all(
+      [...this.resources.upstreams.values()].flatMap((u) => (u.pool === null ? [] : [this.registry.releasePool(u.pool)])),
+    ).then(() => this.onReleased?.());
+    return this.released;
+  }
+}

@@ -1,0 +1,95 @@
+import { createHash, timingSafeEqual } from "node:crypto";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { GatewayConfig } from "../config/types.js";
+import type { Gateway } from "./gateway.js";
+
+type Role = "viewer" | "operator";
+
+interface AdminToken {
+  digest: Buffer;
+  role: Role;
+}
+
+function tokensOf(config: GatewayConfig): AdminToken[] | null {
+  const auth = config.server?.adminAuth;
+  if (auth === undefined) return null;
+  return auth.tokens.map((t) => ({
+    digest: t.sha256 !== undefined ? Buffer.from(t.sha256, "hex") : createHash("sha256").update(t.value ?? "").digest(),
+    role: t.role,
+  }));
+}
+
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = typeof body === "string" ? body : JSON.stringify(body);
+  res.writeHead(status, { "content-type": typeof body === "string" ? "text/plain; version=0.0.4; charset=utf-8" : "application/json", "content-length": String(Buffer.byteLength(text)), ...headers });
+  res.end(text);
+}
+
+/** Admin routes beyond the probes: `/admin/*`, each with the role it needs. */
+export interface AdminRoute {
+  method: string;
+  path: string;
+  role: Role;
+  handle(req: IncomingMessage, res: ServerResponse): Promise<void> | void;
+}
+
+/**
+ * The admin listener: `/health` (alive), `/ready` (a config is loaded and the
+ * gateway is not draining), `/metrics` (Prometheus), and `/admin/*` behind
+ * bearer tokens from `server.adminAuth` (viewer reads, operator also writes).
+ * Tokens are read from the current config on every request, so a reload
+ * rotates them.
+ */
+export function createAdminServer(gateway: Gateway, extra: readonly AdminRoute[] = []): Server {
+  const routes: AdminRoute[] = [
+    {
+      method: "GET",
+      path: "/admin/config",
+      role: "viewer",
+      handle: (_req, res) => {
+        const active = gateway.activeConfig;
+        if (active === null) return send(res, 503, { error: { code: "not_ready", message: "no config loaded" } });
+        send(res, 200, { hash: active.snapshot.hash, loadedAt: active.loadedAt, config: active.snapshot.canonical });
+      },
+    },
+    ...extra,
+  ];
+
+  return createServer(async (req, res) => {
+    try {
+      const path = (req.url ?? "/").split("?")[0];
+      if (path === "/health") return send(res, 200, { status: "ok" });
+      if (path === "/ready") {
+        const active = gateway.activeConfig;
+        return gateway.ready
+          ? send(res, 200, { status: "ready", hash: active?.snapshot.hash })
+          : send(res, 503, { status: active === null ? "loading" : "draining" });
+      }
+      if (path === "/metrics") return send(res, 200, await gateway.metrics.registry.metrics());
+      const route = routes.find((r) => r.path === path);
+      if (route === undefined) return send(res, 404, { error: { code: "not_found", message: `no admin endpoint ${path}` } });
+      if (route.method !== req.method) return send(res, 405, { error: { code: "method_not_allowed", message: `${path} takes ${route.method}` } }, { allow: route.method });
+      const denied = authorize(req, gateway, route.role);
+      if (denied !== null) return send(res, denied.status, { error: { code: denied.code, message: denied.message } }, denied.status === 401 ? { "www-authenticate": 'Bearer realm="aigw-admin"' } : {});
+      await route.handle(req, res);
+    } catch (err) {
+      gateway.logger.error({ err }, "admin request failed");
+      if (!res.headersSent) send(res, 500, { error: { code: "internal_error", message: "the admin request failed" } });
+      else res.destroy();
+    }
+  });
+}
+
+function authorize(req: IncomingMessage, gateway: Gateway, need: Role): { status: number; code: string; message: string } | null {
+  const config = gateway.activeConfig?.snapshot.config;
+  const tokens = config === undefined ? null : tokensOf(config);
+  if (tokens === null) return null; // validate guarantees a loopback admin listener without adminAuth
+  const header = req.headers.authorization ?? "";
+  const presented = header.toLowerCase().startsWith("bearer ") ? header.slice(7).trim() : "";
+  if (presented === "") return { status: 401, code: "unauthorized", message: "an admin bearer token is required" };
+  const digest = createHash("sha256").update(presented).digest();
+  const token = tokens.find((t) => t.digest.length === digest.length && timingSafeEqual(t.digest, digest));
+  if (token === undefined) return { status: 401, code: "unauthorized", message: "the admin token is not valid" };
+  if (need === "operator" && token.role !== "operator") return { status: 403, code: "forbidden", message: "this endpoint needs an operator token" };
+  return null;
+}

@@ -1,0 +1,115 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Logger } from "pino";
+import type { Snapshot } from "../compile/snapshot.js";
+import type { Deps } from "../deps.js";
+import { writeAccessLog } from "../observability/access-log.js";
+import { GatewayMetrics, statusClass } from "../observability/metrics.js";
+import type { RequestContext } from "../pipeline/context.js";
+import { handleRequest } from "../pipeline/handle.js";
+import { Generation } from "../reload/generation.js";
+import { ResourceRegistry } from "../reload/registry.js";
+
+export interface GatewayDeps extends Deps {
+  metrics: GatewayMetrics;
+  registry?: ResourceRegistry;
+}
+
+/**
+ * One gateway instance: the current generation behind one reference, the
+ * shared resource registry, metrics. `apply` swaps in a new snapshot;
+ * requests keep the generation they started on.
+ */
+export class Gateway {
+  readonly metrics: GatewayMetrics;
+  readonly registry: ResourceRegistry;
+  readonly logger: Logger;
+  private generation: Generation | null = null;
+  private loadedAt: string | null = null;
+  private draining = false;
+  private readonly accessLogger: Logger;
+  private accessLog = true;
+  private active = 0;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(private readonly deps: GatewayDeps) {
+    this.metrics = deps.metrics;
+    this.registry = deps.registry ?? new ResourceRegistry();
+    this.logger = deps.logger;
+    this.accessLogger = deps.logger.child({}, { msgPrefix: "" });
+  }
+
+  /** Makes `snapshot` current; the previous generation is retired once its requests end. */
+  apply(snapshot: Snapshot): void {
+    const next = new Generation(snapshot, { registry: this.registry, metrics: this.metrics, logger: this.logger, clock: this.deps.clock, random: this.deps.random });
+    if (this.draining) next.draining = true;
+    const previous = this.generation;
+    this.generation = next;
+    this.loadedAt = new Date(this.deps.clock.now()).toISOString();
+    const logs = snapshot.config.observability?.logs;
+    this.accessLog = logs?.accessLog ?? true;
+    if (logs?.level !== undefined) this.logger.level = logs.level;
+    this.metrics.setConfig(snapshot.hash);
+    if (previous !== null) void previous.retire();
+  }
+
+  get current(): Generation | null {
+    return this.generation;
+  }
+
+  get activeConfig(): { snapshot: Snapshot; loadedAt: string } | null {
+    return this.generation === null ? null : { snapshot: this.generation.snapshot, loadedAt: this.loadedAt! };
+  }
+
+  get ready(): boolean {
+    return this.generation !== null && !this.draining;
+  }
+
+  /** Requests in flight across all generations. */
+  get inFlight(): number {
+    return this.active;
+  }
+
+  /** Resolves when no request is in flight. */
+  idle(): Promise<void> {
+    if (this.active === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** /ready turns 503, responses ask clients to close their connections. */
+  startDraining(): void {
+    this.draining = true;
+    if (this.generation !== null) this.generation.draining = true;
+  }
+
+  /** The node:http request listener of the data plane. */
+  readonly handler = (req: IncomingMessage, res: ServerResponse, scheme: "http" | "https" = "http"): void => {
+    const generation = this.generation;
+    if (generation === null) {
+      res.writeHead(503, { "content-type": "application/json" }).end(JSON.stringify({ error: { code: "not_ready", message: "no config loaded yet" } }));
+      return;
+    }
+    this.active++;
+    this.metrics.inFlight.inc();
+    void handleRequest(generation, req, res, scheme, this.onComplete);
+  };
+
+  private readonly onComplete = (ctx: RequestContext): void => {
+    this.active--;
+    this.metrics.inFlight.dec();
+    if (this.active === 0 && this.idleWaiters.length > 0) for (const w of this.idleWaiters.splice(0)) w();
+    const route = ctx.route?.compiled.name ?? "(none)";
+    const cls = statusClass(ctx.status);
+    this.metrics.httpRequests.inc({ route, method: ctx.req.method ?? "GET", status_class: cls });
+    this.metrics.httpDuration.observe({ route }, (this.deps.clock.monotonic() - ctx.startedAt) / 1000);
+    if (ctx.upstream !== null) this.metrics.upstreamRequests.inc({ upstream: ctx.upstream, status_class: cls });
+    if (this.accessLog) writeAccessLog(this.accessLogger, ctx, this.deps.clock);
+  };
+
+  /** Retires the current generation and cuts every pool (end of shutdown). */
+  async close(): Promise<void> {
+    const g = this.generation;
+    this.generation = null;
+    if (g !== null) await Promise.race([g.retire(), new Promise((r) => setTimeout(r, 100).unref())]);
+    await this.registry.destroyAll();
+  }
+}

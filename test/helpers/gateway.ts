@@ -1,0 +1,49 @@
+import { Writable } from "node:stream";
+import pino from "pino";
+import { buildSnapshot } from "../../src/compile/build.js";
+import { systemClock } from "../../src/deps.js";
+import { GatewayMetrics } from "../../src/observability/metrics.js";
+import { Gateway } from "../../src/server/gateway.js";
+import { startGateway, type RunningGateway } from "../../src/server/runtime.js";
+
+export interface TestGateway {
+  running: RunningGateway;
+  url: string;
+  adminUrl: string;
+  gateway: Gateway;
+  /** Every log line, parsed. */
+  logs: Record<string, unknown>[];
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a real gateway in-process from YAML text (serve mode). `listen` and
+ * `admin` default to 127.0.0.1:0 unless the YAML sets them.
+ */
+export async function startTestGateway(yaml: string, options: { env?: Record<string, string> } = {}): Promise<TestGateway> {
+  const text = /^server:/m.test(yaml) ? yaml : `${yaml}\nserver:\n  listen: 127.0.0.1:0\n  admin: 127.0.0.1:0\n  shutdown: { drainDelayMs: 0, graceMs: 2000 }\n`;
+  const result = buildSnapshot(text, "test-gateway.yaml", { mode: "serve", env: options.env ?? {}, fileExists: () => true });
+  if (result.snapshot === undefined) {
+    throw new Error("test config invalid:\n" + result.diagnostics.map((d) => `${d.line}:${d.column} ${d.rule} ${d.message}`).join("\n"));
+  }
+  const logs: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const line of chunk.toString("utf8").split("\n")) if (line.trim() !== "") logs.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
+  const logger = pino({ level: "info" }, sink);
+  const metrics = new GatewayMetrics({ defaultMetrics: false });
+  const gateway = new Gateway({ clock: systemClock, logger, random: Math.random, metrics });
+  gateway.apply(result.snapshot);
+  const running = await startGateway(gateway, result.snapshot, { baseDir: process.cwd() });
+  return {
+    running,
+    url: running.dataUrl,
+    adminUrl: running.adminUrl,
+    gateway,
+    logs,
+    close: () => running.shutdown(),
+  };
+}
