@@ -66,7 +66,8 @@ describe("TLS listener", () => {
   it("falls back to HTTP/1.1 for clients without h2", async () => {
     const u = new URL(gw.url);
     const res = await new Promise<{ status: number; version: string; body: string }>((resolve, reject) => {
-      const req = httpsRequest({ host: u.hostname, port: u.port, path: "/h1", method: "GET", rejectUnauthorized: false, ALPNProtocols: ["http/1.1"] }, (r) => {
+      const options = { host: u.hostname, port: u.port, path: "/h1", method: "GET", rejectUnauthorized: false, ALPNProtocols: ["http/1.1"] };
+      const req = httpsRequest(options, (r) => {
         let body = "";
         r.on("data", (c: Buffer) => (body += c.toString()));
         r.on("end", () => resolve({ status: r.statusCode ?? 0, version: r.httpVersion, body }));

@@ -93,8 +93,12 @@ function buildProgram(io: Io, setCode: (code: number) => void): Command {
     .command("serve")
     .description("run the gateway: the data plane on server.listen, probes, metrics and /admin on server.admin")
     .requiredOption("-c, --config <file>", "config file", "gateway.yaml")
-    .addHelpText("after", examples(["aigw serve --config gateway.yaml", "AIGW_ADMIN_TOKEN=... aigw serve --config /etc/aigw/gateway.yaml"]))
-    .action(async (opts: { config: string }) => {
+    .option("--no-watch", "do not reload when the file changes (SIGHUP and POST /admin/reload still do)")
+    .addHelpText(
+      "after",
+      examples(["aigw serve --config gateway.yaml", "AIGW_ADMIN_TOKEN=... aigw serve --config /etc/aigw/gateway.yaml", "kill -HUP <pid>   # reload now"]),
+    )
+    .action(async (opts: { config: string; watch: boolean }) => {
       const { serveCommand } = await import("./commands/serve.js");
       setCode(await serveCommand(opts, io));
     });

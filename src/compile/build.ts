@@ -1,4 +1,5 @@
 import { runPipeline, type PipelineOptions, type PipelineResult } from "../config/pipeline.js";
+import { locate, type Position, type SourceDocument } from "../config/source.js";
 import { compile } from "./compile.js";
 import type { Snapshot } from "./snapshot.js";
 
@@ -7,10 +8,20 @@ export interface BuildResult extends PipelineResult {
   snapshot: Snapshot | undefined;
 }
 
+/** Where each `routes[i]` starts in the file. */
+export function routePositions(source: SourceDocument, count: number): Position[] {
+  const out: Position[] = [];
+  for (let i = 0; i < count; i++) out.push(locate(source, ["routes", i]));
+  return out;
+}
+
 /** The whole pure pipeline, compile included: text → findings and, when valid, a snapshot. */
 export function buildSnapshot(text: string, file: string, options: PipelineOptions): BuildResult {
   const result = runPipeline(text, file, options);
+  const r = result.resolved;
   const snapshot =
-    result.resolved === undefined ? undefined : compile(result.resolved.config, result.resolved.canonical, result.resolved.source);
+    r === undefined
+      ? undefined
+      : compile({ config: r.config, canonical: r.canonical, file, routePositions: routePositions(r.source, r.config.routes?.length ?? 0) });
   return { ...result, snapshot };
 }

@@ -35,19 +35,24 @@ export interface Snapshot {
   readonly gatewayRateLimits: readonly string[];
 }
 
-/** Object.freeze, all the way down (Maps and Sets are frozen as objects; their types are read-only). */
-export function deepFreeze<T>(value: T, seen = new WeakSet<object>()): T {
-  if (value === null || typeof value !== "object" || seen.has(value as object)) return value;
-  seen.add(value as object);
-  if (value instanceof Map) {
+/**
+ * Object.freeze, all the way down. Maps and Sets are frozen as objects (their
+ * types are read-only); already-frozen subtrees are skipped.
+ */
+export function deepFreeze<T>(value: T): T {
+  if (value === null || typeof value !== "object" || Object.isFrozen(value)) return value;
+  Object.freeze(value);
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) deepFreeze(value[i]);
+  } else if (value instanceof Map) {
     for (const [k, v] of value) {
-      deepFreeze(k, seen);
-      deepFreeze(v, seen);
+      deepFreeze(k);
+      deepFreeze(v);
     }
   } else if (value instanceof Set) {
-    for (const v of value) deepFreeze(v, seen);
-  } else if (!(value instanceof RegExp)) {
-    for (const key of Reflect.ownKeys(value as object)) deepFreeze((value as Record<PropertyKey, unknown>)[key], seen);
+    for (const v of value) deepFreeze(v);
+  } else {
+    for (const key in value) deepFreeze((value as Record<string, unknown>)[key]);
   }
-  return Object.freeze(value);
+  return value;
 }

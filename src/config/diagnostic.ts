@@ -39,3 +39,20 @@ export function sortDiagnostics(diagnostics: readonly Diagnostic[]): Diagnostic[
       a.rule.localeCompare(b.rule),
   );
 }
+
+/** The public Finding shape of DESIGN.md 10 (a Diagnostic without its pointer). */
+export interface Finding {
+  file: string;
+  line: number;
+  column: number;
+  rule: string;
+  severity: Severity;
+  message: string;
+  hint?: string;
+}
+
+export function toFinding(d: Diagnostic): Finding {
+  const f: Finding = { file: d.file, line: d.line, column: d.column, rule: d.rule, severity: d.severity, message: d.message };
+  if (d.hint !== undefined) f.hint = d.hint;
+  return f;
+}

@@ -37,7 +37,12 @@ const MAX_ALIAS_COUNT = 10_000;
  */
 export function interpolate(src: SourceDocument, env: Env, mode: Mode): StageResult<Interpolated> {
   const reporter = createReporter(src);
-  const doc = src.doc.clone();
+  // Replaced scalars are written into the parsed document only for the
+  // duration of toJS() and restored after (cloning a large document costs
+  // more than parsing it); anchors, aliases and merge keys then resolve to
+  // the replaced values by themselves.
+  const doc = src.doc;
+  const edits: { node: Scalar; original: unknown }[] = [];
   const unset = new Map<string, { whole: boolean }>();
   const secretValues = new Set<string>();
 
@@ -79,6 +84,7 @@ export function interpolate(src: SourceDocument, env: Env, mode: Mode): StageRes
       unset.set(toPointer(path), { whole });
       return;
     }
+    edits.push({ node, original: node.value });
     node.value = whole && node.type === Scalar.PLAIN ? retype(replaced) : replaced;
   };
 
@@ -104,6 +110,8 @@ export function interpolate(src: SourceDocument, env: Env, mode: Mode): StageRes
   } catch (err) {
     reporter.report("error", "yaml.alias-limit", [], `the document expands too many aliases: ${(err as Error).message}`);
     return { value: undefined, diagnostics: reporter.diagnostics };
+  } finally {
+    for (const { node, original } of edits) node.value = original;
   }
   return { value: { value, unset, secretValues }, diagnostics: reporter.diagnostics };
 }

@@ -21,6 +21,7 @@ function isUnreserved(code: number): boolean {
  */
 export function normalizePath(raw: string): NormalizedPath {
   if (raw.length === 0 || raw.charCodeAt(0) !== 0x2f) return { ok: false, reason: "the path must start with /" };
+  if (isPlain(raw)) return { ok: true, path: raw };
   let decoded = "";
   let needsDotRemoval = false;
   for (let i = 0; i < raw.length; i++) {
@@ -44,6 +45,15 @@ export function normalizePath(raw: string): NormalizedPath {
     decoded += raw[i];
   }
   return { ok: true, path: needsDotRemoval ? removeDotSegments(decoded) : decoded };
+}
+
+/** No `%`, `.`, `\\` or NUL: nothing to decode, remove or refuse (the common case). */
+function isPlain(raw: string): boolean {
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw.charCodeAt(i);
+    if (c === 0x25 || c === 0x2e || c === 0x5c || c === 0) return false;
+  }
+  return true;
 }
 
 /** RFC 3986 5.2.4, for an absolute path. */

@@ -60,8 +60,19 @@ export function gatewayValidator(): ValidateFunction {
   return cachedValidator;
 }
 
-/** Follows a local `$ref` (`#/$defs/name`). */
+const resolvedRefs = new WeakMap<SchemaNode, SchemaNode>();
+
+/** Follows a local `$ref` (`#/$defs/name`); results are cached per schema node (the schema never changes). */
 export function resolveRef(node: SchemaNode): SchemaNode {
+  if (node.$ref === undefined) return node;
+  const cached = resolvedRefs.get(node);
+  if (cached !== undefined) return cached;
+  const resolved = resolveRefUncached(node);
+  resolvedRefs.set(node, resolved);
+  return resolved;
+}
+
+function resolveRefUncached(node: SchemaNode): SchemaNode {
   let cur = node;
   for (let i = 0; i < 16 && cur.$ref !== undefined; i++) {
     const target = lookupRef(cur.$ref);

@@ -52,6 +52,14 @@ export class Gateway {
     if (previous !== null) void previous.retire();
   }
 
+  currentSnapshot(): Snapshot | null {
+    return this.generation?.snapshot ?? null;
+  }
+
+  countReload(result: "success" | "failure"): void {
+    this.metrics.configReloads.inc({ result });
+  }
+
   get current(): Generation | null {
     return this.generation;
   }

@@ -17,8 +17,8 @@ export interface ChildGateway {
  * Runs the built CLI (`bin/aigw serve`) as a real process and waits for its
  * "aigw listening" line (the config should listen on port 0).
  */
-export async function spawnGateway(configPath: string, env: Record<string, string> = {}): Promise<ChildGateway> {
-  const child = spawn(process.execPath, [resolve(root, "bin/aigw"), "serve", "--config", configPath], {
+export async function spawnGateway(configPath: string, env: Record<string, string> = {}, args: string[] = []): Promise<ChildGateway> {
+  const child = spawn(process.execPath, [resolve(root, "bin/aigw"), "serve", "--config", configPath, ...args], {
     cwd: root,
     env: { PATH: process.env.PATH ?? "", ...env },
     stdio: ["ignore", "pipe", "pipe"],

@@ -1,49 +1,61 @@
-import { dirname, resolve } from "node:path";
 import { systemClock } from "../../deps.js";
 import { createLogger, flushLogger, flushPeriodically } from "../../observability/logger.js";
-import { GatewayMetrics } from "../../observability/metrics.js";
-import { Gateway } from "../../server/gateway.js";
-import { startGateway } from "../../server/runtime.js";
-import { buildFromFile } from "../config-file.js";
+import { serve } from "../../server/serve.js";
 import { ExitCode } from "../exit-codes.js";
 import type { Io } from "../io.js";
-import { formatText, toFinding } from "../output/findings.js";
 
-export interface ServeOptions {
+export interface ServeCommandOptions {
   config: string;
+  watch: boolean;
 }
 
-/** `aigw serve --config F`: runs until SIGTERM/SIGINT; 1 when the first load fails. */
-export async function serveCommand(opts: ServeOptions, io: Io): Promise<number> {
-  const result = await buildFromFile(opts.config, io, "serve");
-  const level = result.snapshot?.config.observability?.logs?.level ?? "info";
-  const logger = createLogger({ level });
+/**
+ * `aigw serve --config F [--no-watch]`: runs until SIGTERM/SIGINT (exit 0);
+ * SIGHUP reloads; 1 when the first load fails.
+ */
+export async function serveCommand(opts: ServeCommandOptions, io: Io): Promise<number> {
+  const logger = createLogger({ level: "info" });
   const stopFlushing = flushPeriodically(logger);
-  if (result.snapshot === undefined) {
-    io.stderr(formatText(result.diagnostics, false));
-    logger.error({ findings: result.diagnostics.map(toFinding) }, "config invalid: not starting");
+  // Installed first: SIGHUP's default action would end the process.
+  let reload: (() => void) | null = null;
+  const onHup = (): void => {
+    logger.info({ signal: "SIGHUP" }, "signal received: reloading");
+    reload?.();
+  };
+  process.on("SIGHUP", onHup);
+  const { serving, first } = await serve({
+    config: opts.config,
+    cwd: io.cwd,
+    env: io.env,
+    readFile: io.readFile,
+    logger,
+    clock: systemClock,
+    random: Math.random,
+    watch: opts.watch,
+  });
+  if (serving === null) {
+    for (const f of first.findings) io.stderr(`${f.file}:${f.line}:${f.column} ${f.severity} [${f.rule}] ${f.message}\n`);
+    if (first.error !== undefined) io.stderr(`aigw: ${first.error}\n`);
+    io.stderr("aigw: the config is invalid; not starting\n");
+    process.off("SIGHUP", onHup);
     stopFlushing();
     flushLogger(logger);
     return ExitCode.Findings;
   }
-  for (const d of result.diagnostics) logger.warn({ finding: toFinding(d) }, d.message);
-  const snapshot = result.snapshot;
-  const metrics = new GatewayMetrics({ prefix: snapshot.config.observability?.metrics?.prefix ?? "aigw_" });
-  const gateway = new Gateway({ clock: systemClock, logger, random: Math.random, metrics });
-  gateway.apply(snapshot);
-  metrics.configReloads.inc({ result: "success" });
-  const running = await startGateway(gateway, snapshot, { baseDir: dirname(resolve(io.cwd, opts.config)) });
-  logger.info({ data: running.dataUrl, admin: running.adminUrl, hash: snapshot.hash, routes: snapshot.routes.length }, "aigw listening");
+  const snapshot = serving.gateway.currentSnapshot()!;
+  logger.info({ data: serving.dataUrl, admin: serving.adminUrl, hash: snapshot.hash, routes: snapshot.routes.length, watch: opts.watch }, "aigw listening");
   flushLogger(logger);
 
+  reload = () => void serving.reloader.reload("signal");
   await new Promise<void>((resolveStop) => {
     const stop = (signal: NodeJS.Signals): void => {
       logger.info({ signal }, "signal received");
-      void running.shutdown().then(resolveStop);
+      void serving.stop().then(resolveStop);
     };
     process.once("SIGTERM", stop);
     process.once("SIGINT", stop);
   });
+  process.off("SIGHUP", onHup);
   stopFlushing();
   flushLogger(logger);
   return ExitCode.Ok;

@@ -1,26 +1,11 @@
-import type { Diagnostic } from "../../config/diagnostic.js";
+import { toFinding, type Diagnostic } from "../../config/diagnostic.js";
 import { ruleInfo } from "../../config/rules.js";
 import { paint } from "./colour.js";
 
 export type FindingsFormat = "text" | "json" | "github" | "sarif";
 export const FINDINGS_FORMATS: readonly FindingsFormat[] = ["text", "json", "github", "sarif"];
 
-/** The public Finding shape of DESIGN.md 10. */
-export interface Finding {
-  file: string;
-  line: number;
-  column: number;
-  rule: string;
-  severity: "error" | "warning" | "info";
-  message: string;
-  hint?: string;
-}
-
-export function toFinding(d: Diagnostic): Finding {
-  const f: Finding = { file: d.file, line: d.line, column: d.column, rule: d.rule, severity: d.severity, message: d.message };
-  if (d.hint !== undefined) f.hint = d.hint;
-  return f;
-}
+export { toFinding, type Finding } from "../../config/diagnostic.js";
 
 /** `gateway.yaml:42:7 error [rule] message`, the hint on the next line. */
 export function formatText(diagnostics: readonly Diagnostic[], colour: boolean): string {

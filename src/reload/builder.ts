@@ -1,0 +1,136 @@
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { Worker } from "node:worker_threads";
+import { compileInSlices } from "../compile/compile.js";
+import type { Snapshot } from "../compile/snapshot.js";
+import type { Diagnostic } from "../config/diagnostic.js";
+import type { Position } from "../config/source.js";
+import type { GatewayConfig, Route } from "../config/types.js";
+import type { ChangeSummary } from "../plan/summary.js";
+import { buildMessages } from "./build-steps.js";
+import type { BuildMessage, BuildRequest } from "./messages.js";
+
+export interface BuildOutcome {
+  diagnostics: Diagnostic[];
+  /** Present when the config is valid. */
+  snapshot?: Snapshot;
+  /** What changes against `previousCanonical`. */
+  summary?: ChangeSummary;
+  /** The canonical JSON of the new snapshot (what the next build compares against). */
+  canonicalJson?: string;
+}
+
+/** The compiled worker script: next to this file in dist/, or in dist/ when running from src/ (tests). */
+function workerScript(): URL | undefined {
+  const sibling = new URL("./build-worker.js", import.meta.url);
+  if (existsSync(fileURLToPath(sibling))) return sibling;
+  const built = new URL("../../dist/reload/build-worker.js", import.meta.url);
+  return existsSync(fileURLToPath(built)) ? built : undefined;
+}
+
+interface Pending {
+  id: number;
+  resolve: (outcome: BuildOutcome) => void;
+  reject: (err: Error) => void;
+  head?: Extract<BuildMessage, { type: "head" }>;
+  routes: Route[];
+  file: string;
+}
+
+/**
+ * Builds snapshots for (re)loads. Parsing, schema and semantic checks run in
+ * a worker thread; the main thread receives the config in chunks and
+ * compiles it in slices, so requests in flight keep getting turns of the
+ * event loop while a large config loads. Without the compiled worker script
+ * (or with `inProcess`), the same steps run on the calling thread.
+ */
+export class SnapshotBuilder {
+  private worker: Worker | null = null;
+  private pending: Pending | null = null;
+  private nextId = 1;
+  private readonly script: URL | undefined;
+
+  constructor(options: { inProcess?: boolean } = {}) {
+    this.script = options.inProcess === true ? undefined : workerScript();
+  }
+
+  build(request: Omit<BuildRequest, "id">): Promise<BuildOutcome> {
+    if (this.pending !== null) return Promise.reject(new Error("a build is already running"));
+    const id = this.nextId++;
+    const req: BuildRequest = { ...request, id };
+    return new Promise<BuildOutcome>((resolve, reject) => {
+      this.pending = { id, resolve, reject, routes: [], file: request.file };
+      const worker = this.script === undefined ? null : this.ensureWorker();
+      if (worker === null) {
+        try {
+          for (const m of buildMessages(req)) this.onMessage(m);
+        } catch (err) {
+          this.fail(err as Error);
+        }
+      } else worker.postMessage(req);
+    });
+  }
+
+  private ensureWorker(): Worker {
+    if (this.worker !== null) return this.worker;
+    const worker = new Worker(this.script!);
+    worker.unref();
+    worker.on("message", (m: BuildMessage) => this.onMessage(m));
+    worker.on("error", (err) => this.fail(err));
+    worker.on("exit", (code) => {
+      this.worker = null;
+      if (this.pending !== null) this.fail(new Error(`the config build worker exited (${code})`));
+    });
+    this.worker = worker;
+    return worker;
+  }
+
+  private onMessage(m: BuildMessage): void {
+    const p = this.pending;
+    if (p === null || m.id !== p.id) return;
+    if (m.type === "head") p.head = m;
+    else if (m.type === "routes") p.routes.push(...m.routes);
+    else if (m.type === "crash") this.fail(new Error(m.message));
+    else void this.finish(p);
+  }
+
+  private async finish(p: Pending): Promise<void> {
+    const head = p.head;
+    try {
+      if (head === undefined) throw new Error("the config build produced no result");
+      if (!head.ok) {
+        this.settle(() => p.resolve({ diagnostics: head.diagnostics }));
+        return;
+      }
+      const config = { ...head.config, routes: p.routes } as GatewayConfig;
+      const snapshot = await compileInSlices({
+        config,
+        canonical: head.canonical!,
+        hash: head.hash!,
+        file: p.file,
+        routePositions: head.routePositions as Position[],
+      });
+      this.settle(() => p.resolve({ diagnostics: head.diagnostics, snapshot, summary: head.summary!, canonicalJson: head.canonical! }));
+    } catch (err) {
+      this.fail(err as Error);
+    }
+  }
+
+  private settle(fn: () => void): void {
+    this.pending = null;
+    fn();
+  }
+
+  private fail(err: Error): void {
+    const p = this.pending;
+    if (p === null) return;
+    this.pending = null;
+    p.reject(err);
+  }
+
+  async close(): Promise<void> {
+    const w = this.worker;
+    this.worker = null;
+    if (w !== null) await w.terminate();
+  }
+}

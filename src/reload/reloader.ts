@@ -1,0 +1,186 @@
+import { createHash } from "node:crypto";
+import type { Logger } from "pino";
+import type { Clock } from "../deps.js";
+import type { Env } from "../config/interpolate.js";
+import { toFinding, type Finding } from "../config/diagnostic.js";
+import type { Snapshot } from "../compile/snapshot.js";
+import type { ChangeSummary } from "../plan/summary.js";
+import type { SnapshotBuilder } from "./builder.js";
+
+/** What the reloader loads into: the gateway, seen through what reloading needs. */
+export interface ReloadTarget {
+  currentSnapshot(): Snapshot | null;
+  apply(snapshot: Snapshot): void;
+  countReload(result: "success" | "failure"): void;
+}
+
+export type ReloadTrigger = "startup" | "file" | "signal" | "admin";
+
+/** One entry of the reload history (GET /admin/reloads). */
+export interface ReloadRecord {
+  time: string;
+  trigger: ReloadTrigger;
+  /** `unchanged`: the file (or its canonical form) is the one already running. */
+  result: "success" | "failure" | "unchanged";
+  hash: string | null;
+  previousHash: string | null;
+  durationMs: number;
+  summary?: ChangeSummary;
+  findings: Finding[];
+  error?: string;
+}
+
+export interface ReloaderOptions {
+  file: string;
+  baseDir: string;
+  env: Env;
+  readFile: (file: string) => Promise<string>;
+  target: ReloadTarget;
+  builder: SnapshotBuilder;
+  logger: Logger;
+  clock: Clock;
+  historySize?: number;
+}
+
+interface Queued {
+  trigger: ReloadTrigger;
+  force: boolean;
+  waiters: ((r: ReloadRecord) => void)[];
+}
+
+/**
+ * Loads and reloads the config: one at a time; requests that arrive while
+ * one runs collapse into a single follow-up; the same content is a no-op
+ * unless forced. Any failure keeps the running snapshot; a success swaps
+ * one reference in the gateway.
+ */
+export class Reloader {
+  private running: Promise<ReloadRecord> | null = null;
+  private queued: Queued | null = null;
+  private textHash: string | null = null;
+  private canonicalJson: string | null = null;
+  private readonly records: ReloadRecord[] = [];
+  private readonly historySize: number;
+
+  constructor(private readonly options: ReloaderOptions) {
+    this.historySize = options.historySize ?? 20;
+  }
+
+  /** Newest first. */
+  history(): readonly ReloadRecord[] {
+    return [...this.records].reverse();
+  }
+
+  reload(trigger: ReloadTrigger, options: { force?: boolean } = {}): Promise<ReloadRecord> {
+    const force = options.force ?? false;
+    if (this.running === null) {
+      this.running = this.run(trigger, force).finally(() => this.next());
+      return this.running;
+    }
+    if (this.queued === null) this.queued = { trigger, force, waiters: [] };
+    else {
+      this.queued.trigger = trigger;
+      this.queued.force ||= force;
+    }
+    const queued = this.queued;
+    return new Promise((resolve) => queued.waiters.push(resolve));
+  }
+
+  private next(): void {
+    this.running = null;
+    const q = this.queued;
+    if (q === null) return;
+    this.queued = null;
+    this.running = this.run(q.trigger, q.force).finally(() => this.next());
+    void this.running.then((r) => {
+      for (const w of q.waiters) w(r);
+    });
+  }
+
+  private async run(trigger: ReloadTrigger, force: boolean): Promise<ReloadRecord> {
+    const { logger, target, clock } = this.options;
+    const started = clock.monotonic();
+    const current = target.currentSnapshot();
+    const previousHash = current?.hash ?? null;
+    const record = (r: Omit<ReloadRecord, "time" | "trigger" | "durationMs" | "previousHash">): ReloadRecord => {
+      const full: ReloadRecord = { time: new Date(clock.now()).toISOString(), trigger, previousHash, durationMs: Math.round(clock.monotonic() - started), ...r };
+      this.records.push(full);
+      if (this.records.length > this.historySize) this.records.shift();
+      return full;
+    };
+
+    let text: string;
+    try {
+      text = trigger === "file" ? await this.readSettled() : await this.options.readFile(this.options.file);
+    } catch (err) {
+      target.countReload("failure");
+      const message = `cannot read ${this.options.file}: ${(err as Error).message}`;
+      logger.error({ trigger, file: this.options.file }, `config reload failed: ${message}; the running config stays`);
+      return record({ result: "failure", hash: null, findings: [], error: message });
+    }
+    const textHash = createHash("sha256").update(text).digest("hex");
+    if (!force && textHash === this.textHash) return record({ result: "unchanged", hash: previousHash, findings: [] });
+
+    let outcome;
+    try {
+      outcome = await this.options.builder.build({
+        text,
+        file: this.options.file,
+        mode: "serve",
+        env: this.options.env,
+        baseDir: this.options.baseDir,
+        previousCanonical: this.canonicalJson,
+      });
+    } catch (err) {
+      target.countReload("failure");
+      logger.error({ trigger, err }, "config reload failed inside the gateway; the running config stays");
+      return record({ result: "failure", hash: null, findings: [], error: "internal error while building the config" });
+    }
+    const findings = outcome.diagnostics.map(toFinding);
+    if (outcome.snapshot === undefined) {
+      target.countReload("failure");
+      for (const f of findings) logger.error({ trigger, finding: f }, `${f.file}:${f.line}:${f.column} ${f.severity} [${f.rule}] ${f.message}`);
+      logger.error({ trigger, errors: findings.filter((f) => f.severity === "error").length }, "config reload failed; the running config stays");
+      return record({ result: "failure", hash: null, findings });
+    }
+    this.textHash = textHash;
+    const snapshot = outcome.snapshot;
+    if (!force && snapshot.hash === previousHash) {
+      return record({ result: "unchanged", hash: snapshot.hash, findings });
+    }
+    this.warnAboutRestartOnlySettings(snapshot.config.server, current?.config.server);
+    target.apply(snapshot);
+    this.canonicalJson = outcome.canonicalJson ?? null;
+    target.countReload("success");
+    for (const f of findings) logger.warn({ trigger, finding: f }, `${f.file}:${f.line}:${f.column} ${f.severity} [${f.rule}] ${f.message}`);
+    const done = record({ result: "success", hash: snapshot.hash, findings, ...(outcome.summary === undefined ? {} : { summary: outcome.summary }) });
+    logger.info({ trigger, hash: snapshot.hash, previousHash, durationMs: done.durationMs, summary: outcome.summary }, trigger === "startup" ? "config loaded" : "config reloaded");
+    return done;
+  }
+
+  /**
+   * Reads the file until two reads 25 ms apart agree (at most 10 tries), so
+   * a reload triggered in the middle of an in-place write sees the whole file.
+   */
+  private async readSettled(): Promise<string> {
+    let text = await this.options.readFile(this.options.file);
+    for (let i = 0; i < 10; i++) {
+      await new Promise((r) => setTimeout(r, 25));
+      const again = await this.options.readFile(this.options.file);
+      if (again === text) return text;
+      text = again;
+    }
+    return text;
+  }
+
+  private warnAboutRestartOnlySettings(next: unknown, current: unknown): void {
+    if (current === undefined) return;
+    const pick = (s: unknown): string => {
+      const o = (s ?? {}) as Record<string, unknown>;
+      return JSON.stringify([o.listen, o.admin, o.tls, (o.limits as Record<string, unknown> | undefined)?.headersTimeoutMs]);
+    };
+    if (pick(next) !== pick(current)) {
+      this.options.logger.warn("server.listen, server.admin, server.tls or headersTimeoutMs changed: these apply at the next restart");
+    }
+  }
+}
