@@ -1,9 +1,15 @@
-/** A short account of what a config change touches, by object: for logs and reload history. */
+/**
+ * A short account of what a config change touches, by object: for logs and
+ * reload history. Each list holds at most LIMIT names; the counts are exact.
+ */
 export interface ChangeSummary {
   added: string[];
   removed: string[];
   changed: string[];
+  counts: { added: number; removed: number; changed: number };
 }
+
+const LIMIT = 50;
 
 const NAMED: Record<string, string> = {
   routes: "route",
@@ -25,7 +31,7 @@ function byKey(list: unknown, key: string): Map<string, string> {
 
 /** Compares two canonical configs: named objects by name, pricing by model, sections as wholes. */
 export function summarizeChanges(before: Record<string, unknown> | null, after: Record<string, unknown>): ChangeSummary {
-  const summary: ChangeSummary = { added: [], removed: [], changed: [] };
+  const summary = { added: [] as string[], removed: [] as string[], changed: [] as string[] };
   const prev = before ?? {};
   const keys = new Set([...Object.keys(prev), ...Object.keys(after)]);
   for (const key of [...keys].sort()) {
@@ -48,5 +54,10 @@ export function summarizeChanges(before: Record<string, unknown> | null, after: 
     else if (after[key] === undefined) summary.removed.push(key);
     else summary.changed.push(key);
   }
-  return summary;
+  return {
+    added: summary.added.slice(0, LIMIT),
+    removed: summary.removed.slice(0, LIMIT),
+    changed: summary.changed.slice(0, LIMIT),
+    counts: { added: summary.added.length, removed: summary.removed.length, changed: summary.changed.length },
+  };
 }
