@@ -55,6 +55,42 @@ export class GatewayMetrics {
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: p });
   }
 
+  // Bound children by label values: prom-client hashes a label object on every
+  // call otherwise. Label values are bounded (config names, methods, classes).
+  private readonly requestChildren = new Map<string, { inc(): void }>();
+  private readonly durationChildren = new Map<string, { observe(v: number): void }>();
+  private readonly upstreamChildren = new Map<string, { inc(): void }>();
+
+  /** Counts one answered request (and its duration). */
+  recordRequest(route: string, method: string, status: number, seconds: number): void {
+    const cls = statusClass(status);
+    const key = `${route}\u0000${method}\u0000${cls}`;
+    let counter = this.requestChildren.get(key);
+    if (counter === undefined) {
+      counter = this.httpRequests.labels({ route, method, status_class: cls });
+      this.requestChildren.set(key, counter);
+    }
+    counter.inc();
+    let histogram = this.durationChildren.get(route);
+    if (histogram === undefined) {
+      histogram = this.httpDuration.labels({ route });
+      this.durationChildren.set(route, histogram);
+    }
+    histogram.observe(seconds);
+  }
+
+  /** Counts one request that reached an upstream, by outcome. */
+  recordUpstream(upstream: string, status: number): void {
+    const cls = statusClass(status);
+    const key = `${upstream}\u0000${cls}`;
+    let counter = this.upstreamChildren.get(key);
+    if (counter === undefined) {
+      counter = this.upstreamRequests.labels({ upstream, status_class: cls });
+      this.upstreamChildren.set(key, counter);
+    }
+    counter.inc();
+  }
+
   /** Marks `hash` (sha256:<hex>) as the active config. */
   setConfig(hash: string): void {
     this.configInfo.reset();

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Generation } from "../reload/generation.js";
 import type { AssembledRoute } from "./route-handler.js";
+import type { Cancel } from "./cancel.js";
 
 /**
  * Everything one request carries through the stages. Allocated once per
@@ -36,5 +37,5 @@ export interface RequestContext {
   bytesOut: number;
   errorCode: string | null;
   /** Aborted when the client leaves or a timeout fires; cancels the upstream request. */
-  readonly abort: AbortController;
+  readonly cancel: Cancel;
 }

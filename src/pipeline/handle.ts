@@ -9,6 +9,7 @@ import { parseJsonBody, readBody } from "./body.js";
 import type { RequestContext } from "./context.js";
 import { firstValue } from "./headers.js";
 import { sendError, toHttpError } from "./respond.js";
+import { Cancel } from "./cancel.js";
 
 const REQUEST_ID = /^[\w.:@/+=-]{1,200}$/;
 
@@ -52,7 +53,7 @@ export async function handleRequest(generation: Generation, req: IncomingMessage
     bytesIn: 0,
     bytesOut: 0,
     errorCode: null,
-    abort: new AbortController(),
+    cancel: new Cancel(),
   };
   generation.enter();
   let completed = false;
@@ -61,7 +62,7 @@ export async function handleRequest(generation: Generation, req: IncomingMessage
     completed = true;
     if (!res.writableFinished) {
       // The client left (or the response was cut): cancel the upstream request.
-      ctx.abort.abort();
+      ctx.cancel.abort();
       if (!res.headersSent) ctx.status = 499;
     }
     generation.leave();

@@ -1,4 +1,3 @@
-import { pipeline } from "node:stream/promises";
 import type { Readable } from "node:stream";
 import type { CompiledRoute } from "../compile/route.js";
 import type { Upstream } from "../config/types.js";
@@ -10,6 +9,7 @@ import type { RequestContext } from "./context.js";
 import { applyHeaderRules, endToEnd, firstValue, type HeaderMap } from "./headers.js";
 import type { Handler } from "./order.js";
 import { upstreamPath } from "./rewrite.js";
+import { relayBody } from "./relay.js";
 
 const DROP_REQUEST = new Set(["host", "content-length", "x-request-id", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host"]);
 const DROP_RESPONSE = new Set(["x-aigw-route", "x-aigw-upstream"]);
@@ -63,8 +63,8 @@ function forwardedHeaders(ctx: RequestContext, resources: GenerationResources): 
 }
 
 function classify(err: unknown, ctx: RequestContext): HttpError {
-  const reason = ctx.abort.signal.reason;
-  if (ctx.abort.signal.aborted && HttpError.is(reason)) return reason;
+  const reason = ctx.cancel.reason;
+  if (ctx.cancel.aborted && HttpError.is(reason)) return reason;
   if (HttpError.is(err)) return err;
   const code = (err as { code?: string } | null)?.code ?? "";
   switch (code) {
@@ -101,7 +101,7 @@ export function createProxy(route: CompiledRoute, resources: GenerationResources
     const timeoutMs = Math.min(route.timeoutMs ?? resources.requestTimeoutMs, def.timeouts?.requestMs ?? Infinity);
     const timer =
       timeoutMs > 0 && Number.isFinite(timeoutMs)
-        ? setTimeout(() => ctx.abort.abort(new HttpError("upstream_timeout", `upstream ${name} did not finish within ${timeoutMs}ms`)), timeoutMs)
+        ? setTimeout(() => ctx.cancel.abort(new HttpError("upstream_timeout", `upstream ${name} did not finish within ${timeoutMs}ms`)), timeoutMs)
         : null;
     try {
       let response: UpstreamResponse;
@@ -112,7 +112,7 @@ export function createProxy(route: CompiledRoute, resources: GenerationResources
         }
         const body = ctx.body;
         ctx.target = "mock";
-        response = await upstream.mock.handle({ method: ctx.req.method ?? "GET", path: upstreamPath(ctx.path, route.rewrite, ""), body, signal: ctx.abort.signal });
+        response = await upstream.mock.handle({ method: ctx.req.method ?? "GET", path: upstreamPath(ctx.path, route.rewrite, ""), body, cancel: ctx.cancel });
       } else {
         const target = upstream.pool!.pick();
         if (target === undefined) throw new HttpError("no_healthy_target", `upstream ${name} has no target that can take traffic`);
@@ -131,7 +131,7 @@ export function createProxy(route: CompiledRoute, resources: GenerationResources
           path: upstreamPath(ctx.path, route.rewrite, target.basePath) + ctx.query,
           headers,
           body,
-          signal: ctx.abort.signal,
+          signal: ctx.cancel,
         });
       }
       await relay(ctx, response, route, routeName, resources);
@@ -154,11 +154,8 @@ async function relay(ctx: RequestContext, response: UpstreamResponse, route: Com
   ctx.res.writeHead(response.status, headers);
   const streaming = String(headers["content-type"] ?? "").startsWith("text/event-stream");
   if (streaming) resources.metrics.activeStreams.inc();
-  response.body.on("data", (chunk: Buffer) => {
-    ctx.bytesOut += chunk.length;
-  });
   try {
-    await pipeline(response.body, ctx.res);
+    ctx.bytesOut += await relayBody(response.body, ctx.res);
   } finally {
     if (streaming) resources.metrics.activeStreams.dec();
   }

@@ -3,7 +3,7 @@ import type { Logger } from "pino";
 import type { Snapshot } from "../compile/snapshot.js";
 import type { Deps } from "../deps.js";
 import { writeAccessLog } from "../observability/access-log.js";
-import { GatewayMetrics, statusClass } from "../observability/metrics.js";
+import type { GatewayMetrics } from "../observability/metrics.js";
 import type { RequestContext } from "../pipeline/context.js";
 import { handleRequest } from "../pipeline/handle.js";
 import { Generation } from "../reload/generation.js";
@@ -105,11 +105,8 @@ export class Gateway {
     this.active--;
     this.metrics.inFlight.dec();
     if (this.active === 0 && this.idleWaiters.length > 0) for (const w of this.idleWaiters.splice(0)) w();
-    const route = ctx.route?.compiled.name ?? "(none)";
-    const cls = statusClass(ctx.status);
-    this.metrics.httpRequests.inc({ route, method: ctx.req.method ?? "GET", status_class: cls });
-    this.metrics.httpDuration.observe({ route }, (this.deps.clock.monotonic() - ctx.startedAt) / 1000);
-    if (ctx.upstream !== null) this.metrics.upstreamRequests.inc({ upstream: ctx.upstream, status_class: cls });
+    this.metrics.recordRequest(ctx.route?.compiled.name ?? "(none)", ctx.req.method ?? "GET", ctx.status, (this.deps.clock.monotonic() - ctx.startedAt) / 1000);
+    if (ctx.upstream !== null) this.metrics.recordUpstream(ctx.upstream, ctx.status);
     if (this.accessLog) writeAccessLog(this.accessLogger, ctx, this.deps.clock);
   };
 

@@ -1,4 +1,5 @@
 import type { Readable } from "node:stream";
+import type { Cancel } from "../pipeline/cancel.js";
 
 /** One request to an upstream, whatever carries it (undici, or the in-process mock). */
 export interface UpstreamRequest {
@@ -7,7 +8,8 @@ export interface UpstreamRequest {
   path: string;
   headers: Record<string, string | string[]>;
   body: Buffer | Readable | null;
-  signal: AbortSignal;
+  /** Aborts the exchange (undici takes an EventEmitter that emits `abort`). */
+  signal: Cancel;
 }
 
 export interface UpstreamResponse {

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { Readable } from "node:stream";
-import { setTimeout as sleep } from "node:timers/promises";
+import { delay, type Cancel } from "../../pipeline/cancel.js";
 import type { Upstream } from "../../config/types.js";
 import type { Clock } from "../../deps.js";
 import type { UpstreamResponse } from "../exchange.js";
@@ -16,7 +16,7 @@ export interface MockRequest {
   /** Path without the query. */
   path: string;
   body: Buffer | null;
-  signal: AbortSignal;
+  cancel: Cancel;
 }
 
 interface ChatMessage {
@@ -68,12 +68,12 @@ export class MockProvider {
 
   async handle(req: MockRequest): Promise<UpstreamResponse> {
     const latency = this.upstream.mock?.latencyMs ?? 0;
-    if (latency > 0) await sleep(latency, undefined, { signal: req.signal });
+    if (latency > 0) await delay(latency, req.cancel);
     if (req.path === "/v1/models" && req.method === "GET") return this.models();
     if (req.method !== "POST") return error(405, "invalid_request_error", "method_not_allowed", `${req.method} ${req.path} is not supported by the mock upstream`);
     const body = parse(req.body);
     if (body === undefined) return error(400, "invalid_request_error", "invalid_json", "the request body must be a JSON object");
-    if (req.path === "/v1/chat/completions") return this.chat(body, req.signal);
+    if (req.path === "/v1/chat/completions") return this.chat(body, req.cancel);
     if (req.path === "/v1/embeddings") return this.embeddings(body);
     return error(404, "invalid_request_error", "unknown_url", `the mock upstream has no ${req.path}`);
   }
@@ -90,7 +90,7 @@ export class MockProvider {
     });
   }
 
-  private chat(body: Record<string, unknown>, signal: AbortSignal): UpstreamResponse {
+  private chat(body: Record<string, unknown>, cancel: Cancel): UpstreamResponse {
     const messages = Array.isArray(body.messages) ? (body.messages as ChatMessage[]) : [];
     if (messages.length === 0) return error(400, "invalid_request_error", "missing_messages", "`messages` must be a non-empty array");
     const prompt = messages.map((m) => textOf(m.content)).join("\n");
@@ -112,7 +112,7 @@ export class MockProvider {
       });
     }
     const includeUsage = (body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true;
-    const delay = this.upstream.mock?.chunkDelayMs ?? 0;
+    const chunkDelay = this.upstream.mock?.chunkDelayMs ?? 0;
     const pieces = reply.match(/\S+\s*/g) ?? [reply];
     const envelope = { id, object: "chat.completion.chunk", created, model };
     const chunk = (choices: unknown[], extra: Record<string, unknown> = {}): string =>
@@ -120,7 +120,7 @@ export class MockProvider {
     async function* events(): AsyncGenerator<Buffer> {
       yield Buffer.from(chunk([{ index: 0, delta: { role: "assistant", content: "" }, logprobs: null, finish_reason: null }]));
       for (const piece of pieces) {
-        if (delay > 0) await sleep(delay, undefined, { signal });
+        if (chunkDelay > 0) await delay(chunkDelay, cancel);
         yield Buffer.from(chunk([{ index: 0, delta: { content: piece }, logprobs: null, finish_reason: null }]));
       }
       yield Buffer.from(chunk([{ index: 0, delta: {}, logprobs: null, finish_reason: "stop" }]));

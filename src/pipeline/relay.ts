@@ -1,0 +1,55 @@
+import type { ServerResponse } from "node:http";
+import type { Readable } from "node:stream";
+
+/**
+ * Streams an upstream body to the client with backpressure: pauses the
+ * source while the client's socket is full, ends the response with the
+ * source, and cuts the response if the source fails (so a broken upstream
+ * stream never looks complete). Lighter than stream.pipeline, which builds
+ * an AbortController and error plumbing per call. Resolves with the bytes
+ * written; rejects with the source's error, or when the client left.
+ */
+export function relayBody(source: Readable, res: ServerResponse, onChunk?: (chunk: Buffer) => void): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let bytes = 0;
+    let settled = false;
+    const done = (err?: unknown): void => {
+      if (settled) return;
+      settled = true;
+      source.off("data", onData);
+      source.off("end", onEnd);
+      source.off("error", onError);
+      res.off("drain", onDrain);
+      res.off("close", onClose);
+      if (err === undefined) resolve(bytes);
+      else reject(err);
+    };
+    const onData = (chunk: Buffer): void => {
+      bytes += chunk.length;
+      onChunk?.(chunk);
+      if (!res.write(chunk)) source.pause();
+    };
+    const onDrain = (): void => {
+      source.resume();
+    };
+    const onEnd = (): void => {
+      res.end();
+      done();
+    };
+    const onError = (err: unknown): void => {
+      res.destroy();
+      done(err);
+    };
+    const onClose = (): void => {
+      if (!res.writableFinished) {
+        source.destroy();
+        done(new Error("the client closed the connection"));
+      }
+    };
+    source.on("data", onData);
+    source.once("end", onEnd);
+    source.once("error", onError);
+    res.on("drain", onDrain);
+    res.once("close", onClose);
+  });
+}
