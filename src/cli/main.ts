@@ -1,20 +1,14 @@
-import { Command, CommanderError, Option } from "commander";
+import { Command, CommanderError } from "commander";
+import { collect, examples, formatOption } from "./options.js";
 import { AigwError } from "../errors/errors.js";
 import { ErrorCode } from "../errors/codes.js";
 import { ExitCode } from "./exit-codes.js";
 import type { Io } from "./io.js";
 import { FINDINGS_FORMATS } from "./output/findings.js";
 import { packageVersion } from "./version.js";
-
-const examples = (lines: string[]): string => `\nExamples:\n${lines.map((l) => `  $ ${l}`).join("\n")}\n`;
-
-function formatOption(choices: readonly string[]): Option {
-  return new Option("-f, --format <format>", "output format").choices([...choices]).default("text");
-}
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
+import { declareLintCommands } from "./declare/lint.js";
+import { declarePlanCommands } from "./declare/plan.js";
+import { declareTestingCommands } from "./declare/testing.js";
 
 /** Declares the commands; each action imports its module lazily and stores its exit code. */
 function buildProgram(io: Io, setCode: (code: number) => void): Command {
@@ -103,6 +97,9 @@ function buildProgram(io: Io, setCode: (code: number) => void): Command {
       setCode(await serveCommand(opts, io));
     });
 
+  declareLintCommands(program, io, setCode);
+  declarePlanCommands(program, io, setCode);
+  declareTestingCommands(program, io, setCode);
   return program;
 }
 

