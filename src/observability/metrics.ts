@@ -11,6 +11,7 @@ export class GatewayMetrics {
   readonly httpDuration: Histogram<"route">;
   readonly upstreamRequests: Counter<"upstream" | "status_class">;
   readonly configReloads: Counter<"result">;
+  readonly authFailures: Counter<"provider" | "reason">;
   readonly configInfo: Gauge<"hash">;
   readonly activeStreams: Gauge;
   readonly inFlight: Gauge;
@@ -36,6 +37,12 @@ export class GatewayMetrics {
       name: `${p}upstream_requests_total`,
       help: "Requests sent to upstreams, by outcome.",
       labelNames: ["upstream", "status_class"],
+      registers,
+    });
+    this.authFailures = new Counter({
+      name: `${p}auth_failures_total`,
+      help: "Requests refused by authentication or authorisation, by provider and reason.",
+      labelNames: ["provider", "reason"],
       registers,
     });
     this.configReloads = new Counter({

@@ -2,6 +2,8 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Generation } from "../reload/generation.js";
 import type { AssembledRoute } from "./route-handler.js";
 import type { Cancel } from "./cancel.js";
+import type { Identity } from "../compile/identity.js";
+import type { Consumer } from "../config/types.js";
 
 /**
  * Everything one request carries through the stages. Allocated once per
@@ -30,6 +32,10 @@ export interface RequestContext {
   body: Buffer | null;
   json: Record<string, unknown> | null;
   model: string | undefined;
+  /** Who the caller is, once an auth provider accepted them. */
+  identity: Identity | null;
+  /** The declared consumer of the identity (or the provider's defaultConsumer). */
+  consumer: Consumer | null;
   upstream: string | null;
   target: string | null;
   status: number;

@@ -47,6 +47,8 @@ export async function handleRequest(generation: Generation, req: IncomingMessage
     body: null,
     json: null,
     model: undefined,
+    identity: null,
+    consumer: null,
     upstream: null,
     target: null,
     status: 0,

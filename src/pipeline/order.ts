@@ -1,6 +1,7 @@
 import type { CompiledRoute } from "../compile/route.js";
 import type { RequestContext } from "./context.js";
 import type { GenerationResources } from "../reload/generation.js";
+import { authStage } from "./auth.js";
 
 /** Handles a request to its end (answers it, or throws an HttpError). */
 export type Handler = (ctx: RequestContext) => Promise<void>;
@@ -21,7 +22,7 @@ export interface StageFactory {
  * factory here at its position; the chain of each route is composed once
  * per snapshot by `composeChain`.
  */
-export const STAGE_ORDER: readonly StageFactory[] = [];
+export const STAGE_ORDER: readonly StageFactory[] = [authStage];
 
 /** Composes a route's stages around the terminal handler, once. */
 export function composeChain(route: CompiledRoute, resources: GenerationResources, terminal: Handler, order: readonly StageFactory[] = STAGE_ORDER): { handler: Handler; stages: string[] } {

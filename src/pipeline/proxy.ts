@@ -46,9 +46,9 @@ function injectCredentials(headers: HeaderMap, upstream: Upstream): void {
   }
 }
 
-function forwardedHeaders(ctx: RequestContext, resources: GenerationResources): HeaderMap {
+function forwardedHeaders(ctx: RequestContext, resources: GenerationResources, drop: ReadonlySet<string>): HeaderMap {
   const req = ctx.req;
-  const headers = endToEnd(req.headers, DROP_REQUEST);
+  const headers = endToEnd(req.headers, drop);
   const remote = req.socket.remoteAddress ?? "";
   const trusted = resources.trusts(remote);
   const xff = firstValue(req.headers["x-forwarded-for"]);
@@ -93,6 +93,8 @@ function classify(err: unknown, ctx: RequestContext): HttpError {
  */
 export function createProxy(route: CompiledRoute, resources: GenerationResources): Handler {
   const routeName = route.name;
+  // On routes with auth, the client's credentials never reach the upstream.
+  const drop = new Set([...DROP_REQUEST, ...route.auth.flatMap((name) => resources.authenticators.get(name)?.credentialHeaders ?? [])]);
   return async (ctx) => {
     const name = chooseUpstream(route, resources.random);
     ctx.upstream = name;
@@ -117,9 +119,15 @@ export function createProxy(route: CompiledRoute, resources: GenerationResources
         const target = upstream.pool!.pick();
         if (target === undefined) throw new HttpError("no_healthy_target", `upstream ${name} has no target that can take traffic`);
         ctx.target = target.url;
-        const headers = forwardedHeaders(ctx, resources);
+        const headers = forwardedHeaders(ctx, resources, drop);
         applyHeaderRules(headers, route.requestHeaders);
         injectCredentials(headers, def);
+        if (def.consumerHeader !== undefined) {
+          const name = def.consumerHeader.toLowerCase();
+          delete headers[name];
+          const who = ctx.consumer?.name ?? ctx.identity?.subject;
+          if (who !== undefined) headers[name] = who;
+        }
         let body: UpstreamRequest["body"] = ctx.body;
         if (body === null && hasBody(ctx.req)) {
           const length = ctx.req.headers["content-length"];

@@ -8,8 +8,11 @@ import { composeChain } from "../pipeline/order.js";
 import { createProxy } from "../pipeline/proxy.js";
 import type { AssembledRoute } from "../pipeline/route-handler.js";
 import { MockProvider } from "../upstream/providers/mock.js";
-import type { UpstreamPool } from "../upstream/pool.js";
-import type { Upstream } from "../config/types.js";
+import { UpstreamPool } from "../upstream/pool.js";
+import type { AuthProvider, Consumer, Upstream } from "../config/types.js";
+import type { Authenticator } from "../auth/authenticator.js";
+import { createAuthenticator } from "../auth/create.js";
+import type { Discover } from "../auth/oidc.js";
 import type { ResourceRegistry } from "./registry.js";
 
 /** How a request reaches an upstream: a pool of targets, or the in-process mock. */
@@ -22,6 +25,10 @@ export interface UpstreamRuntime {
 /** What the stages of one generation share. */
 export interface GenerationResources {
   readonly upstreams: ReadonlyMap<string, UpstreamRuntime>;
+  readonly authenticators: ReadonlyMap<string, Authenticator>;
+  readonly consumers: ReadonlyMap<string, Consumer>;
+  /** Provider name → its `defaultConsumer`. */
+  readonly defaultConsumers: ReadonlyMap<string, string>;
   readonly maxBodyBytes: number;
   readonly requestTimeoutMs: number;
   readonly trusts: TrustCheck;
@@ -34,6 +41,8 @@ export interface GenerationResources {
 
 export interface AssembleDeps {
   registry: ResourceRegistry;
+  /** OIDC discovery (tests pass a fake); openid-client by default. */
+  discover?: Discover;
   metrics: GatewayMetrics;
   logger: Logger;
   clock: Clock;
@@ -57,18 +66,32 @@ export class Generation {
   private whenRetired: Promise<void> | null = null;
   private onReleased: (() => void) | null = null;
   private readonly registry: ResourceRegistry;
+  private readonly authDefs: AuthProvider[];
 
   constructor(snapshot: Snapshot, deps: AssembleDeps) {
     this.snapshot = snapshot;
     this.registry = deps.registry;
     const upstreams = new Map<string, UpstreamRuntime>();
     for (const [name, def] of snapshot.upstreams) {
-      upstreams.set(name, def.type === "mock" ? { definition: def, pool: null, mock: new MockProvider(def, deps.clock) } : { definition: def, pool: deps.registry.acquirePool(def), mock: null });
+      upstreams.set(
+        name,
+        def.type === "mock"
+          ? { definition: def, pool: null, mock: new MockProvider(def, deps.clock) }
+          : { definition: def, pool: deps.registry.acquire("pool", def, () => new UpstreamPool(def)), mock: null },
+      );
     }
+    const authenticators = new Map<string, Authenticator>();
+    for (const [name, def] of snapshot.authProviders) {
+      authenticators.set(name, deps.registry.acquire("auth", def, () => createAuthenticator(def, deps.discover === undefined ? {} : { discover: deps.discover })));
+    }
+    this.authDefs = [...snapshot.authProviders.values()];
     const server = snapshot.config.server ?? {};
     const trust = compileTrust(server.trustProxy);
     this.resources = {
       upstreams,
+      authenticators,
+      consumers: snapshot.consumers,
+      defaultConsumers: new Map([...snapshot.authProviders.values()].flatMap((p) => (p.defaultConsumer === undefined ? [] : [[p.name, p.defaultConsumer] as const]))),
       maxBodyBytes: server.limits?.maxBodyBytes ?? 10 * 1024 * 1024,
       requestTimeoutMs: server.limits?.requestTimeoutMs ?? 300_000,
       trusts: trust.trusts,
@@ -111,7 +134,10 @@ export class Generation {
 
   private release(): Promise<void> {
     this.released ??= Promise.all(
-      [...this.resources.upstreams.values()].flatMap((u) => (u.pool === null ? [] : [this.registry.releasePool(u.pool)])),
+      [
+        ...[...this.resources.upstreams.values()].flatMap((u) => (u.pool === null ? [] : [this.registry.release("pool", u.definition, u.pool)])),
+        ...this.authDefs.map((def) => this.registry.release("auth", def, this.resources.authenticators.get(def.name)!)),
+      ],
     ).then(() => this.onReleased?.());
     return this.released;
   }

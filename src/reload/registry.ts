@@ -1,15 +1,21 @@
 import { createHash } from "node:crypto";
-import type { Upstream } from "../config/types.js";
-import { UpstreamPool } from "../upstream/pool.js";
+
+/** A resource that outlives snapshots: closed gracefully, or destroyed at once. */
+export interface SharedResource {
+  /** Stops taking work; resolves when in-flight work has finished. Idempotent. */
+  close(): Promise<void>;
+  /** Cuts everything now. Idempotent. */
+  destroy(): Promise<void>;
+}
 
 interface Entry {
-  pool: UpstreamPool;
+  resource: SharedResource;
   refs: number;
 }
 
-/** A stable key for an upstream definition: equal definitions share one pool. */
-export function definitionKey(def: Upstream): string {
-  return createHash("sha256").update(stableJson(def)).digest("hex");
+/** A stable key for a definition: equal definitions share one resource. */
+export function definitionKey(kind: string, def: unknown): string {
+  return `${kind}:${createHash("sha256").update(stableJson(def)).digest("hex")}`;
 }
 
 function stableJson(value: unknown): string {
@@ -24,45 +30,50 @@ function stableJson(value: unknown): string {
 }
 
 /**
- * Connection pools, shared across snapshots and counted by reference: a pool
- * whose definition did not change across a reload is reused (its connections
- * and state survive); one that no snapshot uses any more is closed, after its
- * in-flight requests finish.
+ * Resources shared across snapshots (upstream connection pools, JWKS
+ * caches, OIDC discovery), counted by reference and keyed by their
+ * definition: one whose definition did not change across a reload is reused
+ * (connections, caches and health survive); one that no snapshot uses any
+ * more is closed after its in-flight work finishes.
  */
 export class ResourceRegistry {
-  private readonly pools = new Map<string, Entry>();
+  private readonly entries = new Map<string, Entry>();
 
-  acquirePool(def: Upstream): UpstreamPool {
-    const key = definitionKey(def);
-    let entry = this.pools.get(key);
+  /** The resource for `kind` + `def`, created on first use. */
+  acquire<T extends SharedResource>(kind: string, def: unknown, create: () => T): T {
+    const key = definitionKey(kind, def);
+    let entry = this.entries.get(key);
     if (entry === undefined) {
-      entry = { pool: new UpstreamPool(def), refs: 0 };
-      this.pools.set(key, entry);
+      entry = { resource: create(), refs: 0 };
+      this.entries.set(key, entry);
     }
     entry.refs++;
-    return entry.pool;
+    return entry.resource as T;
   }
 
-  /** Drops one reference; the last one closes the pool (gracefully). */
-  async releasePool(pool: UpstreamPool): Promise<void> {
-    const key = definitionKey(pool.definition);
-    const entry = this.pools.get(key);
-    if (entry === undefined || entry.pool !== pool) return;
+  /** Drops one reference; the last one closes the resource (gracefully). */
+  async release(kind: string, def: unknown, resource: SharedResource): Promise<void> {
+    const key = definitionKey(kind, def);
+    const entry = this.entries.get(key);
+    if (entry === undefined || entry.resource !== resource) return;
     entry.refs--;
     if (entry.refs > 0) return;
-    this.pools.delete(key);
-    await pool.close();
+    this.entries.delete(key);
+    await resource.close();
   }
 
-  /** Pools alive now (for tests and /admin). */
-  get size(): number {
-    return this.pools.size;
+  /** Resources alive now, optionally of one kind (tests, /admin). */
+  count(kind?: string): number {
+    if (kind === undefined) return this.entries.size;
+    let n = 0;
+    for (const key of this.entries.keys()) if (key.startsWith(`${kind}:`)) n++;
+    return n;
   }
 
-  /** Cuts every pool (shutdown after the grace period). */
+  /** Cuts every resource (end of shutdown). */
   async destroyAll(): Promise<void> {
-    const entries = [...this.pools.values()];
-    this.pools.clear();
-    await Promise.all(entries.map((e) => e.pool.destroy()));
+    const entries = [...this.entries.values()];
+    this.entries.clear();
+    await Promise.all(entries.map((e) => e.resource.destroy()));
   }
 }

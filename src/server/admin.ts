@@ -61,8 +61,10 @@ export function createAdminServer(gateway: Gateway, extra: readonly AdminRoute[]
       if (path === "/health") return send(res, 200, { status: "ok" });
       if (path === "/ready") {
         const active = gateway.activeConfig;
+        // OIDC discovery still pending does not make the gateway unready (other
+        // providers and public routes work); it shows in the details.
         return gateway.ready
-          ? send(res, 200, { status: "ready", hash: active?.snapshot.hash })
+          ? send(res, 200, { status: "ready", hash: active?.snapshot.hash, auth: gateway.authStatus() })
           : send(res, 503, { status: active === null ? "loading" : "draining" });
       }
       if (path === "/metrics") return send(res, 200, await gateway.metrics.registry.metrics());

@@ -8,10 +8,13 @@ import type { RequestContext } from "../pipeline/context.js";
 import { handleRequest } from "../pipeline/handle.js";
 import { Generation } from "../reload/generation.js";
 import { ResourceRegistry } from "../reload/registry.js";
+import type { Discover } from "../auth/oidc.js";
 
 export interface GatewayDeps extends Deps {
   metrics: GatewayMetrics;
   registry?: ResourceRegistry;
+  /** OIDC discovery (tests pass a fake); openid-client by default. */
+  discover?: Discover;
 }
 
 /**
@@ -40,7 +43,14 @@ export class Gateway {
 
   /** Makes `snapshot` current; the previous generation is retired once its requests end. */
   apply(snapshot: Snapshot): void {
-    const next = new Generation(snapshot, { registry: this.registry, metrics: this.metrics, logger: this.logger, clock: this.deps.clock, random: this.deps.random });
+    const next = new Generation(snapshot, {
+      registry: this.registry,
+      metrics: this.metrics,
+      logger: this.logger,
+      clock: this.deps.clock,
+      random: this.deps.random,
+      ...(this.deps.discover === undefined ? {} : { discover: this.deps.discover }),
+    });
     if (this.draining) next.draining = true;
     const previous = this.generation;
     this.generation = next;
@@ -66,6 +76,13 @@ export class Gateway {
 
   get activeConfig(): { snapshot: Snapshot; loadedAt: string } | null {
     return this.generation === null ? null : { snapshot: this.generation.snapshot, loadedAt: this.loadedAt! };
+  }
+
+  /** Each auth provider's state (OIDC discovery may still be pending), for /ready. */
+  authStatus(): Record<string, { ready: boolean; detail?: string }> {
+    const out: Record<string, { ready: boolean; detail?: string }> = {};
+    for (const [name, a] of this.generation?.resources.authenticators ?? []) out[name] = a.status();
+    return out;
   }
 
   get ready(): boolean {

@@ -1,0 +1,55 @@
+import { createHash, timingSafeEqual } from "node:crypto";
+import type { IncomingHttpHeaders } from "node:http";
+import type { ApiKeyProvider } from "../config/types.js";
+import { bearerToken, headerValue, looksLikeJwt, type AuthOutcome, type Authenticator } from "./authenticator.js";
+
+interface StoredKey {
+  digest: Buffer;
+  id: string;
+  consumer: string;
+  scopes: readonly string[];
+}
+
+/**
+ * API keys from `Authorization: Bearer <key>` or `x-api-key`. Keys are held
+ * as sha256 digests only (a `value` from the environment is hashed at load).
+ * A presented key is hashed, looked up by digest, and confirmed with a
+ * constant-time comparison: lookup timing can only reveal bits of a digest,
+ * which do not help anyone forge a key. JWT-shaped bearer tokens are left to
+ * the route's JWT/OIDC providers.
+ */
+export class ApiKeyAuthenticator implements Authenticator {
+  readonly type = "apiKey" as const;
+  readonly name: string;
+  readonly credentialHeaders = ["authorization", "x-api-key"];
+  private readonly byDigest = new Map<string, StoredKey>();
+
+  constructor(def: ApiKeyProvider) {
+    this.name = def.name;
+    for (const k of def.keys) {
+      const hex = (k.sha256 ?? createHash("sha256").update(k.value ?? "").digest("hex")).toLowerCase();
+      this.byDigest.set(hex, { digest: Buffer.from(hex, "hex"), id: k.id, consumer: k.consumer, scopes: k.scopes ?? [] });
+    }
+  }
+
+  authenticate(headers: IncomingHttpHeaders): AuthOutcome {
+    // A JWT-shaped bearer token belongs to the JWT/OIDC providers of the route.
+    const bearer = bearerToken(headers);
+    const key = (bearer !== undefined && !looksLikeJwt(bearer) ? bearer : undefined) ?? headerValue(headers, "x-api-key");
+    if (key === undefined || key === "") return { kind: "absent" };
+    const digest = createHash("sha256").update(key).digest();
+    const found = this.byDigest.get(digest.toString("hex"));
+    if (found === undefined || !timingSafeEqual(found.digest, digest)) {
+      return { kind: "invalid", reason: "unknown_key", description: "the API key is not valid" };
+    }
+    return { kind: "ok", identity: { provider: this.name, subject: found.consumer, scopes: found.scopes, claims: { keyId: found.id } } };
+  }
+
+  status(): { ready: boolean } {
+    return { ready: true };
+  }
+
+  async close(): Promise<void> {}
+
+  async destroy(): Promise<void> {}
+}

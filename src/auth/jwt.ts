@@ -1,0 +1,172 @@
+import type { IncomingHttpHeaders } from "node:http";
+import { createRemoteJWKSet, importSPKI, jwtVerify, type JWTPayload, type JWTVerifyGetKey, type KeyObject } from "jose";
+import { scopesFromClaim } from "../compile/identity.js";
+import { bearerToken, looksLikeJwt, type AuthOutcome, type Authenticator, type AuthenticatorStatus } from "./authenticator.js";
+
+/** What verifying needs, whether configured directly (jwt) or discovered (oidc). */
+export interface JwtVerifierOptions {
+  name: string;
+  issuer?: string | undefined;
+  audience?: string | string[] | undefined;
+  algorithms?: readonly string[] | undefined;
+  consumerClaim: string;
+  scopesClaim: string;
+  clockToleranceMs: number;
+  header: string;
+}
+
+type KeySource = Uint8Array | JWTVerifyGetKey;
+
+/** Maps jose's error codes to bounded metric reasons. */
+function reasonOf(err: unknown): string {
+  const code = (err as { code?: string; claim?: string } | null)?.code ?? "";
+  switch (code) {
+    case "ERR_JWT_EXPIRED":
+      return "expired";
+    case "ERR_JWT_CLAIM_VALIDATION_FAILED": {
+      const claim = (err as { claim?: string }).claim;
+      return claim === "nbf" ? "not_yet_valid" : claim === "iss" ? "issuer" : claim === "aud" ? "audience" : "claim";
+    }
+    case "ERR_JWS_SIGNATURE_VERIFICATION_FAILED":
+      return "signature";
+    case "ERR_JWKS_NO_MATCHING_KEY":
+    case "ERR_JWKS_MULTIPLE_MATCHING_KEYS":
+      return "unknown_kid";
+    case "ERR_JOSE_ALG_NOT_ALLOWED":
+    case "ERR_JOSE_NOT_SUPPORTED":
+      return "algorithm";
+    case "ERR_JWKS_TIMEOUT":
+    case "ERR_JWKS_INVALID":
+      return "jwks_unavailable";
+    default:
+      return "malformed";
+  }
+}
+
+/** Verifies bearer JWTs with jose against a key source. */
+export class JwtVerifier {
+  constructor(
+    private readonly options: JwtVerifierOptions,
+    private readonly key: () => KeySource | undefined,
+  ) {}
+
+  async verify(headers: IncomingHttpHeaders): Promise<AuthOutcome> {
+    const token = bearerToken(headers, this.options.header);
+    if (token === undefined || !looksLikeJwt(token)) return { kind: "absent" };
+    const key = this.key();
+    if (key === undefined) return { kind: "unavailable", reason: "keys_unavailable" };
+    let payload: JWTPayload;
+    try {
+      const verifyOptions = {
+        ...(this.options.issuer === undefined ? {} : { issuer: this.options.issuer }),
+        ...(this.options.audience === undefined ? {} : { audience: this.options.audience }),
+        ...(this.options.algorithms === undefined ? {} : { algorithms: [...this.options.algorithms] }),
+        clockTolerance: Math.round(this.options.clockToleranceMs / 1000),
+      };
+      payload = (typeof key === "function" ? await jwtVerify(token, key, verifyOptions) : await jwtVerify(token, key, verifyOptions)).payload;
+    } catch (err) {
+      const reason = reasonOf(err);
+      if (reason === "jwks_unavailable") return { kind: "unavailable", reason };
+      return { kind: "invalid", reason, description: `the token is not valid (${reason.replace(/_/g, " ")})` };
+    }
+    const subject = payload[this.options.consumerClaim];
+    if (typeof subject !== "string" || subject === "") {
+      return { kind: "invalid", reason: "no_consumer", description: `the token has no ${this.options.consumerClaim} claim` };
+    }
+    return {
+      kind: "ok",
+      identity: { provider: this.options.name, subject, scopes: scopesFromClaim(payload[this.options.scopesClaim]), claims: payload as Record<string, unknown> },
+    };
+  }
+}
+
+export interface JwtProviderDef {
+  name: string;
+  issuer?: string;
+  audience?: string | string[];
+  algorithms: string[];
+  secret?: string;
+  publicKey?: string;
+  jwks?: { url: string; cooldownMs?: number; cacheMaxAgeMs?: number; timeoutMs?: number };
+  consumerClaim?: string;
+  scopesClaim?: string;
+  clockToleranceMs?: number;
+  header?: string;
+}
+
+/**
+ * `jwt` providers: HS* with a shared `secret`, RS/PS/ES/EdDSA with a PEM
+ * `publicKey` or a remote `jwks.url` (jose caches the key set, refetches on
+ * an unknown `kid` at most once per cool-down, and picks up rotated keys).
+ * The algorithm allow-list is enforced by jose; `none` is never accepted.
+ */
+export class JwtAuthenticator implements Authenticator {
+  readonly type = "jwt" as const;
+  readonly name: string;
+  readonly credentialHeaders: readonly string[];
+  private readonly verifier: JwtVerifier;
+  private pemKeys = new Map<string, KeyObject>();
+  private pemReady: Promise<void> | null = null;
+
+  constructor(def: JwtProviderDef) {
+    this.name = def.name;
+    const header = (def.header ?? "authorization").toLowerCase();
+    this.credentialHeaders = header === "authorization" ? ["authorization"] : ["authorization", header];
+    let source: () => KeySource | undefined;
+    if (def.secret !== undefined) {
+      const secret = new TextEncoder().encode(def.secret);
+      source = () => secret;
+    } else if (def.jwks !== undefined) {
+      const jwks = createRemoteJWKSet(new URL(def.jwks.url), {
+        cooldownDuration: def.jwks.cooldownMs ?? 30_000,
+        cacheMaxAge: def.jwks.cacheMaxAgeMs ?? 600_000,
+        timeoutDuration: def.jwks.timeoutMs ?? 5_000,
+      });
+      source = () => jwks;
+    } else {
+      const pem = def.publicKey ?? "";
+      // One KeyObject per allowed algorithm the key can serve, imported once.
+      this.pemReady = Promise.all(
+        def.algorithms.map(async (alg) => {
+          try {
+            this.pemKeys.set(alg, (await importSPKI(pem, alg)) as KeyObject);
+          } catch {
+            // An algorithm this key type cannot verify: tokens using it fail.
+          }
+        }),
+      ).then(() => undefined);
+      const getKey: JWTVerifyGetKey = async (protectedHeader) => {
+        await this.pemReady;
+        const key = this.pemKeys.get(protectedHeader.alg ?? "");
+        if (key === undefined) throw Object.assign(new Error("algorithm not allowed"), { code: "ERR_JOSE_ALG_NOT_ALLOWED" });
+        return key;
+      };
+      source = () => getKey;
+    }
+    this.verifier = new JwtVerifier(
+      {
+        name: def.name,
+        issuer: def.issuer,
+        audience: def.audience,
+        algorithms: def.algorithms,
+        consumerClaim: def.consumerClaim ?? "sub",
+        scopesClaim: def.scopesClaim ?? "scope",
+        clockToleranceMs: def.clockToleranceMs ?? 60_000,
+        header,
+      },
+      source,
+    );
+  }
+
+  authenticate(headers: IncomingHttpHeaders): Promise<AuthOutcome> {
+    return this.verifier.verify(headers);
+  }
+
+  status(): AuthenticatorStatus {
+    return { ready: true };
+  }
+
+  async close(): Promise<void> {}
+
+  async destroy(): Promise<void> {}
+}

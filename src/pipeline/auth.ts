@@ -1,0 +1,100 @@
+import type { Authenticator } from "../auth/authenticator.js";
+import { compileGlobs, type Glob } from "../compile/router/glob.js";
+import { HttpError } from "../errors/http.js";
+import { parseJsonBody, readBody } from "./body.js";
+import type { RequestContext } from "./context.js";
+import type { StageFactory } from "./order.js";
+
+const REALM = 'Bearer realm="aigw"';
+
+function challenge(error?: string, description?: string, scope?: string): string {
+  let value = REALM;
+  if (error !== undefined) value += `, error="${error}"`;
+  if (description !== undefined) value += `, error_description="${description.replace(/["\\]/g, "")}"`;
+  if (scope !== undefined) value += `, scope="${scope}"`;
+  return value;
+}
+
+/** The body's model, reading the body when no earlier stage did (AI routes only). */
+async function modelOf(ctx: RequestContext, maxBytes: number): Promise<string | undefined> {
+  if (ctx.model !== undefined || !ctx.route?.compiled.ai) return ctx.model;
+  if (ctx.body === null) {
+    ctx.body = await readBody(ctx.req, maxBytes);
+    ctx.bytesIn = ctx.body.length;
+    ctx.json = parseJsonBody(ctx.body);
+    const model = ctx.json?.model;
+    if (typeof model === "string") ctx.model = model;
+  }
+  return ctx.model;
+}
+
+/**
+ * Authentication and consumer policy (DESIGN.md 5): any one of the route's
+ * providers must accept the caller (401 otherwise, with WWW-Authenticate);
+ * the identity maps to a declared consumer (or the provider's
+ * `defaultConsumer`); the route's scopes must all be held (token scopes ∪
+ * consumer scopes, 403 otherwise); the consumer's model allow-list must
+ * admit the body's model (403). Routes without `auth` leave this stage out.
+ */
+export const authStage: StageFactory = {
+  name: "auth",
+  create(route, resources) {
+    if (route.auth.length === 0) return null;
+    const providers: Authenticator[] = route.auth.map((name) => resources.authenticators.get(name)!);
+    const required = route.scopes;
+    const allowLists = new Map<string, Glob>();
+    for (const [name, c] of resources.consumers) if (c.models !== undefined) allowLists.set(name, compileGlobs(c.models));
+    const failures = resources.metrics.authFailures;
+    const defaults = new Map(route.auth.map((name) => [name, resources.defaultConsumers.get(name)]));
+
+    return async (ctx, next) => {
+      let invalid: { provider: string; reason: string; description: string } | null = null;
+      let unavailable: string | null = null;
+      for (const provider of providers) {
+        const outcome = await provider.authenticate(ctx.req.headers);
+        if (outcome.kind === "ok") {
+          ctx.identity = outcome.identity;
+          break;
+        }
+        if (outcome.kind === "invalid") {
+          failures.inc({ provider: provider.name, reason: outcome.reason });
+          invalid ??= { provider: provider.name, reason: outcome.reason, description: outcome.description };
+        } else if (outcome.kind === "unavailable") unavailable ??= provider.name;
+      }
+      const identity = ctx.identity;
+      if (identity === null) {
+        if (invalid !== null) {
+          throw new HttpError("invalid_credentials", invalid.description, { headers: { "www-authenticate": challenge("invalid_token", invalid.description) } });
+        }
+        if (unavailable !== null) {
+          throw new HttpError("auth_unavailable", `auth provider ${unavailable} cannot verify credentials right now`, { headers: { "retry-after": "5" } });
+        }
+        failures.inc({ provider: "none", reason: "missing" });
+        throw new HttpError("missing_credentials", `this route needs credentials (${route.auth.join(" or ")})`, { headers: { "www-authenticate": challenge() } });
+      }
+      const consumerName = resources.consumers.has(identity.subject) ? identity.subject : defaults.get(identity.provider ?? "");
+      const consumer = consumerName === undefined ? undefined : resources.consumers.get(consumerName);
+      ctx.consumer = consumer ?? null;
+      if (required.length > 0) {
+        const held = new Set(identity.scopes);
+        for (const s of consumer?.scopes ?? []) held.add(s);
+        const missing = required.filter((s) => !held.has(s));
+        if (missing.length > 0) {
+          failures.inc({ provider: identity.provider ?? "none", reason: "scope" });
+          throw new HttpError("insufficient_scope", `missing scope ${missing.join(", ")}`, {
+            headers: { "www-authenticate": challenge("insufficient_scope", undefined, required.join(" ")) },
+          });
+        }
+      }
+      const allowed = consumer === undefined ? undefined : allowLists.get(consumer.name);
+      if (allowed !== undefined) {
+        const model = await modelOf(ctx, resources.maxBodyBytes);
+        if (model !== undefined && !allowed.test(model)) {
+          failures.inc({ provider: identity.provider ?? "none", reason: "model" });
+          throw new HttpError("model_not_allowed", `consumer ${consumer!.name} may not use model ${model}`);
+        }
+      }
+      return next(ctx);
+    };
+  },
+};
