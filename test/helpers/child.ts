@@ -44,6 +44,13 @@ export async function spawnGateway(configPath: string, env: Record<string, strin
     void exited.then((code) => reject(new Error(`aigw exited (${code}) before listening:\n${err}`)));
     setTimeout(() => reject(new Error(`aigw did not start in time:\n${err}`)), 15_000).unref();
   });
-  const line = await listening;
+  let line: Record<string, unknown>;
+  try {
+    line = await listening;
+  } catch (err) {
+    // Never leave a child behind when it failed to start in time.
+    if (child.exitCode === null) child.kill("SIGKILL");
+    throw err;
+  }
   return { child, dataUrl: String(line.data), adminUrl: String(line.admin), logs, stderr: () => err, exited };
 }
