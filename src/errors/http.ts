@@ -14,6 +14,8 @@ export const HttpErrors = {
   insufficient_scope: { status: 403, type: "permission_error" },
   model_not_allowed: { status: 403, type: "permission_error" },
   auth_unavailable: { status: 503, type: "service_unavailable_error" },
+  rate_limit_exceeded: { status: 429, type: "requests" },
+  rate_limit_unavailable: { status: 503, type: "service_unavailable_error" },
   upstream_connect_error: { status: 502, type: "server_error" },
   upstream_reset: { status: 502, type: "server_error" },
   upstream_error: { status: 502, type: "server_error" },
@@ -32,14 +34,17 @@ export class HttpError extends Error {
   readonly code: HttpErrorCode;
   readonly status: number;
   readonly headers: Readonly<Record<string, string>> | undefined;
+  /** The OpenAI error `type` when it depends on the case (429: `requests` or `tokens`). */
+  readonly type: string;
   readonly [brand] = true;
 
-  constructor(code: HttpErrorCode, message: string, options: { headers?: Record<string, string>; cause?: unknown } = {}) {
+  constructor(code: HttpErrorCode, message: string, options: { headers?: Record<string, string>; cause?: unknown; type?: string } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = "HttpError";
     this.code = code;
     this.status = HttpErrors[code].status;
     this.headers = options.headers;
+    this.type = options.type ?? HttpErrors[code].type;
   }
 
   static is(value: unknown): value is HttpError {
@@ -48,7 +53,7 @@ export class HttpError extends Error {
 }
 
 /** The JSON body of an error response, in the shape of the route kind. */
-export function errorBody(code: HttpErrorCode, message: string, aiShape: boolean): string {
-  if (aiShape) return JSON.stringify({ error: { message, type: HttpErrors[code].type, param: null, code } });
-  return JSON.stringify({ error: { code, message } });
+export function errorBody(err: Pick<HttpError, "code" | "message" | "type">, aiShape: boolean): string {
+  if (aiShape) return JSON.stringify({ error: { message: err.message, type: err.type, param: null, code: err.code } });
+  return JSON.stringify({ error: { code: err.code, message: err.message } });
 }

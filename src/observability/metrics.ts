@@ -12,6 +12,7 @@ export class GatewayMetrics {
   readonly upstreamRequests: Counter<"upstream" | "status_class">;
   readonly configReloads: Counter<"result">;
   readonly authFailures: Counter<"provider" | "reason">;
+  readonly rateLimitHits: Counter<"policy" | "mode">;
   readonly configInfo: Gauge<"hash">;
   readonly activeStreams: Gauge;
   readonly inFlight: Gauge;
@@ -43,6 +44,12 @@ export class GatewayMetrics {
       name: `${p}auth_failures_total`,
       help: "Requests refused by authentication or authorisation, by provider and reason.",
       labelNames: ["provider", "reason"],
+      registers,
+    });
+    this.rateLimitHits = new Counter({
+      name: `${p}rate_limit_hits_total`,
+      help: "Requests over a rate limit, by policy; mode=shadow counts those a shadow policy would have limited.",
+      labelNames: ["policy", "mode"],
       registers,
     });
     this.configReloads = new Counter({

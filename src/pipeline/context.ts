@@ -4,6 +4,7 @@ import type { AssembledRoute } from "./route-handler.js";
 import type { Cancel } from "./cancel.js";
 import type { Identity } from "../compile/identity.js";
 import type { Consumer } from "../config/types.js";
+import type { Usage } from "../usage/extract.js";
 
 /**
  * Everything one request carries through the stages. Allocated once per
@@ -42,6 +43,14 @@ export interface RequestContext {
   bytesIn: number;
   bytesOut: number;
   errorCode: string | null;
+  /** Headers stages add to the response (rate-limit state), whatever the upstream answers. */
+  extraHeaders: Record<string, string> | null;
+  /** Watch the response for token usage (token limits, cost). */
+  captureUsage: boolean;
+  /** The usage the response reported, when captured. */
+  usage: Usage | null;
+  /** Runs after the upstream body ended and before the client's response ends (usage is known then). */
+  beforeResponseEnd: (() => Promise<void>) | null;
   /** Aborted when the client leaves or a timeout fires; cancels the upstream request. */
   readonly cancel: Cancel;
 }

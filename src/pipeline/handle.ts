@@ -55,6 +55,10 @@ export async function handleRequest(generation: Generation, req: IncomingMessage
     bytesIn: 0,
     bytesOut: 0,
     errorCode: null,
+    extraHeaders: null,
+    captureUsage: false,
+    usage: null,
+    beforeResponseEnd: null,
     cancel: new Cancel(),
   };
   generation.enter();

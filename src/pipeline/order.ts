@@ -2,6 +2,7 @@ import type { CompiledRoute } from "../compile/route.js";
 import type { RequestContext } from "./context.js";
 import type { GenerationResources } from "../reload/generation.js";
 import { authStage } from "./auth.js";
+import { rateLimitStage } from "./ratelimit.js";
 
 /** Handles a request to its end (answers it, or throws an HttpError). */
 export type Handler = (ctx: RequestContext) => Promise<void>;
@@ -22,7 +23,7 @@ export interface StageFactory {
  * factory here at its position; the chain of each route is composed once
  * per snapshot by `composeChain`.
  */
-export const STAGE_ORDER: readonly StageFactory[] = [authStage];
+export const STAGE_ORDER: readonly StageFactory[] = [authStage, rateLimitStage];
 
 /** Composes a route's stages around the terminal handler, once. */
 export function composeChain(route: CompiledRoute, resources: GenerationResources, terminal: Handler, order: readonly StageFactory[] = STAGE_ORDER): { handler: Handler; stages: string[] } {

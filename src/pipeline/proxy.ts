@@ -10,6 +10,7 @@ import { applyHeaderRules, endToEnd, firstValue, type HeaderMap } from "./header
 import type { Handler } from "./order.js";
 import { upstreamPath } from "./rewrite.js";
 import { relayBody } from "./relay.js";
+import { UsageTap } from "../usage/extract.js";
 
 const DROP_REQUEST = new Set(["host", "content-length", "x-request-id", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host"]);
 const DROP_RESPONSE = new Set(["x-aigw-route", "x-aigw-upstream"]);
@@ -157,13 +158,23 @@ async function relay(ctx: RequestContext, response: UpstreamResponse, route: Com
   headers["x-request-id"] = ctx.id;
   headers["x-aigw-route"] = routeName;
   headers["x-aigw-upstream"] = ctx.upstream!;
+  if (ctx.extraHeaders !== null) Object.assign(headers, ctx.extraHeaders);
   if (ctx.generation.draining && ctx.req.httpVersionMajor === 1) headers.connection = "close";
   ctx.status = response.status;
   ctx.res.writeHead(response.status, headers);
   const streaming = String(headers["content-type"] ?? "").startsWith("text/event-stream");
   if (streaming) resources.metrics.activeStreams.inc();
+  const tap = ctx.captureUsage && response.status < 300 ? new UsageTap(String(headers["content-type"] ?? "")) : null;
   try {
-    ctx.bytesOut += await relayBody(response.body, ctx.res);
+    const hook = ctx.beforeResponseEnd;
+    const beforeEnd =
+      tap === null && hook === null
+        ? undefined
+        : async () => {
+            if (tap !== null) ctx.usage = tap.finish();
+            if (hook !== null) await hook();
+          };
+    ctx.bytesOut += await relayBody(response.body, ctx.res, tap === null ? undefined : (chunk) => tap.push(chunk), beforeEnd);
   } finally {
     if (streaming) resources.metrics.activeStreams.dec();
   }

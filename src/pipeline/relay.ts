@@ -6,10 +6,11 @@ import type { Readable } from "node:stream";
  * source while the client's socket is full, ends the response with the
  * source, and cuts the response if the source fails (so a broken upstream
  * stream never looks complete). Lighter than stream.pipeline, which builds
- * an AbortController and error plumbing per call. Resolves with the bytes
+ * an AbortController and error plumbing per call. `beforeEnd` runs after
+ * the last chunk and before the response ends. Resolves with the bytes
  * written; rejects with the source's error, or when the client left.
  */
-export function relayBody(source: Readable, res: ServerResponse, onChunk?: (chunk: Buffer) => void): Promise<number> {
+export function relayBody(source: Readable, res: ServerResponse, onChunk?: (chunk: Buffer) => void, beforeEnd?: () => Promise<void>): Promise<number> {
   return new Promise((resolve, reject) => {
     let bytes = 0;
     let settled = false;
@@ -33,8 +34,23 @@ export function relayBody(source: Readable, res: ServerResponse, onChunk?: (chun
       source.resume();
     };
     const onEnd = (): void => {
-      res.end();
-      done();
+      if (beforeEnd === undefined) {
+        res.end();
+        done();
+        return;
+      }
+      // E.g. record token usage before the client sees the end, so its next
+      // request (to any replica) already counts it.
+      beforeEnd().then(
+        () => {
+          res.end();
+          done();
+        },
+        (err: unknown) => {
+          res.end();
+          done(err);
+        },
+      );
     };
     const onError = (err: unknown): void => {
       res.destroy();

@@ -23,11 +23,12 @@ export function sendError(ctx: RequestContext, err: HttpError): void {
     return;
   }
   ctx.status = err.status;
-  const body = errorBody(err.code, err.message, ctx.aiShape);
+  const body = errorBody(err, ctx.aiShape);
   const headers: Record<string, string | number> = {
     "content-type": "application/json",
     "content-length": Buffer.byteLength(body),
     "x-request-id": ctx.id,
+    ...ctx.extraHeaders,
     ...err.headers,
   };
   if (ctx.route !== null) headers["x-aigw-route"] = ctx.route.compiled.name;

@@ -135,27 +135,37 @@ function samplePath(match: JsonObject): string {
   return s.kind === "all" ? "/" : s.path;
 }
 
-function precedence(match: JsonObject): number {
-  const s = pathSetOf(match);
+/** Route precedence by path: exact, then the longest prefix, then a route without path. */
+export function precedence(match: unknown): number {
+  const s = pathSetOf(isPlainObject(match) ? match : {});
   return s.kind === "exact" ? Number.MAX_SAFE_INTEGER : s.kind === "prefix" ? s.path.length : 0;
 }
 
+/** Two header conditions can hold for one request unless they pin one header to disjoint values. */
+function headersOverlap(x: Record<string, string>, y: Record<string, string>): boolean {
+  return Object.entries(x).every(([name, glob]) => y[name] === undefined || globCovers(glob, y[name]!) || globCovers(y[name]!, glob));
+}
+
+function modelsOverlap(x: string[] | undefined, y: string[] | undefined): boolean {
+  if (x === undefined || y === undefined) return true;
+  return x.some((a) => y.some((b) => globCovers(a, b) || globCovers(b, a)));
+}
+
 /**
- * The route of `routes` that most likely takes the requests `match`
- * describes: among routes whose path accepts the match's path, whose
- * methods and host overlap it, and with no header or model condition the
- * match does not share, the one that wins by precedence (exact path, then
- * the longest prefix, then file order). A heuristic for "where does this
- * traffic go now": conditions are not evaluated per request.
+ * The routes of `routes` that can take some of the requests `match`
+ * describes, best precedence first (exact path, then the longest prefix,
+ * then file order): a route's path must accept the match's own path (or
+ * prefix), and its methods, host, header and model conditions must be
+ * able to hold together with the match's. A heuristic for "where does this
+ * traffic go": conditions are compared, not evaluated per request.
  */
-export function catcherOf(routes: readonly JsonObject[], match: unknown, exclude: string | undefined): JsonObject | undefined {
+export function routesOverlapping(routes: readonly JsonObject[], match: unknown): JsonObject[] {
   const m = isPlainObject(match) ? match : {};
   const path = samplePath(m);
   const methods = list(m.methods) ?? ALL_METHODS;
   const host = typeof m.host === "string" ? m.host : undefined;
-  let best: JsonObject | undefined;
+  const out: JsonObject[] = [];
   for (const r of routes) {
-    if (r.name === exclude) continue;
     const rm = isPlainObject(r.match) ? r.match : {};
     const s = pathSetOf(rm);
     const takesPath = s.kind === "all" || (s.kind === "exact" ? s.path === path : underPrefix(path, s.path));
@@ -163,18 +173,18 @@ export function catcherOf(routes: readonly JsonObject[], match: unknown, exclude
     if (!(list(rm.methods) ?? ALL_METHODS).some((x) => methods.includes(x))) continue;
     const rh = typeof rm.host === "string" ? rm.host : undefined;
     if (!hostCovers(rh, host) && !hostCovers(host, rh)) continue;
-    const sameHeaders = JSON.stringify(headersOf(rm)) === JSON.stringify(headersOf(m));
-    if (Object.keys(headersOf(rm)).length > 0 && !sameHeaders) continue;
-    if (rm.model !== undefined && !modelsCover(list(rm.model), list(m.model))) continue;
-    if (best === undefined || precedence(rm) > precedence(isPlainObject(best.match) ? best.match : {})) best = r;
+    if (!headersOverlap(headersOf(rm), headersOf(m))) continue;
+    if (!modelsOverlap(list(rm.model), list(m.model))) continue;
+    out.push(r);
   }
-  return best;
+  return out.map((r, i) => ({ r, i })).sort((a, b) => precedence(b.r.match) - precedence(a.r.match) || a.i - b.i).map(({ r }) => r);
 }
 
 /** `POST /v1/chat/completions model gpt-*`: what a route matches, in one line. */
 export function describeMatch(match: unknown): string {
   const m = isPlainObject(match) ? match : {};
-  const parts = [list(m.methods)?.join(",") ?? "*", describePath(pathSetOf(m)).replace(/^path /, "")];
+  const s = pathSetOf(m);
+  const parts = [list(m.methods)?.join(",") ?? "*", s.kind === "all" ? "/*" : s.kind === "exact" ? s.path : `${s.path}/*`];
   if (typeof m.host === "string") parts.push(`host ${m.host}`);
   const h = headersOf(m);
   if (Object.keys(h).length > 0) parts.push(`headers ${Object.entries(h).map(([k, v]) => `${k}: ${v}`).join(", ")}`);

@@ -13,6 +13,12 @@ import type { AuthProvider, Consumer, Upstream } from "../config/types.js";
 import type { Authenticator } from "../auth/authenticator.js";
 import { createAuthenticator } from "../auth/create.js";
 import type { Discover } from "../auth/oidc.js";
+import type { RateLimitResources } from "../pipeline/ratelimit.js";
+import { MemoryStore } from "../ratelimit/memory-store.js";
+import { RedisStore } from "../ratelimit/redis-store.js";
+import type { RateLimitStore } from "../ratelimit/store.js";
+import { runtimePolicy } from "../ratelimit/policy.js";
+import { RedisConnection, type RedisSettings } from "../state/redis.js";
 import type { ResourceRegistry } from "./registry.js";
 
 /** How a request reaches an upstream: a pool of targets, or the in-process mock. */
@@ -29,6 +35,8 @@ export interface GenerationResources {
   readonly consumers: ReadonlyMap<string, Consumer>;
   /** Provider name → its `defaultConsumer`. */
   readonly defaultConsumers: ReadonlyMap<string, string>;
+  readonly rateLimits: RateLimitResources;
+  readonly gatewayRateLimits: readonly string[];
   readonly maxBodyBytes: number;
   readonly requestTimeoutMs: number;
   readonly trusts: TrustCheck;
@@ -67,6 +75,10 @@ export class Generation {
   private onReleased: (() => void) | null = null;
   private readonly registry: ResourceRegistry;
   private readonly authDefs: AuthProvider[];
+  private redis: RedisConnection | null = null;
+  private redisDef: RedisSettings | null = null;
+  private memory: MemoryStore | null = null;
+  private memoryDef: { maxKeys: number } | null = null;
 
   constructor(snapshot: Snapshot, deps: AssembleDeps) {
     this.snapshot = snapshot;
@@ -85,6 +97,17 @@ export class Generation {
       authenticators.set(name, deps.registry.acquire("auth", def, () => createAuthenticator(def, deps.discover === undefined ? {} : { discover: deps.discover })));
     }
     this.authDefs = [...snapshot.authProviders.values()];
+    const state = snapshot.config.state ?? {};
+    let store: RateLimitStore;
+    if (state.redis !== undefined) {
+      this.redisDef = { url: state.redis.url, timeoutMs: state.redis.timeoutMs ?? 250 };
+      this.redis = deps.registry.acquire("redis", this.redisDef, () => new RedisConnection(this.redisDef!));
+      store = new RedisStore(this.redis.client, state.redis.keyPrefix ?? "aigw:");
+    } else {
+      this.memoryDef = { maxKeys: state.memory?.maxKeys ?? 100_000 };
+      this.memory = deps.registry.acquire("memory-store", this.memoryDef, () => new MemoryStore(deps.clock, this.memoryDef!.maxKeys));
+      store = this.memory;
+    }
     const server = snapshot.config.server ?? {};
     const trust = compileTrust(server.trustProxy);
     this.resources = {
@@ -92,6 +115,12 @@ export class Generation {
       authenticators,
       consumers: snapshot.consumers,
       defaultConsumers: new Map([...snapshot.authProviders.values()].flatMap((p) => (p.defaultConsumer === undefined ? [] : [[p.name, p.defaultConsumer] as const]))),
+      rateLimits: {
+        store,
+        onError: state.redis?.onError ?? "allow",
+        policies: new Map([...snapshot.policies].map(([name, p]) => [name, runtimePolicy(p)])),
+      },
+      gatewayRateLimits: snapshot.gatewayRateLimits,
       maxBodyBytes: server.limits?.maxBodyBytes ?? 10 * 1024 * 1024,
       requestTimeoutMs: server.limits?.requestTimeoutMs ?? 300_000,
       trusts: trust.trusts,
@@ -107,6 +136,11 @@ export class Generation {
   private assembleRoute(route: CompiledRoute): AssembledRoute {
     const { handler, stages } = composeChain(route, this.resources, createProxy(route, this.resources));
     return { compiled: route, handle: handler, stages };
+  }
+
+  /** Waits (at most `timeoutMs`) for connections the generation needs, such as Redis. */
+  async ready(timeoutMs = 2000): Promise<void> {
+    if (this.redis !== null) await this.redis.ready(timeoutMs);
   }
 
   enter(): void {
@@ -137,6 +171,8 @@ export class Generation {
       [
         ...[...this.resources.upstreams.values()].flatMap((u) => (u.pool === null ? [] : [this.registry.release("pool", u.definition, u.pool)])),
         ...this.authDefs.map((def) => this.registry.release("auth", def, this.resources.authenticators.get(def.name)!)),
+        ...(this.redis === null ? [] : [this.registry.release("redis", this.redisDef, this.redis)]),
+        ...(this.memory === null ? [] : [this.registry.release("memory-store", this.memoryDef, this.memory)]),
       ],
     ).then(() => this.onReleased?.());
     return this.released;

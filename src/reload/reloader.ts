@@ -10,7 +10,7 @@ import type { SnapshotBuilder } from "./builder.js";
 /** What the reloader loads into: the gateway, seen through what reloading needs. */
 export interface ReloadTarget {
   currentSnapshot(): Snapshot | null;
-  apply(snapshot: Snapshot): void;
+  apply(snapshot: Snapshot): Promise<void>;
   countReload(result: "success" | "failure"): void;
 }
 
@@ -149,7 +149,7 @@ export class Reloader {
       return record({ result: "unchanged", hash: snapshot.hash, findings });
     }
     this.warnAboutRestartOnlySettings(snapshot.config.server, current?.config.server);
-    target.apply(snapshot);
+    await target.apply(snapshot);
     this.canonicalJson = outcome.canonicalJson ?? null;
     target.countReload("success");
     for (const f of findings) logger.warn({ trigger, finding: f }, `${f.file}:${f.line}:${f.column} ${f.severity} [${f.rule}] ${f.message}`);

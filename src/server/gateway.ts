@@ -41,8 +41,11 @@ export class Gateway {
     this.accessLogger = deps.logger.child({}, { msgPrefix: "" });
   }
 
-  /** Makes `snapshot` current; the previous generation is retired once its requests end. */
-  apply(snapshot: Snapshot): void {
+  /**
+   * Makes `snapshot` current once its connections are up (Redis: at most 2 s);
+   * the previous generation is retired once its requests end.
+   */
+  async apply(snapshot: Snapshot): Promise<void> {
     const next = new Generation(snapshot, {
       registry: this.registry,
       metrics: this.metrics,
@@ -51,6 +54,7 @@ export class Gateway {
       random: this.deps.random,
       ...(this.deps.discover === undefined ? {} : { discover: this.deps.discover }),
     });
+    await next.ready();
     if (this.draining) next.draining = true;
     const previous = this.generation;
     this.generation = next;

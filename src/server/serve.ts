@@ -45,7 +45,7 @@ export async function serve(options: ServeOptions): Promise<{ serving: ServingGa
   let gateway: Gateway | null = null;
   const target: ReloadTarget = {
     currentSnapshot: () => gateway?.currentSnapshot() ?? null,
-    apply(snapshot: Snapshot) {
+    async apply(snapshot: Snapshot) {
       // The metric prefix is read once, from the first config.
       gateway ??= new Gateway({
         clock: options.clock,
@@ -53,7 +53,7 @@ export async function serve(options: ServeOptions): Promise<{ serving: ServingGa
         random: options.random,
         metrics: new GatewayMetrics({ prefix: snapshot.config.observability?.metrics?.prefix ?? "aigw_" }),
       });
-      gateway.apply(snapshot);
+      await gateway.apply(snapshot);
     },
     countReload: (result) => gateway?.countReload(result),
   };

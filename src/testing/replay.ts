@@ -93,14 +93,26 @@ export type Outcome = 200 | 400 | 401 | 403 | 404;
 /**
  * What the gateway decided for a recorded request, or undefined when the
  * line cannot tell (the request ended before routing: the client left, the
- * body was too large to read for `model`, the gateway was shutting down).
+ * body was too large to read for `model`, the gateway was shutting down; or
+ * auth could not decide: the issuer was unreachable).
  */
 export function recordedOutcome(r: AccessRecord): Outcome | undefined {
   if (r.error === "invalid_path") return 400;
   if (r.route === null) return r.status === 404 ? 404 : undefined;
-  if ((r.status === 401 || r.status === 403) && r.upstream === null) return r.status;
+  if (r.error !== null && authErrors.has(r.error)) return authErrors.get(r.error);
+  // A line without an error code (an older gateway): a 401/403 before any upstream was picked.
+  if (r.error === null && (r.status === 401 || r.status === 403) && r.upstream === null) return r.status;
   return 200;
 }
+
+/** The data plane's auth error codes (src/errors/http.ts); undefined: auth could not decide (issuer unreachable). */
+const authErrors: ReadonlyMap<string, Outcome | undefined> = new Map<string, Outcome | undefined>([
+  ["missing_credentials", 401],
+  ["invalid_credentials", 401],
+  ["insufficient_scope", 403],
+  ["model_not_allowed", 403],
+  ["auth_unavailable", undefined],
+]);
 
 export interface Example {
   line: number;
@@ -179,6 +191,13 @@ export function replay(snapshot: Snapshot, logFile: string, log: ParsedLog): Rep
       // The recorded gateway forwarded it: the caller held credentials the log does not show.
       note("auth-unchecked", `route ${d.route?.name ?? "?"} requires ${d.auth.join(" or ")}: not checked, the access log does not record the caller`);
       after = 200;
+    } else if (after === 403 && before === 200 && typeof r.consumer === "string") {
+      // Scopes can come from the token, which the log does not record; only a model allow-list refusal is certain.
+      const held = snapshot.consumers.get(r.consumer)?.scopes ?? [];
+      if (!d.scopes.every((s) => held.includes(s))) {
+        note("auth-unchecked", `route ${d.route?.name ?? "?"} requires scopes ${d.scopes.join(", ")}: not checked, the access log does not record token scopes`);
+        after = 200;
+      }
     }
     const diff = difference(r, before, d, after);
     if (diff === undefined) {
@@ -222,7 +241,8 @@ function difference(r: AccessRecord, before: Outcome, d: Decision, after: Outcom
     if (after === 404 || after === 400) message = `${after} now (was ${describeOutcome(before, r.route)})`;
     else if (before === 404 || before === 400) message = `now ${after === 200 ? `routed to ${newRoute}` : `${after} on route ${newRoute}`} (was ${before})`;
     else if (after === 200) message = `route ${newRoute} now forwards requests that were ${before}${r.route === newRoute ? "" : ` on route ${r.route}`}`;
-    else message = `${after} now on route ${newRoute} (was ${describeOutcome(before, r.route)})`;
+    else if (before === 200) message = `${after} now on route ${newRoute} (was forwarded${r.route === newRoute ? "" : ` by route ${r.route}`})`;
+    else message = `${after} now on route ${newRoute} (was ${before})`;
     return { kind: "status", message, from, to };
   }
   if (before === 404 || before === 400) return undefined;

@@ -36,7 +36,7 @@ export async function startTestGateway(yaml: string, options: { env?: Record<str
   const logger = pino({ level: "info" }, sink);
   const metrics = new GatewayMetrics({ defaultMetrics: false });
   const gateway = new Gateway({ clock: systemClock, logger, random: Math.random, metrics });
-  gateway.apply(result.snapshot);
+  await gateway.apply(result.snapshot);
   const running = await startGateway(gateway, result.snapshot, { baseDir: process.cwd() });
   return {
     running,

@@ -1,4 +1,3 @@
-import { formatPercent } from "../../testing/coverage.js";
 import { coverageLine, failUnderMessage, show, type TestReport } from "../../testing/report.js";
 import { actualOf } from "../../testing/run.js";
 import { paint } from "./colour.js";

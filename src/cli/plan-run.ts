@@ -1,0 +1,69 @@
+import { planConfigs } from "../plan/plan.js";
+import type { PlanResult } from "../plan/diff.js";
+import type { Io } from "./io.js";
+import { formatJson as formatFindingsJson, formatText as formatFindingsText } from "./output/findings.js";
+import { formatPlanMarkdown, PLAN_COMMENT_MARKER } from "./output/plan-markdown.js";
+import { formatPlanText } from "./output/plan-text.js";
+import { secretScrubber, type PlanView } from "./output/plan-values.js";
+import { loadSource, type SourceResult } from "./plan-source.js";
+
+export type PlanFormat = "text" | "json" | "markdown";
+export const PLAN_FORMATS: readonly PlanFormat[] = ["text", "json", "markdown"];
+
+export interface CompareOptions {
+  format: PlanFormat;
+  token: string | undefined;
+  title: PlanView["title"];
+}
+
+/** What a comparison ended with: a plan, or an input that is not a valid config (its findings already printed). */
+export type CompareOutcome = { ok: true; result: PlanResult } | { ok: false };
+
+function printInvalid(source: Extract<SourceResult, { ok: false }>, opts: CompareOptions, io: Io, scrub: (t: string) => string): void {
+  if (opts.format === "json") io.stdout(scrub(formatFindingsJson(false, source.diagnostics)));
+  else if (opts.format === "markdown") {
+    const body = formatFindingsText(source.diagnostics, false);
+    io.stdout(scrub(`${PLAN_COMMENT_MARKER}\n### ❌ ${opts.title} failed: \`${source.label}\` is not a valid config\n\n\`\`\`\n${body}\`\`\`\n`));
+  } else io.stdout(scrub(formatFindingsText(source.diagnostics, io.colour)));
+  io.stderr(`aigw: ${source.label} is not a valid config\n`);
+}
+
+/**
+ * Loads both sides, diffs them and prints the result in the chosen format.
+ * Every byte printed goes through the secret scrubber. Unreadable sources
+ * throw (AigwError, exit 2 unless the command maps it).
+ */
+export async function compareSources(oldSpec: string, newSpec: string, opts: CompareOptions, io: Io): Promise<CompareOutcome> {
+  const token = opts.token ?? io.env.AIGW_ADMIN_TOKEN;
+  const scrub = secretScrubber(io.env, [token]);
+  const sourceOptions = { token };
+  const before = await loadSource(oldSpec, io, sourceOptions);
+  if (!before.ok) {
+    printInvalid(before, opts, io, scrub);
+    return { ok: false };
+  }
+  const after = await loadSource(newSpec, io, sourceOptions);
+  if (!after.ok) {
+    printInvalid(after, opts, io, scrub);
+    return { ok: false };
+  }
+  const plan = opts.title === "Plan";
+  const result = planConfigs(before.canonical, after.canonical, { impact: plan });
+  const view: PlanView = {
+    title: opts.title,
+    showRisk: plan,
+    from: { label: before.label, hash: before.hash },
+    to: { label: after.label, hash: after.hash },
+  };
+  switch (opts.format) {
+    case "json":
+      io.stdout(scrub(JSON.stringify(result, null, 2) + "\n"));
+      break;
+    case "markdown":
+      io.stdout(scrub(formatPlanMarkdown(result, view)));
+      break;
+    default:
+      io.stdout(scrub(formatPlanText(result, view, io.colour)));
+  }
+  return { ok: true, result };
+}
