@@ -78,7 +78,7 @@ ${n % 2 === 0 ? "  - { name: three, match: { pathPrefix: /three }, upstream: c }
     await new Promise((r) => setTimeout(r, 200));
     const at200 = resources();
     // The last version (201) has no upstream c: its pool is gone; a and b were reused throughout.
-    expect(serving.gateway.registry.size).toBe(2);
+    expect(serving.gateway.registry.count("pool")).toBe(2);
     expect(at200.sockets).toBeLessThanOrEqual(at20!.sockets + 2);
     expect(at200.timers).toBeLessThanOrEqual(at20!.timers + 2);
     expect(serving.reloader.history().length).toBe(20);
