@@ -4,7 +4,7 @@ export { runPipeline, type PipelineOptions, type PipelineResult } from "./config
 export type { Diagnostic, Severity } from "./config/diagnostic.js";
 export type { Snapshot, CompiledPolicy } from "./compile/snapshot.js";
 export type { CompiledRoute, MatchRequest } from "./compile/route.js";
-export { decide, type Decision, type DecisionRequest } from "./compile/decide.js";
+export { decide, type Decision, type DecisionRequest } from "./decision/decide.js";
 export { normalizePath } from "./compile/router/path.js";
 export type * from "./config/types.js";
 export { AigwError } from "./errors/errors.js";

@@ -123,7 +123,7 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
     if (err instanceof CommanderError) {
       return err.code === "commander.helpDisplayed" || err.code === "commander.version" || err.exitCode === 0 ? ExitCode.Ok : ExitCode.Usage;
     }
-    if (AigwError.is(err) && (err.code === ErrorCode.Usage || err.code === ErrorCode.ConfigRead)) {
+    if (AigwError.is(err) && (err.code === ErrorCode.Usage || err.code === ErrorCode.ConfigRead || err.code === ErrorCode.WriteFile)) {
       io.stderr(`aigw: ${err.message}\n`);
       return ExitCode.Usage;
     }

@@ -5,6 +5,8 @@
 export const ErrorCode = {
   /** A file could not be read (missing, permissions). */
   ConfigRead: "AIGW_CONFIG_READ",
+  /** A file could not be written (`aigw init`). */
+  WriteFile: "AIGW_WRITE_FILE",
   /** The config has error findings; `err.diagnostics` holds them. */
   ConfigInvalid: "AIGW_CONFIG_INVALID",
   /** Bad command-line usage. */

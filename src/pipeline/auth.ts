@@ -1,5 +1,5 @@
 import type { Authenticator } from "../auth/authenticator.js";
-import { compileGlobs, type Glob } from "../compile/router/glob.js";
+import { consumerOf, missingScopes, modelAllowed } from "../auth/consumer-policy.js";
 import { HttpError } from "../errors/http.js";
 import { parseJsonBody, readBody } from "./body.js";
 import type { RequestContext } from "./context.js";
@@ -42,10 +42,7 @@ export const authStage: StageFactory = {
     if (route.auth.length === 0) return null;
     const providers: Authenticator[] = route.auth.map((name) => resources.authenticators.get(name)!);
     const required = route.scopes;
-    const allowLists = new Map<string, Glob>();
-    for (const [name, c] of resources.consumers) if (c.models !== undefined) allowLists.set(name, compileGlobs(c.models));
     const failures = resources.metrics.authFailures;
-    const defaults = new Map(route.auth.map((name) => [name, resources.defaultConsumers.get(name)]));
 
     return async (ctx, next) => {
       let invalid: { provider: string; reason: string; description: string } | null = null;
@@ -72,24 +69,18 @@ export const authStage: StageFactory = {
         failures.inc({ provider: "none", reason: "missing" });
         throw new HttpError("missing_credentials", `this route needs credentials (${route.auth.join(" or ")})`, { headers: { "www-authenticate": challenge() } });
       }
-      const consumerName = resources.consumers.has(identity.subject) ? identity.subject : defaults.get(identity.provider ?? "");
-      const consumer = consumerName === undefined ? undefined : resources.consumers.get(consumerName);
+      const consumer = consumerOf(identity, resources.consumers, resources.defaultConsumers);
       ctx.consumer = consumer ?? null;
-      if (required.length > 0) {
-        const held = new Set(identity.scopes);
-        for (const s of consumer?.scopes ?? []) held.add(s);
-        const missing = required.filter((s) => !held.has(s));
-        if (missing.length > 0) {
-          failures.inc({ provider: identity.provider ?? "none", reason: "scope" });
-          throw new HttpError("insufficient_scope", `missing scope ${missing.join(", ")}`, {
-            headers: { "www-authenticate": challenge("insufficient_scope", undefined, required.join(" ")) },
-          });
-        }
+      const missing = missingScopes(required, identity, consumer);
+      if (missing.length > 0) {
+        failures.inc({ provider: identity.provider ?? "none", reason: "scope" });
+        throw new HttpError("insufficient_scope", `missing scope ${missing.join(", ")}`, {
+          headers: { "www-authenticate": challenge("insufficient_scope", undefined, required.join(" ")) },
+        });
       }
-      const allowed = consumer === undefined ? undefined : allowLists.get(consumer.name);
-      if (allowed !== undefined) {
+      if (consumer?.models !== undefined) {
         const model = await modelOf(ctx, resources.maxBodyBytes);
-        if (model !== undefined && !allowed.test(model)) {
+        if (model !== undefined && !modelAllowed(consumer, model)) {
           failures.inc({ provider: identity.provider ?? "none", reason: "model" });
           throw new HttpError("model_not_allowed", `consumer ${consumer!.name} may not use model ${model}`);
         }

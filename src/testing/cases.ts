@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import type { ErrorObject, ValidateFunction } from "ajv";
 import { Ajv2020 } from "ajv/dist/2020.js";
-import type { DecisionRequest } from "../compile/decide.js";
+import type { DecisionRequest } from "../decision/decide.js";
 import { hasErrors, sortDiagnostics, type Diagnostic } from "../config/diagnostic.js";
 import { interpolate, type Env } from "../config/interpolate.js";
 import { parseSource } from "../config/load.js";

@@ -1,4 +1,4 @@
-import { decide, type Decision, type DecisionRequest } from "../compile/decide.js";
+import { decide, type Decision, type DecisionRequest } from "../decision/decide.js";
 import { normalizePath } from "../compile/router/path.js";
 import type { Snapshot } from "../compile/snapshot.js";
 

@@ -1,5 +1,5 @@
 import { performance } from "node:perf_hooks";
-import { decide, type Decision } from "../compile/decide.js";
+import { decide, type Decision } from "../decision/decide.js";
 import type { Snapshot } from "../compile/snapshot.js";
 import { didYouMean } from "../config/suggest.js";
 import { EXPECTATION_FIELDS, type ExpectationField, type Expectations, type TestCase } from "./cases.js";

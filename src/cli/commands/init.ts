@@ -31,7 +31,7 @@ export async function initCommand(file: string, opts: InitOptions, io: Io): Prom
     await writeFile(resolve(io.cwd, file), STARTER_CONFIG, { flag: opts.force ? "w" : "wx" });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "EEXIST") return refuse();
-    throw new AigwError(ErrorCode.ConfigRead, `cannot write ${file}: ${(err as Error).message}`, { cause: err });
+    throw new AigwError(ErrorCode.WriteFile, `cannot write ${file}: ${(err as Error).message}`, { cause: err });
   }
   if (opts.format === "json") io.stdout(JSON.stringify({ file, written: true }) + "\n");
   else io.stdout(`wrote ${file}\nnext: aigw validate ${file} && aigw serve --config ${file}\n`);

@@ -1,12 +1,13 @@
+import { ApiKeyAuthenticator } from "../auth/api-key.js";
+import { consumerOf, missingScopes, modelAllowed } from "../auth/consumer-policy.js";
+import { scopesFromClaim, type Identity } from "../compile/identity.js";
+import type { CompiledRoute, MatchRequest } from "../compile/route.js";
+import { normalizeHost } from "../compile/router/host.js";
+import { normalizePath } from "../compile/router/path.js";
+import type { TraceEntry } from "../compile/router/router.js";
+import type { Snapshot } from "../compile/snapshot.js";
 import { redact } from "../config/canonical.js";
 import type { Consumer } from "../config/types.js";
-import { findApiKey, presentedApiKey, scopesFromClaim, type Identity } from "./identity.js";
-import type { CompiledRoute, MatchRequest } from "./route.js";
-import { compileGlobs } from "./router/glob.js";
-import { normalizeHost } from "./router/host.js";
-import { normalizePath } from "./router/path.js";
-import type { TraceEntry } from "./router/router.js";
-import type { Snapshot } from "./snapshot.js";
 
 /** A request as `explain`, `test` and `replay` describe it. */
 export interface DecisionRequest {
@@ -80,9 +81,8 @@ export function decide(snapshot: Snapshot, req: DecisionRequest): Decision {
   const { route, trace } = snapshot.router.explain(matchRequest);
   if (route === null) return { ...base, trace };
 
-  const identity = identify(snapshot, route, req, header);
-  const consumerName = identity === null ? null : consumerFor(snapshot, identity);
-  const consumer = consumerName === null ? undefined : snapshot.consumers.get(consumerName);
+  const identity = identify(snapshot, route, req);
+  const consumer = identity === null ? undefined : consumerOf(identity, snapshot.consumers, defaultConsumers(snapshot));
   const decision: Decision = {
     ...base,
     matched: true,
@@ -93,31 +93,51 @@ export function decide(snapshot: Snapshot, req: DecisionRequest): Decision {
     fallback: route.fallback,
     auth: route.auth,
     scopes: route.scopes,
-    consumer: consumerName ?? identity?.subject ?? null,
+    consumer: consumer?.name ?? identity?.subject ?? null,
     trace,
     rateLimits: limitsFor(snapshot, route, consumer, identity, req, header),
     cacheable: isCacheable(route, req.body),
   };
   if (route.auth.length > 0 && identity === null) return { ...decision, status: 401, reason: "no valid credentials for " + route.auth.join(" or ") };
-  const held = new Set([...(identity?.scopes ?? []), ...(consumer?.scopes ?? [])]);
-  const missing = route.scopes.filter((s) => !held.has(s));
+  const missing = identity === null ? route.scopes : missingScopes(route.scopes, identity, consumer);
   if (missing.length > 0) return { ...decision, status: 403, reason: `missing scope ${missing.join(", ")}` };
-  if (consumer?.models !== undefined && matchRequest.model !== undefined && !compileGlobs(consumer.models).test(matchRequest.model)) {
+  if (consumer !== undefined && matchRequest.model !== undefined && !modelAllowed(consumer, matchRequest.model)) {
     return { ...decision, status: 403, reason: `consumer ${consumer.name} may not use model ${matchRequest.model}` };
   }
   return decision;
 }
 
-function identify(snapshot: Snapshot, route: CompiledRoute, req: DecisionRequest, header: (n: string) => string | undefined): Identity | null {
+const apiKeyProviders = new WeakMap<Snapshot, Map<string, ApiKeyAuthenticator>>();
+
+/** The snapshot's API-key providers, as the data plane runs them (built once per snapshot). */
+function apiKeyAuthenticator(snapshot: Snapshot, name: string): ApiKeyAuthenticator | undefined {
+  let byName = apiKeyProviders.get(snapshot);
+  if (byName === undefined) {
+    byName = new Map();
+    for (const [n, p] of snapshot.authProviders) if (p.type === "apiKey") byName.set(n, new ApiKeyAuthenticator(p));
+    apiKeyProviders.set(snapshot, byName);
+  }
+  return byName.get(name);
+}
+
+function defaultConsumers(snapshot: Snapshot): Map<string, string | undefined> {
+  return new Map([...snapshot.authProviders].map(([n, p]) => [n, p.defaultConsumer]));
+}
+
+/**
+ * Who the caller is, offline: a given consumer; an API key checked by the
+ * data plane's own authenticator; or the claims of a JWT taken as verified
+ * (signatures cannot be checked without the issuer's keys).
+ */
+function identify(snapshot: Snapshot, route: CompiledRoute, req: DecisionRequest): Identity | null {
   if (req.consumer !== undefined) return { provider: null, subject: req.consumer, scopes: [], claims: req.claims ?? {} };
-  const key = presentedApiKey(header);
+  const headers = req.headers ?? {};
   for (const name of route.auth) {
     const provider = snapshot.authProviders.get(name);
     if (provider === undefined) continue;
     if (provider.type === "apiKey") {
-      if (key === undefined) continue;
-      const found = findApiKey(provider, key);
-      if (found !== undefined) return { provider: name, subject: found.consumer, scopes: found.scopes ?? [], claims: {} };
+      const outcome = apiKeyAuthenticator(snapshot, name)!.authenticate(headers);
+      if (outcome.kind === "ok") return outcome.identity;
     } else if (req.claims !== undefined) {
       const subject = req.claims[provider.consumerClaim ?? "sub"];
       if (typeof subject === "string") {
@@ -126,13 +146,6 @@ function identify(snapshot: Snapshot, route: CompiledRoute, req: DecisionRequest
     }
   }
   return null;
-}
-
-/** The declared consumer of an identity: its own name, else the provider's `defaultConsumer`. */
-function consumerFor(snapshot: Snapshot, identity: Identity): string | null {
-  if (snapshot.consumers.has(identity.subject)) return identity.subject;
-  const provider = identity.provider === null ? undefined : snapshot.authProviders.get(identity.provider);
-  return provider?.defaultConsumer ?? null;
 }
 
 function heaviest(route: CompiledRoute): string | null {
