@@ -121,7 +121,9 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
     return code;
   } catch (err) {
     if (err instanceof CommanderError) {
-      return err.code === "commander.helpDisplayed" || err.code === "commander.version" || err.exitCode === 0 ? ExitCode.Ok : ExitCode.Usage;
+      if (err.code === "commander.helpDisplayed" || err.code === "commander.version" || err.exitCode === 0) return ExitCode.Ok;
+      // Under `plan --detailed-exitcode`, 2 means "changes": errors are 1 there (as in Terraform).
+      return argv.includes("--detailed-exitcode") ? ExitCode.Findings : ExitCode.Usage;
     }
     if (AigwError.is(err) && (err.code === ErrorCode.Usage || err.code === ErrorCode.ConfigRead || err.code === ErrorCode.WriteFile)) {
       io.stderr(`aigw: ${err.message}\n`);

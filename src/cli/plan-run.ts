@@ -35,18 +35,20 @@ function printInvalid(source: Extract<SourceResult, { ok: false }>, opts: Compar
  */
 export async function compareSources(oldSpec: string, newSpec: string, opts: CompareOptions, io: Io): Promise<CompareOutcome> {
   const token = opts.token ?? io.env.AIGW_ADMIN_TOKEN;
-  const scrub = secretScrubber(io.env, [token]);
-  const sourceOptions = { token };
+  const texts: string[] = [];
+  const sourceOptions = { token, onText: (text: string) => void texts.push(text) };
+  const scrubber = (): ((t: string) => string) => secretScrubber(io.env, texts, [token]);
   const before = await loadSource(oldSpec, io, sourceOptions);
   if (!before.ok) {
-    printInvalid(before, opts, io, scrub);
+    printInvalid(before, opts, io, scrubber());
     return { ok: false };
   }
   const after = await loadSource(newSpec, io, sourceOptions);
   if (!after.ok) {
-    printInvalid(after, opts, io, scrub);
+    printInvalid(after, opts, io, scrubber());
     return { ok: false };
   }
+  const scrub = scrubber();
   const plan = opts.title === "Plan";
   const result = planConfigs(before.canonical, after.canonical, { impact: plan });
   const view: PlanView = {

@@ -21,6 +21,8 @@ export type SourceResult =
 export interface SourceOptions {
   /** Admin bearer token (`--token`, else `AIGW_ADMIN_TOKEN`). */
   token: string | undefined;
+  /** Called with the text of every config file read (for the output's secret guard). */
+  onText?: (text: string) => void;
   /** Admin request timeout. */
   timeoutMs?: number;
 }
@@ -88,7 +90,7 @@ function gitShow(cwd: string, ref: string, path: string): Promise<string> {
   });
 }
 
-async function fromGit(spec: string, io: Io): Promise<SourceResult> {
+async function fromGit(spec: string, io: Io, options: SourceOptions): Promise<SourceResult> {
   const rest = spec.slice("git:".length);
   const colon = rest.indexOf(":");
   if (colon <= 0 || colon === rest.length - 1) throw new AigwError(ErrorCode.Usage, `expected git:<ref>:<path>, got ${spec}`);
@@ -96,6 +98,7 @@ async function fromGit(spec: string, io: Io): Promise<SourceResult> {
   const path = rest.slice(colon + 1);
   if (ref.startsWith("-")) throw new AigwError(ErrorCode.Usage, `not a git ref: ${ref}`);
   const text = await gitShow(io.cwd, ref, path);
+  options.onText?.(text);
   const base = dirname(path);
   const result = buildSnapshot(text, spec, {
     mode: "validate",
@@ -109,8 +112,16 @@ async function fromGit(spec: string, io: Io): Promise<SourceResult> {
 /** Reads a source's canonical config. Unreachable or unreadable sources are AigwErrors; invalid configs are findings. */
 export async function loadSource(spec: string, io: Io, options: SourceOptions): Promise<SourceResult> {
   if (isUrlSource(spec)) return fromAdmin(spec, options);
-  if (spec.startsWith("git:")) return fromGit(spec, io);
-  const result = await buildFromFile(spec, io, "validate");
+  if (spec.startsWith("git:")) return fromGit(spec, io, options);
+  const reading: Io = {
+    ...io,
+    readFile: async (path) => {
+      const text = await io.readFile(path);
+      options.onText?.(text);
+      return text;
+    },
+  };
+  const result = await buildFromFile(spec, reading, "validate");
   if (result.snapshot === undefined) return { ok: false, label: spec, diagnostics: result.diagnostics };
   return { ok: true, canonical: result.snapshot.canonical as Record<string, unknown>, label: spec, hash: result.snapshot.hash };
 }

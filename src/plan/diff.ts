@@ -53,8 +53,8 @@ export interface DiffEntry {
   renamedFrom: string | undefined;
 }
 
-/** Display order of kinds: what carries traffic first. */
-export const KIND_ORDER: readonly ChangeKind[] = ["route", "upstream", "auth", "consumer", "rateLimit", "plugin", "pricing", "server"];
+/** Display order of kinds (DESIGN.md 7: route, upstream, auth, policy, consumer), then the rest. */
+export const KIND_ORDER: readonly ChangeKind[] = ["route", "upstream", "auth", "rateLimit", "consumer", "plugin", "pricing", "server"];
 
 /** Named collections at the top level: key → kind and the field that names an entry. */
 export const COLLECTIONS: readonly { key: string; kind: ChangeKind; id: string }[] = [
@@ -185,6 +185,36 @@ function withoutId(body: JsonObject, id: string): JsonObject {
   return rest;
 }
 
+/**
+ * Pairs removed and added objects whose bodies are equal but for the name.
+ * Exact text first (a map, so large configs stay fast); bodies holding an
+ * unresolved `${VAR}` are then compared as patterns, pair by pair.
+ */
+function findRenames(a: Map<string, JsonObject>, b: Map<string, JsonObject>, removed: string[], added: string[], id: string): Map<string, string> {
+  const renames = new Map<string, string>();
+  const byBody = new Map<string, string[]>();
+  const bodies = new Map<string, string>();
+  for (const r of removed) {
+    const text = JSON.stringify(withoutId(a.get(r)!, id));
+    bodies.set(r, text);
+    byBody.set(text, [...(byBody.get(text) ?? []), r]);
+  }
+  const pending: string[] = [];
+  for (const n of added) {
+    const from = byBody.get(JSON.stringify(withoutId(b.get(n)!, id)))?.shift();
+    if (from !== undefined) renames.set(from, n);
+    else pending.push(n);
+  }
+  const templated = (text: string): boolean => text.includes("${");
+  for (const n of pending) {
+    const body = withoutId(b.get(n)!, id);
+    const mine = templated(JSON.stringify(body));
+    const from = removed.find((r) => !renames.has(r) && (mine || templated(bodies.get(r)!)) && valuesEqual(withoutId(a.get(r)!, id), body));
+    if (from !== undefined) renames.set(from, n);
+  }
+  return renames;
+}
+
 function change(kind: ChangeKind, name: string, action: ChangeAction, fields: FieldChange[], notes: string[]): Change {
   return { kind, name, action, risk: "low", fields, notes };
 }
@@ -205,13 +235,7 @@ export function diffConfigs(oldConfig: JsonObject, newConfig: JsonObject): DiffE
     const id = idOf(kind);
     const removed = [...a.keys()].filter((n) => !b.has(n));
     const added = [...b.keys()].filter((n) => !a.has(n));
-    const renames = new Map<string, string>();
-    if (kind !== "plugin" && kind !== "server") {
-      for (const n of added) {
-        const from = removed.find((r) => !renames.has(r) && valuesEqual(withoutId(a.get(r)!, id), withoutId(b.get(n)!, id)));
-        if (from !== undefined) renames.set(from, n);
-      }
-    }
+    const renames = kind === "plugin" || kind === "server" ? new Map<string, string>() : findRenames(a, b, removed, added, id);
     const renamedTo = new Set(renames.values());
     for (const [name, body] of b) {
       const old = a.get(name);

@@ -61,9 +61,11 @@ export function rateFactor(before: Rate, after: Rate): number {
 export function describeRateChange(before: Rate, after: Rate): string {
   const scaled = perMs(after) * before.windowMs;
   const f = rateFactor(before, after);
-  const trend = f > 1 ? ` (${factor(f)}× higher)` : f < 1 ? ` (${factor(1 / f)}× lower)` : "";
-  const unit = after.windowMs === before.windowMs ? "" : ` (${compact(after.limit)} per ${windowWord(after.windowMs)})`;
-  return `${before.cost} per ${windowWord(before.windowMs)} ${compact(before.limit)} → ${compact(scaled)}${unit}${trend}`;
+  const extras = [
+    after.windowMs === before.windowMs ? "" : `${compact(after.limit)} per ${windowWord(after.windowMs)}`,
+    f > 1 ? `${factor(f)}× higher` : f < 1 ? `${factor(1 / f)}× lower` : "",
+  ].filter((x) => x !== "");
+  return `${before.cost} per ${windowWord(before.windowMs)} ${compact(before.limit)} → ${compact(scaled)}${extras.length > 0 ? ` (${extras.join(", ")})` : ""}`;
 }
 
 export function describeRate(r: Rate): string {

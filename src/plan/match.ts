@@ -151,33 +151,79 @@ function modelsOverlap(x: string[] | undefined, y: string[] | undefined): boolea
   return x.some((a) => y.some((b) => globCovers(a, b) || globCovers(b, a)));
 }
 
+interface IndexedRoute {
+  route: JsonObject;
+  order: number;
+  precedence: number;
+  methods: string[];
+  host: string | undefined;
+  headers: Record<string, string>;
+  models: string[] | undefined;
+}
+
+/** A config's routes by the paths they take, so "who takes this path" does not scan every route. */
+export interface RouteIndex {
+  exact: Map<string, IndexedRoute[]>;
+  prefix: Map<string, IndexedRoute[]>;
+  all: IndexedRoute[];
+}
+
+export function indexRoutes(routes: readonly JsonObject[]): RouteIndex {
+  const index: RouteIndex = { exact: new Map(), prefix: new Map(), all: [] };
+  routes.forEach((route, order) => {
+    const m = isPlainObject(route.match) ? route.match : {};
+    const s = pathSetOf(m);
+    const entry: IndexedRoute = {
+      route,
+      order,
+      precedence: precedence(m),
+      methods: list(m.methods) ?? ALL_METHODS,
+      host: typeof m.host === "string" ? m.host : undefined,
+      headers: headersOf(m),
+      models: list(m.model),
+    };
+    if (s.kind === "all") index.all.push(entry);
+    else {
+      const map = s.kind === "exact" ? index.exact : index.prefix;
+      map.set(s.path, [...(map.get(s.path) ?? []), entry]);
+    }
+  });
+  return index;
+}
+
+/** `/a/b/c` → `/a/b/c`, `/a/b`, `/a`. */
+function ancestors(path: string): string[] {
+  const out: string[] = [];
+  for (let p = path; p.length > 1; p = p.slice(0, Math.max(p.lastIndexOf("/"), 1))) out.push(p);
+  return out;
+}
+
 /**
- * The routes of `routes` that can take some of the requests `match`
- * describes, best precedence first (exact path, then the longest prefix,
- * then file order): a route's path must accept the match's own path (or
- * prefix), and its methods, host, header and model conditions must be
- * able to hold together with the match's. A heuristic for "where does this
- * traffic go": conditions are compared, not evaluated per request.
+ * The routes that can take some of the requests `match` describes, best
+ * precedence first (exact path, then the longest prefix, then file order):
+ * a route's path must accept the match's own path (or prefix), and its
+ * methods, host, header and model conditions must be able to hold together
+ * with the match's. A heuristic for "where does this traffic go":
+ * conditions are compared, not evaluated per request.
  */
-export function routesOverlapping(routes: readonly JsonObject[], match: unknown): JsonObject[] {
+export function routesOverlapping(index: RouteIndex, match: unknown): JsonObject[] {
   const m = isPlainObject(match) ? match : {};
   const path = samplePath(m);
   const methods = list(m.methods) ?? ALL_METHODS;
   const host = typeof m.host === "string" ? m.host : undefined;
-  const out: JsonObject[] = [];
-  for (const r of routes) {
-    const rm = isPlainObject(r.match) ? r.match : {};
-    const s = pathSetOf(rm);
-    const takesPath = s.kind === "all" || (s.kind === "exact" ? s.path === path : underPrefix(path, s.path));
-    if (!takesPath) continue;
-    if (!(list(rm.methods) ?? ALL_METHODS).some((x) => methods.includes(x))) continue;
-    const rh = typeof rm.host === "string" ? rm.host : undefined;
-    if (!hostCovers(rh, host) && !hostCovers(host, rh)) continue;
-    if (!headersOverlap(headersOf(rm), headersOf(m))) continue;
-    if (!modelsOverlap(list(rm.model), list(m.model))) continue;
-    out.push(r);
-  }
-  return out.map((r, i) => ({ r, i })).sort((a, b) => precedence(b.r.match) - precedence(a.r.match) || a.i - b.i).map(({ r }) => r);
+  const headers = headersOf(m);
+  const models = list(m.model);
+  const candidates = [...(index.exact.get(path) ?? []), ...ancestors(path).flatMap((p) => index.prefix.get(p) ?? []), ...index.all];
+  return candidates
+    .filter(
+      (r) =>
+        r.methods.some((x) => methods.includes(x)) &&
+        (hostCovers(r.host, host) || hostCovers(host, r.host)) &&
+        headersOverlap(r.headers, headers) &&
+        modelsOverlap(r.models, models),
+    )
+    .sort((a, b) => b.precedence - a.precedence || a.order - b.order)
+    .map((r) => r.route);
 }
 
 /** `POST /v1/chat/completions model gpt-*`: what a route matches, in one line. */

@@ -1,5 +1,6 @@
 import { isPlainObject, type JsonObject } from "./compare.js";
 import { objectsOf, type ChangeKind, type DiffEntry, type Risk } from "./diff.js";
+import { indexRoutes, type RouteIndex } from "./match.js";
 
 /** What risk rules read: both configs, their objects by kind and name, and the renames found. */
 export interface RiskContext {
@@ -9,6 +10,10 @@ export interface RiskContext {
   after: Map<ChangeKind, Map<string, JsonObject>>;
   /** Per kind, old name → new name. */
   renames: Map<ChangeKind, Map<string, string>>;
+  /** The routes of each side by path. */
+  routeIndex: { before: RouteIndex; after: RouteIndex };
+  /** Position of each route in the new config's file order. */
+  routeOrder: Map<string, number>;
 }
 
 export function riskContext(oldConfig: JsonObject, newConfig: JsonObject, entries: readonly DiffEntry[]): RiskContext {
@@ -18,7 +23,17 @@ export function riskContext(oldConfig: JsonObject, newConfig: JsonObject, entrie
     if (!renames.has(e.change.kind)) renames.set(e.change.kind, new Map());
     renames.get(e.change.kind)!.set(e.renamedFrom, e.change.name);
   }
-  return { old: oldConfig, new: newConfig, before: objectsOf(oldConfig), after: objectsOf(newConfig), renames };
+  const before = objectsOf(oldConfig);
+  const after = objectsOf(newConfig);
+  return {
+    old: oldConfig,
+    new: newConfig,
+    before,
+    after,
+    renames,
+    routeIndex: { before: indexRoutes([...before.get("route")!.values()]), after: indexRoutes([...after.get("route")!.values()]) },
+    routeOrder: new Map([...after.get("route")!.keys()].map((name, i) => [name, i])),
+  };
 }
 
 /** The name an old object has in the new config. */

@@ -14,19 +14,23 @@ export function assessConsumer(ctx: RiskContext, entry: DiffEntry, out: Assessme
     out.note(`new ${subject}${rates.length > 0 ? `: ${rates.join(", ")}` : ""}`);
     return;
   }
-  if (change.action === "remove") {
-    const keys = [...ctx.after.get("auth")!.values()].flatMap((p) => (Array.isArray(p.keys) ? p.keys : [])).filter((k) => isPlainObject(k) && k.consumer === name);
+  if (change.action === "remove" || entry.renamedFrom !== undefined) {
+    // Keys name their consumer: a key still naming a removed (or renamed) consumer authenticates without its policies.
+    const gone = entry.renamedFrom ?? name;
+    const keys = [...ctx.after.get("auth")!.values()].flatMap((p) => (Array.isArray(p.keys) ? p.keys : [])).filter((k) => isPlainObject(k) && k.consumer === gone);
     if (keys.length === 0) {
-      out.note(`${subject} removed`);
+      if (change.action === "remove") out.note(`${subject} removed`);
       return;
     }
-    out.note(`${subject} removed while keys ${keys.map((k) => String((k as JsonObject).id)).join(", ")} still authenticate as it: its budget, scopes and limits no longer apply`);
-    for (const delta of [compareBudgets(subject, a?.budget, undefined), compareRates(subject, effectiveRates(ctx.before.get("rateLimit")!, a?.rateLimits), new Map())]) {
+    const what = change.action === "remove" ? `${subject} removed` : `consumer ${gone} renamed to ${name}`;
+    out.note(`${what} while keys ${keys.map((k) => String((k as JsonObject).id)).join(", ")} still authenticate as ${gone}: its budget, scopes and limits no longer apply`);
+    const who = `consumer ${gone}`;
+    for (const delta of [compareBudgets(who, a?.budget, undefined), compareRates(who, effectiveRates(ctx.before.get("rateLimit")!, a?.rateLimits), new Map())]) {
       for (const n of delta.notes) out.note(n, delta.high ? "high" : "low");
     }
     return;
   }
-  if (entry.renamedFrom !== undefined || a === undefined || b === undefined) return;
+  if (a === undefined || b === undefined) return;
   const budget = compareBudgets(subject, a.budget, b.budget);
   for (const n of budget.notes) out.note(n, budget.high ? "high" : "low");
   if (!valuesEqual(a.rateLimits, b.rateLimits, "rateLimits")) {

@@ -11,10 +11,6 @@ export const GUARD_PLUGINS: Record<string, string> = {
   "required-headers": "requests without the required headers are accepted",
 };
 
-function routes(ctx: RiskContext, side: "before" | "after"): JsonObject[] {
-  return [...ctx[side].get("route")!.values()];
-}
-
 function authText(route: JsonObject): string {
   const auth = strings(route.auth);
   return auth.length === 0 ? "public" : `auth ${auth.join(", ")}`;
@@ -108,9 +104,8 @@ function assessRouteChange(ctx: RiskContext, name: string, a: JsonObject, b: Jso
 function outranks(ctx: RiskContext, r: JsonObject, c: JsonObject): boolean {
   const [pr, pc] = [precedence(r.match), precedence(c.match)];
   if (pr !== pc) return pr > pc;
-  const order = [...ctx.after.get("route")!.keys()];
-  const ic = order.indexOf(renamed(ctx, "route", String(c.name)));
-  return ic === -1 || order.indexOf(String(r.name)) < ic;
+  const ic = ctx.routeOrder.get(renamed(ctx, "route", String(c.name)));
+  return ic === undefined || (ctx.routeOrder.get(String(r.name)) ?? 0) < ic;
 }
 
 /**
@@ -123,7 +118,7 @@ export function assessRoute(ctx: RiskContext, entry: DiffEntry, out: Assessment)
   const name = change.name;
   if (change.action === "add" && b !== undefined) {
     out.note(`new route ${name}: ${describeMatch(b.match)} → ${destinationOf(b)} (${authText(b)})`);
-    const from = routesOverlapping(routes(ctx, "before"), b.match).find((c) => outranks(ctx, b, c));
+    const from = routesOverlapping(ctx.routeIndex.before, b.match).find((c) => outranks(ctx, b, c));
     if (from === undefined) return;
     const taken = `route ${name} takes requests for ${describeMatch(b.match)} from route ${String(from.name)}`;
     if (isPublic(b) && !isPublic(from)) out.note(`${taken} (${authText(from)}) without auth`, "high");
@@ -131,7 +126,7 @@ export function assessRoute(ctx: RiskContext, entry: DiffEntry, out: Assessment)
     return;
   }
   if (change.action === "remove" && a !== undefined) {
-    const to = routesOverlapping(routes(ctx, "after"), a.match)[0];
+    const to = routesOverlapping(ctx.routeIndex.after, a.match)[0];
     const what = `requests for ${describeMatch(a.match)}`;
     if (to === undefined) out.note(`route ${name} removed: ${what} get 404`);
     else if (!isPublic(a) && isPublic(to)) out.note(`route ${name} removed: ${what} now reach public route ${String(to.name)} (was ${authText(a)})`, "high");

@@ -1,10 +1,11 @@
 import { AigwError } from "../../errors/errors.js";
+import { ErrorCode } from "../../errors/codes.js";
 import { ExitCode } from "../exit-codes.js";
 import type { Io } from "../io.js";
 import { compareSources, type PlanFormat } from "../plan-run.js";
 
 export interface PlanOptions {
-  against: string;
+  against?: string;
   format: PlanFormat;
   token?: string;
   detailedExitcode: boolean;
@@ -27,6 +28,9 @@ export const PlanExitCode = {
  */
 export async function planCommand(file: string, opts: PlanOptions, io: Io): Promise<number> {
   try {
+    if (opts.against === undefined || opts.against === "") {
+      throw new AigwError(ErrorCode.Usage, "plan needs --against <admin URL | file | git:<ref>:<path>> (what runs now)");
+    }
     const outcome = await compareSources(opts.against, file, { format: opts.format, token: opts.token, title: "Plan" }, io);
     if (!outcome.ok) return opts.detailedExitcode ? PlanExitCode.Error : ExitCode.Usage;
     if (!opts.detailedExitcode) return ExitCode.Ok;

@@ -35,7 +35,8 @@ export function declarePlanCommands(program: Command, io: Io, setCode: (code: nu
       "what applying a config would change, against a running gateway or a base config, with risk (0; with --detailed-exitcode 0 none, 2 changes, 3 high risk, 1 error)",
     )
     .argument("<file>", "the proposed config")
-    .requiredOption("--against <source>", `what runs now: ${SOURCES}`)
+    // Required, but checked by the command so that --detailed-exitcode can answer 1 (commander's usage errors exit 2).
+    .option("--against <source>", `(required) what runs now: ${SOURCES}`)
     .addOption(formatOption(FORMATS))
     .option("--token <token>", TOKEN_HELP)
     .option("--detailed-exitcode", "exit 0 no changes, 2 changes, 3 changes with a high-risk one, 1 error", false)

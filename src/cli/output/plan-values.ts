@@ -60,16 +60,23 @@ export function shortHash(hash: string): string {
 }
 
 const SECRET_NAME = /(KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|PRIVATE)/i;
+const REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-[^}]*)?\}/g;
 
 /**
- * A last guard on everything `diff` and `plan` print: values of
- * secret-looking environment variables (and the admin token) are replaced
- * by their `<redacted:…>` form, raw and JSON-escaped, should one have
- * reached a field the schema does not mark as secret.
+ * A last guard on everything `diff` and `plan` print: the values of
+ * secret-looking variables the configs reference (the rule the canonical
+ * form redacts by) and the admin token are replaced by their
+ * `<redacted:…>` form, raw and JSON-escaped, wherever they would appear
+ * (findings of an invalid config included).
  */
-export function secretScrubber(env: Readonly<Record<string, string | undefined>>, extra: readonly (string | undefined)[]): (text: string) => string {
+export function secretScrubber(env: Readonly<Record<string, string | undefined>>, texts: readonly string[], extra: readonly (string | undefined)[]): (text: string) => string {
   const secrets = new Set<string>();
-  for (const [name, value] of Object.entries(env)) if (value !== undefined && value.length >= 4 && SECRET_NAME.test(name)) secrets.add(value);
+  for (const text of texts) {
+    for (const m of text.matchAll(REFERENCE)) {
+      const value = env[m[1]!];
+      if (value !== undefined && value.length >= 4 && SECRET_NAME.test(m[1]!)) secrets.add(value);
+    }
+  }
   for (const value of extra) if (value !== undefined && value.length >= 4) secrets.add(value);
   const list = [...secrets].sort((a, b) => b.length - a.length);
   return (text) => {
