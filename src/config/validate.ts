@@ -30,7 +30,8 @@ export function validateSchema(src: SourceDocument, input: Interpolated): StageR
 /** A value that still holds an unset `${VAR}` is checked for type only (validate mode). */
 function suppressed(e: ErrorObject, input: Interpolated): boolean {
   const unset = input.unset.get(e.instancePath);
-  if (unset === undefined) return false;
+  // The document itself must be a mapping, whatever a lone `${VAR}` would hold.
+  if (unset === undefined || e.instancePath === "") return false;
   return e.keyword !== "type" || unset.whole;
 }
 

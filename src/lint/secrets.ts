@@ -71,8 +71,10 @@ function entropy(s: string): number {
  * have no upper case).
  */
 export function credentialShape(text: string): string | undefined {
-  const literal = literalText(text);
-  for (const shape of KEY_SHAPES) if (shape.re.test(literal)) return shape.name;
+  const full = literalText(text);
+  for (const shape of KEY_SHAPES) if (shape.re.test(full)) return shape.name;
+  // Public keys and certificates are random-looking by nature and safe to commit.
+  const literal = full.replace(/-----BEGIN ([A-Z0-9 ]+)-----[\s\S]*?-----END \1-----/g, (block: string, label: string) => (label.includes("PRIVATE") ? block : ""));
   for (const m of literal.matchAll(/[A-Za-z0-9+_=-]{32,}/g)) {
     const run = m[0];
     if (/[A-Z]/.test(run) && /[a-z]/.test(run) && /[0-9]/.test(run) && entropy(run) >= 4.2) return "a random token";

@@ -101,7 +101,9 @@ export function createProxy(route: CompiledRoute, resources: GenerationResources
     ctx.upstream = name;
     const upstream = resources.upstreams.get(name)!;
     const def = upstream.definition;
-    const timeoutMs = Math.min(route.timeoutMs ?? resources.requestTimeoutMs, def.timeouts?.requestMs ?? Infinity);
+    // 0 means "no limit" at each level; the tightest remaining one applies.
+    const limits = [route.timeoutMs ?? resources.requestTimeoutMs, def.timeouts?.requestMs ?? 0].filter((ms) => ms > 0);
+    const timeoutMs = limits.length === 0 ? 0 : Math.min(...limits);
     const timer =
       timeoutMs > 0 && Number.isFinite(timeoutMs)
         ? setTimeout(() => ctx.cancel.abort(new HttpError("upstream_timeout", `upstream ${name} did not finish within ${timeoutMs}ms`)), timeoutMs)

@@ -47,6 +47,12 @@ export function checkRoutes(ctx: CheckContext): void {
     for (const key of ["path", "pathPrefix"] as const) {
       const value = match[key];
       if (value === undefined || ctx.isUnset([...base, "match", key])) continue;
+      if (/[?#]/.test(value)) {
+        reporter.report("error", "route.match.path.invalid", [...base, "match", key], `route ${name}: ${key} ${JSON.stringify(value)} can never match: paths are matched without their query or fragment`, {
+          hint: "match on the path alone; to route on a query parameter, put a header condition on a header your clients set",
+        });
+        continue;
+      }
       const normalized = normalizePath(value);
       if (!normalized.ok) {
         reporter.report("error", "route.match.path.invalid", [...base, "match", key], `route ${name}: ${key} ${JSON.stringify(value)} can never match: ${normalized.reason}`, {

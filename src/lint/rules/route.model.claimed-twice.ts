@@ -1,7 +1,7 @@
 import { GiveUp, includes, sharedExample } from "../glob-lang.js";
 import { boxOf, coveredBy, overlaps } from "../request-space.js";
 import type { LintRule, RuleContext } from "../rule.js";
-import { describeRoutePath, samePathPredecessors } from "./route.shadowed.js";
+import { describeRoutePath, samePathGroups } from "./route.shadowed.js";
 
 /**
  * Two routes of the same path whose `model` patterns overlap while neither
@@ -16,15 +16,14 @@ export const rule: LintRule = {
   description: "Two routes of the same path claim the same model: the earlier one takes it, the later one's pattern is partly dead.",
   hint: "make the model patterns disjoint, or list the more specific route first",
   check(ctx: RuleContext) {
-    const routes = ctx.snapshot.routes;
-    for (const later of routes) {
+    const pairs = samePathGroups(ctx.snapshot.routes).flatMap((group) => group.map((route, i) => [route, group.slice(0, i)] as const).slice(1));
+    for (const [later, before] of pairs) {
       if (later.model === null) continue;
       const laterBox = boxOf(later);
-      const before = samePathPredecessors(later, routes);
-      if (before.length === 0) continue;
       const budget = ctx.budget();
       try {
-        if (coveredBy(laterBox, before.map(boxOf), budget)) continue; // route.shadowed reports it
+        const sharing = before.map(boxOf).filter((b) => overlaps(laterBox, b, budget));
+        if (coveredBy(laterBox, sharing, budget)) continue; // route.shadowed reports it
         for (const earlier of before) {
           if (earlier.model === null) continue;
           const earlierBox = boxOf(earlier);
