@@ -15,6 +15,7 @@ export class GatewayMetrics {
   readonly rateLimitHits: Counter<"policy" | "mode">;
   readonly configInfo: Gauge<"hash">;
   readonly activeStreams: Gauge;
+  readonly breakerState: Gauge<"upstream" | "target">;
   readonly inFlight: Gauge;
 
   constructor(options: { prefix?: string; defaultMetrics?: boolean } = {}) {
@@ -64,6 +65,12 @@ export class GatewayMetrics {
       labelNames: ["hash"],
       registers,
     });
+    this.breakerState = new Gauge({
+      name: `${p}circuit_breaker_state`,
+      help: "Circuit breaker of each target: 0 closed, 1 open, 2 half-open.",
+      labelNames: ["upstream", "target"],
+      registers,
+    });
     this.activeStreams = new Gauge({ name: `${p}active_streams`, help: "Streaming (SSE) responses in progress.", registers });
     this.inFlight = new Gauge({ name: `${p}requests_in_flight`, help: "Requests in progress.", registers });
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: p });
@@ -103,6 +110,10 @@ export class GatewayMetrics {
       this.upstreamChildren.set(key, counter);
     }
     counter.inc();
+  }
+
+  setBreaker(upstream: string, target: string, state: "closed" | "open" | "half_open"): void {
+    this.breakerState.set({ upstream, target }, state === "closed" ? 0 : state === "open" ? 1 : 2);
   }
 
   /** Marks `hash` (sha256:<hex>) as the active config. */

@@ -1,72 +1,27 @@
 import type { Readable } from "node:stream";
 import type { CompiledRoute } from "../compile/route.js";
-import type { Upstream } from "../config/types.js";
 import { HttpError } from "../errors/http.js";
-import type { UpstreamRequest, UpstreamResponse } from "../upstream/exchange.js";
-import type { GenerationResources } from "../reload/generation.js";
+import type { GenerationResources, UpstreamRuntime } from "../reload/generation.js";
+import type { UpstreamResponse } from "../upstream/exchange.js";
+import type { Target } from "../upstream/pool.js";
 import { BodyLimit, hasBody, readBody } from "./body.js";
 import type { RequestContext } from "./context.js";
-import { applyHeaderRules, endToEnd, firstValue, type HeaderMap } from "./headers.js";
+import { dropSet, upstreamHeaders } from "./forward.js";
 import type { Handler } from "./order.js";
+import { relayResponse } from "./respond-upstream.js";
 import { upstreamPath } from "./rewrite.js";
-import { relayBody } from "./relay.js";
-import { UsageTap } from "../usage/extract.js";
+import { chooseUpstream } from "./split.js";
 
-const DROP_REQUEST = new Set(["host", "content-length", "x-request-id", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host"]);
-const DROP_RESPONSE = new Set(["x-aigw-route", "x-aigw-upstream"]);
+/** Bodies up to this size are buffered when a retry or fallback may need to send them again. */
+const REPLAY_BUFFER_BYTES = 1024 * 1024;
+const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"]);
 
-/** Picks the upstream of a route: its `upstream`, or a weighted draw from its `split`. */
-function chooseUpstream(route: CompiledRoute, random: () => number): string {
-  if (route.upstream !== null) return route.upstream;
-  const split = route.split ?? [];
-  const total = split.reduce((s, x) => s + x.weight, 0);
-  let draw = random() * total;
-  for (const s of split) {
-    draw -= s.weight;
-    if (draw < 0) return s.upstream;
-  }
-  return split[split.length - 1]!.upstream;
-}
+type FailureKind = "connect_error" | "timeout" | "reset" | "error";
 
-/** Credentials of the upstream replace whatever the client sent. */
-function injectCredentials(headers: HeaderMap, upstream: Upstream): void {
-  const key = upstream.credentials?.apiKey;
-  if (key === undefined) return;
-  if (upstream.credentials?.header !== undefined) {
-    delete headers.authorization;
-    headers[upstream.credentials.header.toLowerCase()] = key;
-  } else if (upstream.type === "anthropic") {
-    delete headers.authorization;
-    headers["x-api-key"] = key;
-  } else {
-    delete headers["x-api-key"];
-    headers.authorization = `Bearer ${key}`;
-  }
-  if (upstream.type === "anthropic" && headers["anthropic-version"] === undefined) {
-    headers["anthropic-version"] = upstream.anthropicVersion ?? "2023-06-01";
-  }
-}
-
-function forwardedHeaders(ctx: RequestContext, resources: GenerationResources, drop: ReadonlySet<string>): HeaderMap {
-  const req = ctx.req;
-  const headers = endToEnd(req.headers, drop);
-  const remote = req.socket.remoteAddress ?? "";
-  const trusted = resources.trusts(remote);
-  const xff = firstValue(req.headers["x-forwarded-for"]);
-  headers["x-forwarded-for"] = trusted && xff !== undefined ? `${xff}, ${remote}` : remote;
-  const proto = trusted ? firstValue(req.headers["x-forwarded-proto"]) : undefined;
-  headers["x-forwarded-proto"] = proto ?? ctx.scheme;
-  const fwdHost = trusted ? firstValue(req.headers["x-forwarded-host"]) : undefined;
-  const host = fwdHost ?? req.headers.host ?? firstValue(req.headers[":authority"]);
-  if (host !== undefined) headers["x-forwarded-host"] = host;
-  headers["x-request-id"] = ctx.id;
-  return headers;
-}
-
-function classify(err: unknown, ctx: RequestContext): HttpError {
+function classify(err: unknown, ctx: RequestContext, upstream: string): { error: HttpError; kind: FailureKind } {
   const reason = ctx.cancel.reason;
-  if (ctx.cancel.aborted && HttpError.is(reason)) return reason;
-  if (HttpError.is(err)) return err;
+  if (ctx.cancel.aborted && HttpError.is(reason)) return { error: reason, kind: "timeout" };
+  if (HttpError.is(err)) return { error: err, kind: "error" };
   const code = (err as { code?: string } | null)?.code ?? "";
   switch (code) {
     case "ECONNREFUSED":
@@ -75,109 +30,159 @@ function classify(err: unknown, ctx: RequestContext): HttpError {
     case "ENETUNREACH":
     case "EAI_AGAIN":
     case "UND_ERR_CONNECT_TIMEOUT":
-      return new HttpError("upstream_connect_error", `could not connect to upstream ${ctx.upstream} (${code})`, { cause: err });
+      return { error: new HttpError("upstream_connect_error", `could not connect to upstream ${upstream} (${code})`, { cause: err }), kind: "connect_error" };
     case "UND_ERR_HEADERS_TIMEOUT":
-      return new HttpError("upstream_timeout", `upstream ${ctx.upstream} did not answer in time`, { cause: err });
+      return { error: new HttpError("upstream_timeout", `upstream ${upstream} did not answer in time`, { cause: err }), kind: "timeout" };
     case "ECONNRESET":
     case "EPIPE":
     case "UND_ERR_SOCKET":
     case "UND_ERR_CLOSED":
-      return new HttpError("upstream_reset", `upstream ${ctx.upstream} closed the connection`, { cause: err });
+      return { error: new HttpError("upstream_reset", `upstream ${upstream} closed the connection`, { cause: err }), kind: "reset" };
     default:
-      return new HttpError("upstream_error", `upstream ${ctx.upstream} failed`, { cause: err });
+      return { error: new HttpError("upstream_error", `upstream ${upstream} failed`, { cause: err }), kind: "error" };
   }
 }
 
+/** Discards a response we will not relay (a failed attempt followed by a retry or fallback). */
+function discard(response: UpstreamResponse): void {
+  response.body.on("error", () => undefined);
+  response.body.resume();
+}
+
 /**
- * The terminal stage: send the request to a target of the route's upstream
- * and stream the answer back, both bodies streamed with backpressure.
+ * The terminal stage: send the request to the route's upstream and stream
+ * the answer back. On failure it retries (per the upstream's `retries`:
+ * another target preferred, non-idempotent methods only on connect errors,
+ * a first-byte timeout only for idempotent ones, never beyond the retry
+ * budget (refused connections excepted: they reached no upstream), never
+ * after anything was sent to the client), then tries the
+ * route's `fallback` upstreams in order (on connect errors, timeouts,
+ * resets, 5xx, a 429 from the upstream, or no target available).
  */
 export function createProxy(route: CompiledRoute, resources: GenerationResources): Handler {
-  const routeName = route.name;
-  // On routes with auth, the client's credentials never reach the upstream.
-  const drop = new Set([...DROP_REQUEST, ...route.auth.flatMap((name) => resources.authenticators.get(name)?.credentialHeaders ?? [])]);
+  const drop = dropSet(route, resources);
+  const mayReplay = route.fallback.length > 0 || [route.upstream, ...(route.split ?? []).map((s) => s.upstream)].some((n) => (resources.upstreams.get(n ?? "")?.definition.retries?.attempts ?? 1) > 0);
+
   return async (ctx) => {
-    const name = chooseUpstream(route, resources.random);
-    ctx.upstream = name;
-    const upstream = resources.upstreams.get(name)!;
-    const def = upstream.definition;
-    // 0 means "no limit" at each level; the tightest remaining one applies.
-    const limits = [route.timeoutMs ?? resources.requestTimeoutMs, def.timeouts?.requestMs ?? 0].filter((ms) => ms > 0);
+    const method = ctx.req.method ?? "GET";
+    const chain = [chooseUpstream(route, ctx, resources.random), ...route.fallback];
+    const first = resources.upstreams.get(chain[0]!)!.definition;
+    // 0 means "no limit" at each level; the tightest remaining one applies (to all attempts together).
+    const limits = [route.timeoutMs ?? resources.requestTimeoutMs, first.timeouts?.requestMs ?? 0].filter((ms) => ms > 0);
     const timeoutMs = limits.length === 0 ? 0 : Math.min(...limits);
     const timer =
-      timeoutMs > 0 && Number.isFinite(timeoutMs)
-        ? setTimeout(() => ctx.cancel.abort(new HttpError("upstream_timeout", `upstream ${name} did not finish within ${timeoutMs}ms`)), timeoutMs)
+      timeoutMs > 0
+        ? setTimeout(() => ctx.cancel.abort(new HttpError("upstream_timeout", `the upstream did not finish within ${timeoutMs}ms`)), timeoutMs)
         : null;
     try {
-      let response: UpstreamResponse;
-      if (upstream.mock !== null) {
-        if (ctx.body === null && hasBody(ctx.req)) {
-          ctx.body = await readBody(ctx.req, resources.maxBodyBytes);
-          ctx.bytesIn = ctx.body.length;
-        }
-        const body = ctx.body;
-        ctx.target = "mock";
-        response = await upstream.mock.handle({ method: ctx.req.method ?? "GET", path: upstreamPath(ctx.path, route.rewrite, ""), body, cancel: ctx.cancel });
-      } else {
-        const target = upstream.pool!.pick();
-        if (target === undefined) throw new HttpError("no_healthy_target", `upstream ${name} has no target that can take traffic`);
-        ctx.target = target.url;
-        const headers = forwardedHeaders(ctx, resources, drop);
-        applyHeaderRules(headers, route.requestHeaders);
-        injectCredentials(headers, def);
-        if (def.consumerHeader !== undefined) {
-          const name = def.consumerHeader.toLowerCase();
-          delete headers[name];
-          const who = ctx.consumer?.name ?? ctx.identity?.subject;
-          if (who !== undefined) headers[name] = who;
-        }
-        let body: UpstreamRequest["body"] = ctx.body;
-        if (body === null && hasBody(ctx.req)) {
-          const length = ctx.req.headers["content-length"];
-          if (length !== undefined) headers["content-length"] = length;
-          body = ctx.req.pipe(new BodyLimit(resources.maxBodyBytes)) as Readable;
-        }
-        response = await upstream.pool!.send(target, {
-          method: ctx.req.method ?? "GET",
-          path: upstreamPath(ctx.path, route.rewrite, target.basePath) + ctx.query,
-          headers,
-          body,
-          signal: ctx.cancel,
-        });
+      // A body that a second attempt may need is buffered (up to 1 MiB); a
+      // larger one streams, and then only a connect error before any byte was
+      // read can be retried.
+      if (ctx.body === null && hasBody(ctx.req) && (chain.some((n) => resources.upstreams.get(n)!.mock !== null) || (mayReplay && Number(ctx.req.headers["content-length"] ?? Infinity) <= REPLAY_BUFFER_BYTES))) {
+        ctx.body = await readBody(ctx.req, resources.maxBodyBytes);
+        ctx.bytesIn = ctx.body.length;
       }
-      await relay(ctx, response, route, routeName, resources);
-    } catch (err) {
-      throw classify(err, ctx);
+      let failure: HttpError | null = null;
+      for (let u = 0; u < chain.length; u++) {
+        const name = chain[u]!;
+        const runtime = resources.upstreams.get(name)!;
+        ctx.upstream = name;
+        if (u > 0) resources.logger.debug({ requestId: ctx.id, route: route.name, fallback: name }, "trying fallback upstream");
+        const outcome = await attemptUpstream(ctx, route, resources, runtime, drop, method, u < chain.length - 1);
+        if (outcome === "done") return;
+        failure = outcome;
+        if (ctx.cancel.aborted || !replayable(ctx)) break;
+      }
+      throw failure ?? new HttpError("upstream_error", "no upstream answered");
     } finally {
       if (timer !== null) clearTimeout(timer);
     }
   };
 }
 
-async function relay(ctx: RequestContext, response: UpstreamResponse, route: CompiledRoute, routeName: string, resources: GenerationResources): Promise<void> {
-  const headers = endToEnd(response.headers, DROP_RESPONSE);
-  applyHeaderRules(headers, route.responseHeaders);
-  headers["x-request-id"] = ctx.id;
-  headers["x-aigw-route"] = routeName;
-  headers["x-aigw-upstream"] = ctx.upstream!;
-  if (ctx.extraHeaders !== null) Object.assign(headers, ctx.extraHeaders);
-  if (ctx.generation.draining && ctx.req.httpVersionMajor === 1) headers.connection = "close";
-  ctx.status = response.status;
-  ctx.res.writeHead(response.status, headers);
-  const streaming = String(headers["content-type"] ?? "").startsWith("text/event-stream");
-  if (streaming) resources.metrics.activeStreams.inc();
-  const tap = ctx.captureUsage && response.status < 300 ? new UsageTap(String(headers["content-type"] ?? "")) : null;
-  try {
-    const hook = ctx.beforeResponseEnd;
-    const beforeEnd =
-      tap === null && hook === null
-        ? undefined
-        : async () => {
-            if (tap !== null) ctx.usage = tap.finish();
-            if (hook !== null) await hook();
-          };
-    ctx.bytesOut += await relayBody(response.body, ctx.res, tap === null ? undefined : (chunk) => tap.push(chunk), beforeEnd);
-  } finally {
-    if (streaming) resources.metrics.activeStreams.dec();
+/** The client went away (the request was cancelled without a gateway reason such as a timeout). */
+function clientLeft(ctx: RequestContext): boolean {
+  return ctx.cancel.aborted && ctx.cancel.reason === undefined;
+}
+
+/** Whether the request body can be sent again (buffered, absent, or a stream nothing read yet). */
+function replayable(ctx: RequestContext): boolean {
+  return ctx.body !== null || !hasBody(ctx.req) || !ctx.req.readableDidRead;
+}
+
+/**
+ * All attempts at one upstream. Returns "done" once a response was relayed,
+ * or the error to fall back on (only when `canFallBack`; otherwise a failed
+ * response is relayed as it is).
+ */
+async function attemptUpstream(
+  ctx: RequestContext,
+  route: CompiledRoute,
+  resources: GenerationResources,
+  runtime: UpstreamRuntime,
+  drop: ReadonlySet<string>,
+  method: string,
+  canFallBack: boolean,
+): Promise<"done" | HttpError> {
+  const def = runtime.definition;
+  if (runtime.mock !== null) {
+    ctx.target = "mock";
+    const response = await runtime.mock.handle({ method, path: upstreamPath(ctx.path, route.rewrite, ""), body: ctx.body, cancel: ctx.cancel });
+    await relayResponse(ctx, response, route, resources);
+    return "done";
+  }
+  const pool = runtime.pool!;
+  const retries = def.retries?.attempts ?? 1;
+  const retryOn = new Set<string | number>(def.retries?.on ?? ["connect_error"]);
+  const tried = new Set<Target>();
+  pool.retryBudget.recordRequest();
+  for (let attempt = 0; ; attempt++) {
+    const target = pool.pick(tried);
+    if (target === undefined) return new HttpError("no_healthy_target", `upstream ${def.name} has no target that can take traffic`);
+    tried.add(target);
+    ctx.target = target.url;
+    const headers = upstreamHeaders(ctx, route, resources, drop, def);
+    let body: Buffer | Readable | null = ctx.body;
+    if (body === null && hasBody(ctx.req)) {
+      const length = ctx.req.headers["content-length"];
+      if (length !== undefined) headers["content-length"] = length;
+      body = ctx.req.pipe(new BodyLimit(resources.maxBodyBytes)) as Readable;
+    }
+    let response: UpstreamResponse;
+    try {
+      response = await pool.send(target, { method, path: upstreamPath(ctx.path, route.rewrite, target.basePath) + ctx.query, headers, body, signal: ctx.cancel });
+    } catch (err) {
+      pool.finish(target, clientLeft(ctx));
+      const { error, kind } = classify(err, ctx, def.name);
+      if (ctx.cancel.aborted || error.code === "payload_too_large") throw error;
+      const allowed = retryOn.has(kind) && (kind === "connect_error" || (IDEMPOTENT.has(method) && kind !== "error"));
+      // A refused connection never reached an upstream: retrying it on another
+      // target adds no load, so it does not spend the retry budget.
+      if (attempt < retries && allowed && replayable(ctx) && (kind === "connect_error" || pool.retryBudget.tryRetry())) continue;
+      return error;
+    }
+    const failed = response.status >= 500;
+    if (failed || response.status === 429) {
+      const retryStatus = retryOn.has(response.status) && IDEMPOTENT.has(method);
+      if (attempt < retries && retryStatus && replayable(ctx) && pool.retryBudget.tryRetry()) {
+        pool.finish(target, !failed);
+        discard(response);
+        continue;
+      }
+      if (canFallBack && replayable(ctx)) {
+        pool.finish(target, !failed);
+        discard(response);
+        return new HttpError("upstream_error", `upstream ${def.name} answered ${response.status}`);
+      }
+    }
+    try {
+      await relayResponse(ctx, response, route, resources);
+      pool.finish(target, !failed);
+    } catch (err) {
+      // A client that left is not the target's failure; a body cut upstream is.
+      pool.finish(target, clientLeft(ctx));
+      throw err;
+    }
+    return "done";
   }
 }

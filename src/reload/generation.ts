@@ -89,7 +89,11 @@ export class Generation {
         name,
         def.type === "mock"
           ? { definition: def, pool: null, mock: new MockProvider(def, deps.clock) }
-          : { definition: def, pool: deps.registry.acquire("pool", def, () => new UpstreamPool(def)), mock: null },
+          : {
+              definition: def,
+              pool: deps.registry.acquire("pool", def, () => new UpstreamPool(def, { clock: deps.clock, random: deps.random, onBreakerChange: (u, t, s) => deps.metrics.setBreaker(u, t, s) })),
+              mock: null,
+            },
       );
     }
     const authenticators = new Map<string, Authenticator>();

@@ -52,6 +52,20 @@ export function createAdminServer(gateway: Gateway, extra: readonly AdminRoute[]
         send(res, 200, { hash: active.snapshot.hash, loadedAt: active.loadedAt, config: active.snapshot.canonical });
       },
     },
+    {
+      method: "GET",
+      path: "/admin/upstreams",
+      role: "viewer",
+      handle: (_req, res) => {
+        const upstreams = [...(gateway.current?.resources.upstreams.values() ?? [])].map((u) => ({
+          name: u.definition.name,
+          type: u.definition.type,
+          balancer: u.definition.balancer ?? "round_robin",
+          targets: u.pool?.status() ?? [],
+        }));
+        send(res, 200, { upstreams });
+      },
+    },
     ...extra,
   ];
 

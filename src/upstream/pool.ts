@@ -1,45 +1,85 @@
 import { Pool } from "undici";
 import { effectiveTargets } from "../config/kinds.js";
 import type { Upstream } from "../config/types.js";
-import { RoundRobin } from "./balancers/round-robin.js";
+import type { Clock } from "../deps.js";
+import type { SharedResource } from "../reload/registry.js";
+import { createBalancer, type Balanced, type Balancer } from "./balancers/balancer.js";
+import { CircuitBreaker, type BreakerState } from "./breaker.js";
 import type { UpstreamRequest, UpstreamResponse } from "./exchange.js";
+import { HealthChecker } from "./health.js";
+import { RetryBudget } from "./retry-budget.js";
 
-/** One host of an upstream pool, with its own keep-alive connection pool. */
-export interface Target {
-  /** The target URL as configured. */
+/** One host of an upstream pool, with its own keep-alive connections and state. */
+export interface Target extends Balanced {
+  /** The target URL as configured (also its metric label). */
   readonly url: string;
   readonly origin: string;
   /** Path of the target URL without a trailing slash (`""` for none), prepended to every request path. */
   readonly basePath: string;
   readonly weight: number;
   readonly dispatcher: Pool;
-  inFlight: number;
+  /** Active health (true until health checks say otherwise). */
+  healthy: boolean;
+  /** Passive outlier detection: not picked before this time (ms). */
+  ejectedUntil: number;
+  consecutiveFailures: number;
+  ejections: number;
+  readonly breaker: CircuitBreaker | null;
 }
 
+export interface PoolDeps {
+  clock: Clock;
+  random: () => number;
+  /** Breaker state changes (metrics): 0 closed, 1 open, 2 half-open. */
+  onBreakerChange?: (upstream: string, target: string, state: BreakerState) => void;
+}
+
+/** Consecutive failures that eject a target, and for how long (× ejections, at most 10×). */
+const EJECT_AFTER = 5;
+const EJECT_BASE_MS = 30_000;
+
 /**
- * An upstream's targets and how to pick one. Built once per upstream
- * definition and shared by every snapshot that keeps the definition
- * unchanged (see reload/registry.ts).
+ * An upstream's targets: balancer, active health checks, passive outlier
+ * detection, a circuit breaker per target and a retry budget. Built once
+ * per upstream definition and shared by every snapshot that keeps it
+ * unchanged, so connections, health and breaker state survive reloads.
  */
-export class UpstreamPool {
+export class UpstreamPool implements SharedResource {
   readonly name: string;
   readonly definition: Upstream;
   readonly targets: readonly Target[];
-  private readonly balancer: RoundRobin<Target>;
+  readonly retryBudget: RetryBudget;
+  private readonly balancer: Balancer<Target>;
+  private readonly health: HealthChecker | null;
   private closed = false;
 
-  constructor(definition: Upstream) {
+  constructor(definition: Upstream, private readonly deps: PoolDeps) {
     this.name = definition.name;
     this.definition = definition;
     const timeouts = definition.timeouts ?? {};
+    const cb = definition.circuitBreaker;
     this.targets = effectiveTargets(definition).map((t) => {
       const url = new URL(t.url);
-      return {
+      const target: Target = {
         url: t.url,
         origin: url.origin,
         basePath: url.pathname.replace(/\/+$/, ""),
         weight: t.weight ?? 1,
         inFlight: 0,
+        ewmaMs: 0,
+        currentWeight: 0,
+        healthy: true,
+        ejectedUntil: 0,
+        consecutiveFailures: 0,
+        ejections: 0,
+        breaker:
+          cb === undefined
+            ? null
+            : new CircuitBreaker(
+                { failureRatio: cb.failureRatio ?? 0.5, minRequests: cb.minRequests ?? 20, windowMs: cb.windowMs ?? 10_000, openMs: cb.openMs ?? 30_000, halfOpenRequests: cb.halfOpenRequests ?? 1 },
+                deps.clock,
+                (state) => deps.onBreakerChange?.(definition.name, t.url, state),
+              ),
         dispatcher: new Pool(url.origin, {
           connections: definition.pool?.connections ?? 128,
           keepAliveTimeout: definition.pool?.keepAliveMs ?? 4000,
@@ -48,43 +88,115 @@ export class UpstreamPool {
           bodyTimeout: timeouts.requestMs ?? 300000,
         }),
       };
+      return target;
     });
-    this.balancer = new RoundRobin(this.targets);
+    for (const t of this.targets) if (t.breaker !== null) deps.onBreakerChange?.(definition.name, t.url, "closed");
+    this.balancer = createBalancer<Target>(definition.balancer, deps.random);
+    this.retryBudget = new RetryBudget(definition.retries?.budgetRatio ?? 0.2, deps.clock);
+    const hc = definition.healthCheck;
+    this.health =
+      hc === undefined || this.targets.length === 0
+        ? null
+        : new HealthChecker(this.targets, {
+            path: hc.path ?? "/health",
+            intervalMs: hc.intervalMs ?? 5000,
+            timeoutMs: hc.timeoutMs ?? 2000,
+            unhealthyThreshold: hc.unhealthyThreshold ?? 3,
+            healthyThreshold: hc.healthyThreshold ?? 2,
+          }, deps.random);
+    this.health?.start();
   }
 
-  /** The next target, or undefined when none can take traffic. */
-  pick(): Target | undefined {
-    return this.balancer.pick();
+  private isAvailable(t: Target, now: number): boolean {
+    return t.healthy && t.ejectedUntil <= now && (t.breaker === null || t.breaker.available);
   }
 
-  /** Sends a request to one target through its connection pool. */
+  /**
+   * A target to send to, preferring ones not in `avoid` (tried already), or
+   * undefined when none can take traffic (unhealthy, ejected or open).
+   * Takes a half-open probe slot when the breaker is half-open.
+   */
+  pick(avoid?: ReadonlySet<Target>): Target | undefined {
+    const now = this.deps.clock.now();
+    let available = this.targets.filter((t) => this.isAvailable(t, now));
+    if (avoid !== undefined && avoid.size > 0) {
+      const fresh = available.filter((t) => !avoid.has(t));
+      if (fresh.length > 0) available = fresh;
+    }
+    while (available.length > 0) {
+      const target = this.balancer(available);
+      if (target.breaker === null || target.breaker.tryAcquire()) return target;
+      available = available.filter((t) => t !== target);
+    }
+    return undefined;
+  }
+
+  /** Sends a request to one target through its connection pool; call `finish` when the exchange ends. */
   async send(target: Target, request: UpstreamRequest): Promise<UpstreamResponse> {
     target.inFlight++;
-    try {
-      const res = await target.dispatcher.request({
-        origin: target.origin,
-        path: request.path,
-        method: request.method as "GET",
-        headers: request.headers,
-        body: request.body,
-        signal: request.signal,
-      });
-      return { status: res.statusCode, headers: res.headers, body: res.body };
-    } finally {
-      target.inFlight--;
-    }
+    const started = this.deps.clock.monotonic();
+    const res = await target.dispatcher.request({
+      origin: target.origin,
+      path: request.path,
+      method: request.method as "GET",
+      headers: request.headers,
+      body: request.body,
+      signal: request.signal,
+    });
+    const latency = this.deps.clock.monotonic() - started;
+    target.ewmaMs = target.ewmaMs === 0 ? latency : target.ewmaMs * 0.7 + latency * 0.3;
+    return { status: res.statusCode, headers: res.headers, body: res.body };
   }
 
-  /** Stops taking requests; resolves when in-flight ones have finished. Idempotent. */
+  /**
+   * Ends an exchange: in-flight count, breaker and outlier detection. A
+   * failure is a connect error, a timeout, a reset or a 5xx; a 4xx (429
+   * included) is the target working as designed.
+   */
+  finish(target: Target, success: boolean, sent = true): void {
+    if (sent) target.inFlight--;
+    target.breaker?.record(success);
+    if (success) {
+      target.consecutiveFailures = 0;
+      return;
+    }
+    target.consecutiveFailures++;
+    if (target.consecutiveFailures < EJECT_AFTER) return;
+    const now = this.deps.clock.now();
+    // Never eject the last target that can take traffic.
+    const others = this.targets.filter((t) => t !== target && this.isAvailable(t, now));
+    if (others.length === 0) return;
+    target.ejections = Math.min(target.ejections + 1, 10);
+    target.ejectedUntil = now + EJECT_BASE_MS * target.ejections;
+    target.consecutiveFailures = 0;
+  }
+
+  /** Targets, health, breaker and in-flight, for GET /admin/upstreams. */
+  status(): Record<string, unknown>[] {
+    const now = this.deps.clock.now();
+    return this.targets.map((t) => ({
+      url: t.url,
+      weight: t.weight,
+      healthy: t.healthy,
+      ejected: t.ejectedUntil > now,
+      breaker: t.breaker?.state ?? "none",
+      inFlight: t.inFlight,
+      ewmaMs: Math.round(t.ewmaMs * 100) / 100,
+    }));
+  }
+
+  /** Stops taking requests and health checks; resolves when in-flight ones have finished. Idempotent. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.health?.stop();
     await Promise.all(this.targets.map((t) => t.dispatcher.close().catch(() => undefined)));
   }
 
   /** Cuts every connection now. Idempotent. */
   async destroy(): Promise<void> {
     this.closed = true;
+    this.health?.stop();
     await Promise.all(this.targets.map((t) => t.dispatcher.destroy().catch(() => undefined)));
   }
 }
