@@ -412,9 +412,9 @@ routes:
     expect((await fetch(`${gw.adminUrl}/health`)).status).toBe(200);
     const ready: any = await (await fetch(`${gw.adminUrl}/ready`)).json();
     expect(ready.status).toBe("ready");
-    await fetch(`${gw.url}/v1/models`);
+    await fetch(`${gw.url}/v1/chat/completions`, { method: "POST", body: JSON.stringify({ model: "m", messages: [{ role: "user", content: "hi" }] }) });
     const metrics = await (await fetch(`${gw.adminUrl}/metrics`)).text();
-    expect(metrics).toMatch(/aigw_http_requests_total\{route="r",method="GET",status_class="2xx"\} 1/);
+    expect(metrics).toMatch(/aigw_http_requests_total\{route="r",method="POST",status_class="2xx"\} 1/);
     expect(metrics).toMatch(/aigw_config_info\{hash="[0-9a-f]{12}"\} 1/);
     const config: any = await (await fetch(`${gw.adminUrl}/admin/config`)).json();
     expect(config.hash).toBe(ready.hash);

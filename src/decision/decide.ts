@@ -8,6 +8,7 @@ import type { TraceEntry } from "../compile/router/router.js";
 import type { Snapshot } from "../compile/snapshot.js";
 import { redact } from "../config/canonical.js";
 import type { Consumer } from "../config/types.js";
+import { isCacheable } from "../cache/cacheable.js";
 
 /** A request as `explain`, `test` and `replay` describe it. */
 export interface DecisionRequest {
@@ -199,16 +200,4 @@ function resolveKey(
   return kind;
 }
 
-/**
- * Cacheable = the route caches and the request is deterministic: an
- * embeddings request (no sampling), or a generation with temperature 0 and
- * n ≤ 1; or `cache.force`.
- */
-export function isCacheable(route: CompiledRoute, body: Readonly<Record<string, unknown>> | undefined): boolean {
-  if (route.cache === null) return false;
-  if (route.cache.force) return true;
-  if (body === undefined) return false;
-  if (body.input !== undefined && body.messages === undefined && body.prompt === undefined) return true;
-  const n = body.n ?? 1;
-  return body.temperature === 0 && typeof n === "number" && n <= 1;
-}
+export { isCacheable } from "../cache/cacheable.js";

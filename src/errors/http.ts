@@ -6,6 +6,7 @@
 export const HttpErrors = {
   invalid_path: { status: 400, type: "invalid_request_error" },
   invalid_body: { status: 400, type: "invalid_request_error" },
+  unsupported_operation: { status: 400, type: "invalid_request_error" },
   route_not_found: { status: 404, type: "invalid_request_error" },
   model_not_found: { status: 404, type: "invalid_request_error" },
   payload_too_large: { status: 413, type: "invalid_request_error" },
@@ -15,6 +16,8 @@ export const HttpErrors = {
   model_not_allowed: { status: 403, type: "permission_error" },
   auth_unavailable: { status: 503, type: "service_unavailable_error" },
   rate_limit_exceeded: { status: 429, type: "requests" },
+  insufficient_quota: { status: 429, type: "insufficient_quota" },
+  usage_unavailable: { status: 503, type: "service_unavailable_error" },
   rate_limit_unavailable: { status: 503, type: "service_unavailable_error" },
   upstream_connect_error: { status: 502, type: "server_error" },
   upstream_reset: { status: 502, type: "server_error" },

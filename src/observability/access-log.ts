@@ -24,6 +24,9 @@ export function accessLogLine(ctx: RequestContext, clock: Clock): Record<string,
     bytesOut: ctx.bytesOut,
     clientIp: ctx.clientIp,
     error: ctx.errorCode,
+    ...(ctx.usage === null ? {} : { inputTokens: ctx.usage.inputTokens, outputTokens: ctx.usage.outputTokens }),
+    ...(ctx.costUsd === null ? {} : { costUsd: ctx.costUsd }),
+    ...(ctx.cache === null ? {} : { cache: ctx.cache }),
   };
 }
 

@@ -13,6 +13,8 @@ export class GatewayMetrics {
   readonly configReloads: Counter<"result">;
   readonly authFailures: Counter<"provider" | "reason">;
   readonly rateLimitHits: Counter<"policy" | "mode">;
+  readonly tokens: Counter<"type" | "model">;
+  readonly cost: Counter<"model">;
   readonly configInfo: Gauge<"hash">;
   readonly activeStreams: Gauge;
   readonly breakerState: Gauge<"upstream" | "target">;
@@ -51,6 +53,18 @@ export class GatewayMetrics {
       name: `${p}rate_limit_hits_total`,
       help: "Requests over a rate limit, by policy; mode=shadow counts those a shadow policy would have limited.",
       labelNames: ["policy", "mode"],
+      registers,
+    });
+    this.tokens = new Counter({
+      name: `${p}tokens_total`,
+      help: "LLM tokens from upstream usage, by type (input, output) and model pattern (the pricing entry that priced it).",
+      labelNames: ["type", "model"],
+      registers,
+    });
+    this.cost = new Counter({
+      name: `${p}cost_usd_total`,
+      help: "Cost of LLM usage in USD, by model pattern.",
+      labelNames: ["model"],
       registers,
     });
     this.configReloads = new Counter({
@@ -110,6 +124,12 @@ export class GatewayMetrics {
       this.upstreamChildren.set(key, counter);
     }
     counter.inc();
+  }
+
+  recordUsage(model: string, input: number, output: number, costUsd: number): void {
+    if (input > 0) this.tokens.inc({ type: "input", model }, input);
+    if (output > 0) this.tokens.inc({ type: "output", model }, output);
+    if (costUsd > 0) this.cost.inc({ model }, costUsd);
   }
 
   setBreaker(upstream: string, target: string, state: "closed" | "open" | "half_open"): void {

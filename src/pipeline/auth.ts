@@ -1,8 +1,7 @@
 import type { Authenticator } from "../auth/authenticator.js";
 import { consumerOf, missingScopes, modelAllowed } from "../auth/consumer-policy.js";
 import { HttpError } from "../errors/http.js";
-import { parseJsonBody, readBody } from "./body.js";
-import type { RequestContext } from "./context.js";
+import { readAiBody } from "./body.js";
 import type { StageFactory } from "./order.js";
 
 const REALM = 'Bearer realm="aigw"';
@@ -13,19 +12,6 @@ function challenge(error?: string, description?: string, scope?: string): string
   if (description !== undefined) value += `, error_description="${description.replace(/["\\]/g, "")}"`;
   if (scope !== undefined) value += `, scope="${scope}"`;
   return value;
-}
-
-/** The body's model, reading the body when no earlier stage did (AI routes only). */
-async function modelOf(ctx: RequestContext, maxBytes: number): Promise<string | undefined> {
-  if (ctx.model !== undefined || !ctx.route?.compiled.ai) return ctx.model;
-  if (ctx.body === null) {
-    ctx.body = await readBody(ctx.req, maxBytes);
-    ctx.bytesIn = ctx.body.length;
-    ctx.json = parseJsonBody(ctx.body);
-    const model = ctx.json?.model;
-    if (typeof model === "string") ctx.model = model;
-  }
-  return ctx.model;
 }
 
 /**
@@ -79,7 +65,8 @@ export const authStage: StageFactory = {
         });
       }
       if (consumer?.models !== undefined) {
-        const model = await modelOf(ctx, resources.maxBodyBytes);
+        await readAiBody(ctx, resources.maxBodyBytes);
+        const model = ctx.model;
         if (model !== undefined && !modelAllowed(consumer, model)) {
           failures.inc({ provider: identity.provider ?? "none", reason: "model" });
           throw new HttpError("model_not_allowed", `consumer ${consumer!.name} may not use model ${model}`);

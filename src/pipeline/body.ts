@@ -1,6 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import { Transform, type TransformCallback } from "node:stream";
 import { HttpError } from "../errors/http.js";
+import type { RequestContext } from "./context.js";
 
 /** Whether a request has a body at all (RFC 9112 6.3). */
 export function hasBody(req: IncomingMessage): boolean {
@@ -46,7 +47,22 @@ export class BodyLimit extends Transform {
   }
 }
 
-/** The body's `model`, if it is a JSON object with a string `model`. */
+/**
+ * On AI routes, the body is read once (bounded) and parsed, and its `model`
+ * noted; stages that need it call this. Elsewhere bodies stream.
+ */
+export async function readAiBody(ctx: RequestContext, maxBytes: number): Promise<Record<string, unknown> | null> {
+  if (ctx.body === null && ctx.route?.compiled.ai === true && hasBody(ctx.req)) {
+    ctx.body = await readBody(ctx.req, maxBytes);
+    ctx.bytesIn = ctx.body.length;
+    ctx.json = parseJsonBody(ctx.body);
+    const model = ctx.json?.model;
+    if (typeof model === "string") ctx.model = model;
+  }
+  return ctx.json;
+}
+
+/** The body as a JSON object, or null. */
 export function parseJsonBody(body: Buffer): Record<string, unknown> | null {
   if (body.length === 0) return null;
   try {

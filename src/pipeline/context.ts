@@ -51,6 +51,14 @@ export interface RequestContext {
   usage: Usage | null;
   /** Runs after the upstream body ended and before the client's response ends (usage is known then). */
   beforeResponseEnd: (() => Promise<void>) | null;
+  /** The model the upstream says it used (priced when the requested one is not). */
+  responseModel: string | undefined;
+  /** What the request cost, once metered (USD). */
+  costUsd: number | null;
+  /** AI routes: whether the answer came from the cache. */
+  cache: "hit" | "miss" | null;
+  /** AI routes with a cache: where to store a cacheable answer. */
+  cacheKey: string | null;
   /** Aborted when the client leaves or a timeout fires; cancels the upstream request. */
   readonly cancel: Cancel;
 }

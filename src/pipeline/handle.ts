@@ -10,6 +10,7 @@ import type { RequestContext } from "./context.js";
 import { firstValue } from "./headers.js";
 import { sendError, toHttpError } from "./respond.js";
 import { Cancel } from "./cancel.js";
+import { builtinFor } from "./builtins.js";
 
 const REQUEST_ID = /^[\w.:@/+=-]{1,200}$/;
 
@@ -59,6 +60,10 @@ export async function handleRequest(generation: Generation, req: IncomingMessage
     captureUsage: false,
     usage: null,
     beforeResponseEnd: null,
+    responseModel: undefined,
+    costUsd: null,
+    cache: null,
+    cacheKey: null,
     cancel: new Cancel(),
   };
   generation.enter();
@@ -83,6 +88,11 @@ export async function handleRequest(generation: Generation, req: IncomingMessage
     const snapshot = generation.snapshot;
     const candidates = snapshot.router.candidates(ctx.path);
     ctx.aiShape = candidates.routes.some((r) => r.ai);
+    const builtin = builtinFor(req.method ?? "GET", ctx.path);
+    if (builtin !== null && !candidates.routes.some((r) => r.pathKind === "exact")) {
+      await builtin(ctx, generation);
+      return;
+    }
     if (candidates.needsModel) {
       ctx.body = await readBody(req, resources.maxBodyBytes);
       ctx.bytesIn = ctx.body.length;

@@ -3,6 +3,8 @@ import type { RequestContext } from "./context.js";
 import type { GenerationResources } from "../reload/generation.js";
 import { authStage } from "./auth.js";
 import { rateLimitStage } from "./ratelimit.js";
+import { usageStage } from "./ai/usage-stage.js";
+import { cacheStage } from "./ai/cache-stage.js";
 
 /** Handles a request to its end (answers it, or throws an HttpError). */
 export type Handler = (ctx: RequestContext) => Promise<void>;
@@ -18,12 +20,12 @@ export interface StageFactory {
 
 /**
  * The one place that fixes the order of the request stages (DESIGN.md 5):
- * route match (done before the chain) → auth → consumer policy → rate
- * limits → cache → proxy (terminal). Each later capability inserts its
- * factory here at its position; the chain of each route is composed once
- * per snapshot by `composeChain`.
+ * route match (done before the chain) → auth (scopes, model allow-list) →
+ * usage (budget, metering) → rate limits → cache → proxy (terminal: target,
+ * retries, fallback, translation). The chain of each route is composed once
+ * per snapshot by `composeChain`; a stage a route does not need is left out.
  */
-export const STAGE_ORDER: readonly StageFactory[] = [authStage, rateLimitStage];
+export const STAGE_ORDER: readonly StageFactory[] = [authStage, usageStage, rateLimitStage, cacheStage];
 
 /** Composes a route's stages around the terminal handler, once. */
 export function composeChain(route: CompiledRoute, resources: GenerationResources, terminal: Handler, order: readonly StageFactory[] = STAGE_ORDER): { handler: Handler; stages: string[] } {

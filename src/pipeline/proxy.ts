@@ -1,15 +1,14 @@
-import type { Readable } from "node:stream";
 import type { CompiledRoute } from "../compile/route.js";
 import { HttpError } from "../errors/http.js";
 import type { GenerationResources, UpstreamRuntime } from "../reload/generation.js";
 import type { UpstreamResponse } from "../upstream/exchange.js";
 import type { Target } from "../upstream/pool.js";
-import { BodyLimit, hasBody, readBody } from "./body.js";
+import { hasBody, readAiBody, readBody } from "./body.js";
+import { aiKind } from "./ai/kind.js";
 import type { RequestContext } from "./context.js";
-import { dropSet, upstreamHeaders } from "./forward.js";
+import { dropSet } from "./forward.js";
+import { dialectsFor, type DialectSet } from "./ai/dialects.js";
 import type { Handler } from "./order.js";
-import { relayResponse } from "./respond-upstream.js";
-import { upstreamPath } from "./rewrite.js";
 import { chooseUpstream } from "./split.js";
 
 /** Bodies up to this size are buffered when a retry or fallback may need to send them again. */
@@ -61,6 +60,11 @@ function discard(response: UpstreamResponse): void {
  */
 export function createProxy(route: CompiledRoute, resources: GenerationResources): Handler {
   const drop = dropSet(route, resources);
+  // How to talk to each upstream the route may use, built once per snapshot.
+  const dialects = new Map<string, DialectSet>();
+  for (const name of [route.upstream, ...(route.split ?? []).map((s) => s.upstream), ...route.fallback]) {
+    if (name !== null && !dialects.has(name)) dialects.set(name, dialectsFor(route, resources, drop, resources.upstreams.get(name)!.definition));
+  }
   const mayReplay = route.fallback.length > 0 || [route.upstream, ...(route.split ?? []).map((s) => s.upstream)].some((n) => (resources.upstreams.get(n ?? "")?.definition.retries?.attempts ?? 1) > 0);
 
   return async (ctx) => {
@@ -78,6 +82,7 @@ export function createProxy(route: CompiledRoute, resources: GenerationResources
       // A body that a second attempt may need is buffered (up to 1 MiB); a
       // larger one streams, and then only a connect error before any byte was
       // read can be retried.
+      if (route.ai && aiKind(ctx.path) !== null) await readAiBody(ctx, resources.maxBodyBytes);
       if (ctx.body === null && hasBody(ctx.req) && (chain.some((n) => resources.upstreams.get(n)!.mock !== null) || (mayReplay && Number(ctx.req.headers["content-length"] ?? Infinity) <= REPLAY_BUFFER_BYTES))) {
         ctx.body = await readBody(ctx.req, resources.maxBodyBytes);
         ctx.bytesIn = ctx.body.length;
@@ -88,7 +93,7 @@ export function createProxy(route: CompiledRoute, resources: GenerationResources
         const runtime = resources.upstreams.get(name)!;
         ctx.upstream = name;
         if (u > 0) resources.logger.debug({ requestId: ctx.id, route: route.name, fallback: name }, "trying fallback upstream");
-        const outcome = await attemptUpstream(ctx, route, resources, runtime, drop, method, u < chain.length - 1);
+        const outcome = await attemptUpstream(ctx, route, resources, runtime, dialects, method, u < chain.length - 1);
         if (outcome === "done") return;
         failure = outcome;
         if (ctx.cancel.aborted || !replayable(ctx)) break;
@@ -120,15 +125,19 @@ async function attemptUpstream(
   route: CompiledRoute,
   resources: GenerationResources,
   runtime: UpstreamRuntime,
-  drop: ReadonlySet<string>,
+  dialects: ReadonlyMap<string, DialectSet>,
   method: string,
   canFallBack: boolean,
 ): Promise<"done" | HttpError> {
   const def = runtime.definition;
+  const dialect = dialects.get(def.name)!.for(ctx);
   if (runtime.mock !== null) {
     ctx.target = "mock";
-    const response = await runtime.mock.handle({ method, path: upstreamPath(ctx.path, route.rewrite, ""), body: ctx.body, cancel: ctx.cancel });
-    await relayResponse(ctx, response, route, resources);
+    const out = dialect.request(ctx, null);
+    const body = out.body === null || Buffer.isBuffer(out.body) ? out.body : ctx.body;
+    const response = await runtime.mock.handle({ method: out.method, path: out.path.split("?")[0]!, body, cancel: ctx.cancel });
+    if (response.status >= 400) await dialect.relayError(ctx, response);
+    else await dialect.relaySuccess(ctx, response);
     return "done";
   }
   const pool = runtime.pool!;
@@ -141,16 +150,10 @@ async function attemptUpstream(
     if (target === undefined) return new HttpError("no_healthy_target", `upstream ${def.name} has no target that can take traffic`);
     tried.add(target);
     ctx.target = target.url;
-    const headers = upstreamHeaders(ctx, route, resources, drop, def);
-    let body: Buffer | Readable | null = ctx.body;
-    if (body === null && hasBody(ctx.req)) {
-      const length = ctx.req.headers["content-length"];
-      if (length !== undefined) headers["content-length"] = length;
-      body = ctx.req.pipe(new BodyLimit(resources.maxBodyBytes)) as Readable;
-    }
+    const out = dialect.request(ctx, target);
     let response: UpstreamResponse;
     try {
-      response = await pool.send(target, { method, path: upstreamPath(ctx.path, route.rewrite, target.basePath) + ctx.query, headers, body, signal: ctx.cancel });
+      response = await pool.send(target, { ...out, signal: ctx.cancel });
     } catch (err) {
       pool.finish(target, clientLeft(ctx));
       const { error, kind } = classify(err, ctx, def.name);
@@ -176,8 +179,8 @@ async function attemptUpstream(
       }
     }
     try {
-      await relayResponse(ctx, response, route, resources);
-      pool.finish(target, !failed);
+      const ok = response.status >= 400 ? (await dialect.relayError(ctx, response), !failed) : await dialect.relaySuccess(ctx, response);
+      pool.finish(target, ok);
     } catch (err) {
       // A client that left is not the target's failure; a body cut upstream is.
       pool.finish(target, clientLeft(ctx));

@@ -5,8 +5,7 @@ import { openAiHeaders, policyHeader, retryAfterSeconds, stateHeader, type Appli
 import { keyValue, type RuntimePolicy } from "../ratelimit/policy.js";
 import { StoreUnavailableError, type LimitCheck, type RateLimitStore } from "../ratelimit/store.js";
 import { estimateTokens } from "../usage/extract.js";
-import { parseJsonBody, readBody } from "./body.js";
-import type { RequestContext } from "./context.js";
+import { readAiBody } from "./body.js";
 import type { StageFactory } from "./order.js";
 
 /** What the rate-limit stage of a generation shares. */
@@ -26,17 +25,6 @@ function throttledLogger(logger: Logger): (policy: string, reason: string, field
     last.set(key, now);
     logger.warn({ policy, ...fields }, msg);
   };
-}
-
-async function ensureJson(ctx: RequestContext, maxBytes: number): Promise<Record<string, unknown> | null> {
-  if (ctx.body === null && ctx.route?.compiled.ai === true) {
-    ctx.body = await readBody(ctx.req, maxBytes);
-    ctx.bytesIn = ctx.body.length;
-    ctx.json = parseJsonBody(ctx.body);
-    const model = ctx.json?.model;
-    if (typeof model === "string") ctx.model = model;
-  }
-  return ctx.json;
 }
 
 /**
@@ -71,7 +59,7 @@ export const rateLimitStage: StageFactory = {
       if (consumerPolicies !== undefined || (routePolicies.length > 0 && gatewayPolicies.length > 0)) policies = [...new Set(policies)];
       if (policies.length === 0) return next(ctx);
       const tokens = withTokens(policies);
-      const estimate = tokens ? estimateTokens(await ensureJson(ctx, resources.maxBodyBytes)) : 0;
+      const estimate = tokens ? estimateTokens(await readAiBody(ctx, resources.maxBodyBytes)) : 0;
       const checks: LimitCheck[] = policies.map((p) => ({
         key: p.prefix + keyValue(p, ctx, routeName),
         spec: p.spec,

@@ -19,6 +19,18 @@ import { RedisStore } from "../ratelimit/redis-store.js";
 import type { RateLimitStore } from "../ratelimit/store.js";
 import { runtimePolicy } from "../ratelimit/policy.js";
 import { RedisConnection, type RedisSettings } from "../state/redis.js";
+import { MemoryLedger, RedisLedger, type UsageLedger } from "../usage/ledger.js";
+import { PriceList } from "../usage/pricing.js";
+import { MemoryCache, RedisCache, type ResponseCache } from "../cache/store.js";
+
+/** What the AI stages of a generation share. */
+export interface AiResources {
+  readonly defaultMaxTokens: number;
+  readonly prices: PriceList;
+  readonly ledger: UsageLedger;
+  /** Null when no route caches. */
+  readonly cache: ResponseCache | null;
+}
 import type { ResourceRegistry } from "./registry.js";
 
 /** How a request reaches an upstream: a pool of targets, or the in-process mock. */
@@ -36,6 +48,7 @@ export interface GenerationResources {
   /** Provider name → its `defaultConsumer`. */
   readonly defaultConsumers: ReadonlyMap<string, string>;
   readonly rateLimits: RateLimitResources;
+  readonly ai: AiResources;
   readonly gatewayRateLimits: readonly string[];
   readonly maxBodyBytes: number;
   readonly requestTimeoutMs: number;
@@ -79,6 +92,9 @@ export class Generation {
   private redisDef: RedisSettings | null = null;
   private memory: MemoryStore | null = null;
   private memoryDef: { maxKeys: number } | null = null;
+  private ledger: MemoryLedger | null = null;
+  private memoryCache: MemoryCache | null = null;
+  private cacheDef: { maxBytes: number } | null = null;
 
   constructor(snapshot: Snapshot, deps: AssembleDeps) {
     this.snapshot = snapshot;
@@ -103,14 +119,27 @@ export class Generation {
     this.authDefs = [...snapshot.authProviders.values()];
     const state = snapshot.config.state ?? {};
     let store: RateLimitStore;
+    let ledger: UsageLedger;
+    let cache: ResponseCache | null = null;
+    const caching = snapshot.routes.some((r) => r.cache !== null);
     if (state.redis !== undefined) {
       this.redisDef = { url: state.redis.url, timeoutMs: state.redis.timeoutMs ?? 250 };
       this.redis = deps.registry.acquire("redis", this.redisDef, () => new RedisConnection(this.redisDef!));
-      store = new RedisStore(this.redis.client, state.redis.keyPrefix ?? "aigw:");
+      const prefix = state.redis.keyPrefix ?? "aigw:";
+      store = new RedisStore(this.redis.client, prefix);
+      ledger = new RedisLedger(this.redis.client, prefix, deps.clock);
+      if (caching) cache = new RedisCache(this.redis.client, prefix);
     } else {
       this.memoryDef = { maxKeys: state.memory?.maxKeys ?? 100_000 };
       this.memory = deps.registry.acquire("memory-store", this.memoryDef, () => new MemoryStore(deps.clock, this.memoryDef!.maxKeys));
       store = this.memory;
+      this.ledger = deps.registry.acquire("memory-ledger", {}, () => new MemoryLedger(deps.clock));
+      ledger = this.ledger;
+      if (caching) {
+        this.cacheDef = { maxBytes: state.memory?.cacheMaxBytes ?? 64 * 1024 * 1024 };
+        this.memoryCache = deps.registry.acquire("memory-cache", this.cacheDef, () => new MemoryCache(deps.clock, this.cacheDef!.maxBytes));
+        cache = this.memoryCache;
+      }
     }
     const server = snapshot.config.server ?? {};
     const trust = compileTrust(server.trustProxy);
@@ -125,6 +154,12 @@ export class Generation {
         policies: new Map([...snapshot.policies].map(([name, p]) => [name, runtimePolicy(p)])),
       },
       gatewayRateLimits: snapshot.gatewayRateLimits,
+      ai: {
+        defaultMaxTokens: snapshot.config.defaults?.maxTokens ?? 4096,
+        prices: new PriceList(snapshot.config.pricing ?? []),
+        ledger,
+        cache,
+      },
       maxBodyBytes: server.limits?.maxBodyBytes ?? 10 * 1024 * 1024,
       requestTimeoutMs: server.limits?.requestTimeoutMs ?? 300_000,
       trusts: trust.trusts,
@@ -177,6 +212,8 @@ export class Generation {
         ...this.authDefs.map((def) => this.registry.release("auth", def, this.resources.authenticators.get(def.name)!)),
         ...(this.redis === null ? [] : [this.registry.release("redis", this.redisDef, this.redis)]),
         ...(this.memory === null ? [] : [this.registry.release("memory-store", this.memoryDef, this.memory)]),
+        ...(this.ledger === null ? [] : [this.registry.release("memory-ledger", {}, this.ledger)]),
+        ...(this.memoryCache === null ? [] : [this.registry.release("memory-cache", this.cacheDef, this.memoryCache)]),
       ],
     ).then(() => this.onReleased?.());
     return this.released;

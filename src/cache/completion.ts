@@ -1,0 +1,87 @@
+import { SseParser, SSE_DONE, sseData } from "../ai/sse.js";
+
+interface ToolCall {
+  id?: string;
+  type?: string;
+  function: { name?: string; arguments: string };
+}
+
+/**
+ * Rebuilds a `chat.completion` from the OpenAI chunks a client received, so
+ * a streamed answer can be cached and later replayed either way.
+ */
+export class CompletionAssembler {
+  private readonly parser = new SseParser();
+  private envelope: Record<string, unknown> = {};
+  private content = "";
+  private hasContent = false;
+  private readonly calls = new Map<number, ToolCall>();
+  private finish: unknown = null;
+  private usage: unknown = undefined;
+  private done = false;
+
+  push(bytes: Buffer): void {
+    for (const e of this.parser.push(bytes)) {
+      if (e.data === "[DONE]") {
+        this.done = true;
+        continue;
+      }
+      let chunk: Record<string, unknown>;
+      try {
+        chunk = JSON.parse(e.data) as Record<string, unknown>;
+      } catch {
+        continue;
+      }
+      if (chunk.error !== undefined) return;
+      if (this.envelope.id === undefined) this.envelope = { id: chunk.id, created: chunk.created, model: chunk.model };
+      if (chunk.usage !== null && chunk.usage !== undefined) this.usage = chunk.usage;
+      const choice = (chunk.choices as Record<string, unknown>[] | undefined)?.[0];
+      if (choice === undefined) continue;
+      const delta = (choice.delta ?? {}) as Record<string, unknown>;
+      if (typeof delta.content === "string") {
+        this.content += delta.content;
+        this.hasContent = true;
+      }
+      for (const tc of (delta.tool_calls as Record<string, unknown>[] | undefined) ?? []) {
+        const index = typeof tc.index === "number" ? tc.index : this.calls.size;
+        const call = this.calls.get(index) ?? { function: { arguments: "" } };
+        const fn = (tc.function ?? {}) as Record<string, unknown>;
+        if (typeof tc.id === "string") call.id = tc.id;
+        if (typeof tc.type === "string") call.type = tc.type;
+        if (typeof fn.name === "string") call.function.name = fn.name;
+        if (typeof fn.arguments === "string") call.function.arguments += fn.arguments;
+        this.calls.set(index, call);
+      }
+      if (choice.finish_reason !== null && choice.finish_reason !== undefined) this.finish = choice.finish_reason;
+    }
+  }
+
+  /** The completion, or null when the stream did not end properly. */
+  completion(): Record<string, unknown> | null {
+    if (!this.done || this.finish === null) return null;
+    const message: Record<string, unknown> = { role: "assistant", content: this.hasContent ? this.content : null };
+    if (this.calls.size > 0) message.tool_calls = [...this.calls.entries()].sort((a, b) => a[0] - b[0]).map(([, c]) => ({ id: c.id, type: c.type ?? "function", function: c.function }));
+    return {
+      ...this.envelope,
+      object: "chat.completion",
+      choices: [{ index: 0, message, logprobs: null, finish_reason: this.finish }],
+      ...(this.usage === undefined ? {} : { usage: this.usage }),
+    };
+  }
+}
+
+/** A cached `chat.completion` as an OpenAI stream (role, content, tool calls, finish, usage when asked, [DONE]). */
+export function completionToSse(completion: Record<string, unknown>, includeUsage: boolean): Buffer[] {
+  const choice = (completion.choices as Record<string, unknown>[] | undefined)?.[0] ?? {};
+  const message = (choice.message ?? {}) as Record<string, unknown>;
+  const envelope = { id: completion.id, object: "chat.completion.chunk", created: completion.created, model: completion.model };
+  const chunk = (choices: unknown[], extra: Record<string, unknown> = {}) => sseData({ ...envelope, choices, ...(includeUsage ? { usage: null } : {}), ...extra });
+  const out = [chunk([{ index: 0, delta: { role: "assistant", content: "" }, logprobs: null, finish_reason: null }])];
+  if (typeof message.content === "string" && message.content !== "") out.push(chunk([{ index: 0, delta: { content: message.content }, logprobs: null, finish_reason: null }]));
+  const calls = (message.tool_calls as Record<string, unknown>[] | undefined) ?? [];
+  calls.forEach((c, index) => out.push(chunk([{ index: 0, delta: { tool_calls: [{ index, ...c }] }, logprobs: null, finish_reason: null }])));
+  out.push(chunk([{ index: 0, delta: {}, logprobs: null, finish_reason: choice.finish_reason ?? "stop" }]));
+  if (includeUsage) out.push(sseData({ ...envelope, choices: [], usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 } }));
+  out.push(SSE_DONE);
+  return out;
+}

@@ -1,0 +1,74 @@
+import { openAiStream } from "../../ai/openai/stream.js";
+import type { CompiledRoute } from "../../compile/route.js";
+import type { Upstream } from "../../config/types.js";
+import { HttpError } from "../../errors/http.js";
+import type { GenerationResources } from "../../reload/generation.js";
+import { usageOf } from "../../usage/extract.js";
+import type { Dialect } from "../dialect.js";
+import { upstreamHeaders } from "../forward.js";
+import { endToEnd } from "../headers.js";
+import { relayResponse } from "../respond-upstream.js";
+import { upstreamPath } from "../rewrite.js";
+import type { AiKind } from "./kind.js";
+import { parseJson, readAll } from "./read.js";
+import { sendJson, streamThrough } from "./respond.js";
+import { translateContext } from "./translate-context.js";
+import { cacheCollector, storeCompletion } from "./cache-store.js";
+
+const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
+
+/**
+ * OpenAI-shaped upstreams (openai, ollama, mock) on the OpenAI-compatible
+ * surface. The request goes as the client sent it, except: a stream always
+ * asks for the usage chunk (`stream_options.include_usage`, dropped again on
+ * the way back when the client did not ask), and Ollama gets `max_tokens`
+ * for `max_completion_tokens` (it ignores the latter). Answers are metered,
+ * cached when the route caches, and otherwise passed through.
+ */
+export function openAiDialect(route: CompiledRoute, resources: GenerationResources, drop: ReadonlySet<string>, def: Upstream, kind: AiKind): Dialect {
+  return {
+    request(ctx, target) {
+      const json = ctx.json;
+      if (json === null) throw new HttpError("invalid_body", "the request body must be a JSON object");
+      let out = json;
+      if (kind === "chat" && json.stream === true && (json.stream_options as { include_usage?: unknown } | undefined)?.include_usage !== true) {
+        out = { ...out, stream_options: { ...(json.stream_options as object | undefined), include_usage: true } };
+      }
+      if (def.type === "ollama" && kind === "chat" && json.max_completion_tokens !== undefined && json.max_tokens === undefined) {
+        const { max_completion_tokens, ...rest } = out;
+        out = { ...rest, max_tokens: max_completion_tokens };
+      }
+      const headers = upstreamHeaders(ctx, route, resources, drop, def);
+      headers["content-type"] = "application/json";
+      headers["accept-encoding"] = "identity";
+      return {
+        method: "POST",
+        path: upstreamPath(ctx.path, route.rewrite, target?.basePath ?? "") + ctx.query,
+        headers,
+        body: out === json && ctx.body !== null ? ctx.body : Buffer.from(JSON.stringify(out)),
+      };
+    },
+    async relaySuccess(ctx, response) {
+      const contentType = String(response.headers["content-type"] ?? "");
+      if (contentType.startsWith("text/event-stream")) {
+        const tctx = translateContext(ctx, resources, def);
+        const collect = ctx.cacheKey === null ? undefined : cacheCollector();
+        const failed = await streamThrough(ctx, route, resources, response, openAiStream(tctx), collect?.push);
+        if (!failed && collect !== undefined) await storeCompletion(ctx, resources, collect.completion());
+        return !failed;
+      }
+      const bytes = await readAll(response.body, MAX_RESPONSE_BYTES);
+      if (bytes === null) throw new HttpError("upstream_error", `upstream ${def.name} answered with a body over 64 MiB`);
+      const json = parseJson(bytes) as Record<string, unknown> | undefined;
+      const usage = usageOf(json);
+      if (usage !== null) ctx.usage = { inputTokens: usage.inputTokens ?? 0, outputTokens: usage.outputTokens ?? 0 };
+      if (typeof json?.model === "string") ctx.responseModel = json.model;
+      if (kind === "chat" && json !== undefined) await storeCompletion(ctx, resources, json);
+      await sendJson(ctx, route, response.status, endToEnd(response.headers, new Set(["content-length", "content-encoding"])), bytes);
+      return true;
+    },
+    async relayError(ctx, response) {
+      await relayResponse(ctx, response, route, resources);
+    },
+  };
+}

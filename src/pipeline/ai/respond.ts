@@ -1,0 +1,131 @@
+import type { CompiledRoute } from "../../compile/route.js";
+import type { GenerationResources } from "../../reload/generation.js";
+import type { StreamTranslator } from "../../ai/types.js";
+import type { RequestContext } from "../context.js";
+import { applyHeaderRules, type HeaderMap } from "../headers.js";
+import type { UpstreamResponse } from "../../upstream/exchange.js";
+
+/** The gateway's headers on an AI answer (ids, route, upstream, cache, limits, cost) and the route's response rules. */
+export function aiHeaders(ctx: RequestContext, route: CompiledRoute, base: HeaderMap): HeaderMap {
+  const headers = { ...base };
+  applyHeaderRules(headers, route.responseHeaders);
+  headers["x-request-id"] = ctx.id;
+  headers["x-aigw-route"] = route.name;
+  if (ctx.upstream !== null) headers["x-aigw-upstream"] = ctx.upstream;
+  headers["x-aigw-cache"] = ctx.cache ?? "miss";
+  if (ctx.extraHeaders !== null) Object.assign(headers, ctx.extraHeaders);
+  if (ctx.generation.draining && ctx.req.httpVersionMajor === 1) headers.connection = "close";
+  return headers;
+}
+
+/** `x-aigw-cost-usd` as a string (enough digits for a fraction of a cent). */
+export function costHeader(cost: number | null): string | undefined {
+  return cost === null ? undefined : cost.toFixed(8).replace(/0+$/, "").replace(/\.$/, ".0");
+}
+
+/**
+ * Sends a whole JSON answer. Successful answers run the usage hooks first
+ * (metering, token limits), so `x-aigw-cost-usd` is exact and the next
+ * request, on any replica, already sees this one.
+ */
+export async function sendJson(ctx: RequestContext, route: CompiledRoute, status: number, base: HeaderMap, body: Buffer): Promise<void> {
+  if (status < 300 && ctx.beforeResponseEnd !== null) await ctx.beforeResponseEnd();
+  const headers = aiHeaders(ctx, route, base);
+  headers["content-type"] = "application/json";
+  headers["content-length"] = String(body.length);
+  const cost = costHeader(ctx.costUsd);
+  if (cost !== undefined) headers["x-aigw-cost-usd"] = cost;
+  ctx.status = status;
+  ctx.res.writeHead(status, headers);
+  ctx.res.end(body);
+  ctx.bytesOut += body.length;
+}
+
+/**
+ * Streams an SSE answer through a translator, chunk by chunk, with
+ * backpressure. At the end: the translator's last events, the usage hooks,
+ * then `x-aigw-cost-usd` as a trailer (a stream's cost is known only then).
+ * Resolves with whether the stream failed (in-band error or cut).
+ */
+export function streamThrough(
+  ctx: RequestContext,
+  route: CompiledRoute,
+  resources: GenerationResources,
+  response: UpstreamResponse,
+  translator: StreamTranslator,
+  onOutput?: (bytes: Buffer) => void,
+): Promise<boolean> {
+  const res = ctx.res;
+  const headers = aiHeaders(ctx, route, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache" });
+  if (ctx.req.httpVersionMajor === 1) headers.trailer = "x-aigw-cost-usd";
+  ctx.status = response.status;
+  res.writeHead(response.status, headers);
+  resources.metrics.activeStreams.inc();
+  const source = response.body;
+  const write = (bytes: Buffer[]): boolean => {
+    let ok = true;
+    for (const b of bytes) {
+      ctx.bytesOut += b.length;
+      onOutput?.(b);
+      ok = res.write(b) && ok;
+    }
+    return ok;
+  };
+  return new Promise<boolean>((resolve, reject) => {
+    let settled = false;
+    const finish = (err?: unknown): void => {
+      if (settled) return;
+      settled = true;
+      resources.metrics.activeStreams.dec();
+      source.off("data", onData);
+      source.off("end", onEnd);
+      source.off("error", onError);
+      res.off("drain", onDrain);
+      res.off("close", onClose);
+      if (err === undefined) resolve(translator.failed());
+      else reject(err);
+    };
+    const onData = (chunk: Buffer): void => {
+      if (!write(translator.push(chunk))) source.pause();
+    };
+    const onDrain = (): void => {
+      source.resume();
+    };
+    const onEnd = (): void => {
+      const tail = translator.end();
+      ctx.usage = translator.usage();
+      const hook = translator.failed() ? null : ctx.beforeResponseEnd;
+      (hook === null ? Promise.resolve() : hook()).then(
+        () => {
+          write(tail);
+          const cost = costHeader(ctx.costUsd);
+          if (cost !== undefined && ctx.req.httpVersionMajor === 1) res.addTrailers({ "x-aigw-cost-usd": cost });
+          res.end();
+          finish();
+        },
+        (err: unknown) => {
+          write(tail);
+          res.end();
+          finish(err);
+        },
+      );
+    };
+    const onError = (): void => {
+      // The upstream broke off: say so in-band (never a clean [DONE]), then end.
+      write(translator.end());
+      res.end();
+      finish();
+    };
+    const onClose = (): void => {
+      if (!res.writableFinished) {
+        source.destroy();
+        finish(new Error("the client closed the connection"));
+      }
+    };
+    source.on("data", onData);
+    source.once("end", onEnd);
+    source.once("error", onError);
+    res.on("drain", onDrain);
+    res.once("close", onClose);
+  });
+}

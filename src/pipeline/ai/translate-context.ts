@@ -1,0 +1,19 @@
+import type { TranslateContext } from "../../ai/types.js";
+import type { Upstream } from "../../config/types.js";
+import type { GenerationResources } from "../../reload/generation.js";
+import type { RequestContext } from "../context.js";
+
+/** What translators need for one request, derived from the context (same answer each time). */
+export function translateContext(ctx: RequestContext, resources: GenerationResources, def: Upstream): TranslateContext {
+  const json = ctx.json ?? {};
+  const tctx: TranslateContext = {
+    model: typeof json.model === "string" ? json.model : "",
+    defaultMaxTokens: resources.ai.defaultMaxTokens,
+    nowSeconds: Math.floor(resources.clock.now() / 1000),
+    id: `chatcmpl-${ctx.id.replace(/[^A-Za-z0-9]/g, "").slice(0, 32)}`,
+    includeUsage: (json.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true,
+  };
+  if (def.type === "anthropic") tctx.anthropicVersion = def.anthropicVersion ?? "2023-06-01";
+  if (def.region !== undefined) tctx.region = def.region;
+  return tctx;
+}

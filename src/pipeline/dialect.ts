@@ -1,0 +1,58 @@
+import type { Readable } from "node:stream";
+import type { CompiledRoute } from "../compile/route.js";
+import type { Upstream } from "../config/types.js";
+import type { GenerationResources } from "../reload/generation.js";
+import type { UpstreamResponse } from "../upstream/exchange.js";
+import type { Target } from "../upstream/pool.js";
+import { BodyLimit, hasBody } from "./body.js";
+import type { RequestContext } from "./context.js";
+import { upstreamHeaders } from "./forward.js";
+import type { HeaderMap } from "./headers.js";
+import { relayResponse } from "./respond-upstream.js";
+import { upstreamPath } from "./rewrite.js";
+
+/** What goes to a target: method, path (with the target's base path), headers, body. */
+export interface OutgoingRequest {
+  method: string;
+  path: string;
+  headers: HeaderMap;
+  body: Buffer | Readable | null;
+}
+
+/**
+ * How one kind of exchange talks to one kind of upstream: what to send and
+ * how to answer the client. Pass-through for plain HTTP and native provider
+ * paths; OpenAI-shaped or translated for the OpenAI-compatible surface.
+ */
+export interface Dialect {
+  /** The request for `target` (null for the in-process mock). */
+  request(ctx: RequestContext, target: Target | null): OutgoingRequest;
+  /** Relays a successful answer; resolves false when it failed on the way (a stream cut or failed in-band). */
+  relaySuccess(ctx: RequestContext, response: UpstreamResponse): Promise<boolean>;
+  /** Relays an error answer (status ≥ 400) as the client should see it. */
+  relayError(ctx: RequestContext, response: UpstreamResponse): Promise<void>;
+}
+
+/** Everything but the OpenAI-compatible surface: the request as the client sent it, the answer as the upstream gave it. */
+export function passthroughDialect(route: CompiledRoute, resources: GenerationResources, drop: ReadonlySet<string>, def: Upstream): Dialect {
+  const relay = async (ctx: RequestContext, response: UpstreamResponse): Promise<boolean> => {
+    await relayResponse(ctx, response, route, resources);
+    return true;
+  };
+  return {
+    request(ctx, target) {
+      const headers = upstreamHeaders(ctx, route, resources, drop, def);
+      let body: Buffer | Readable | null = ctx.body;
+      if (body === null && hasBody(ctx.req)) {
+        const length = ctx.req.headers["content-length"];
+        if (length !== undefined) headers["content-length"] = length;
+        body = ctx.req.pipe(new BodyLimit(resources.maxBodyBytes)) as Readable;
+      }
+      return { method: ctx.req.method ?? "GET", path: upstreamPath(ctx.path, route.rewrite, target?.basePath ?? "") + ctx.query, headers, body };
+    },
+    relaySuccess: relay,
+    relayError: async (ctx, response) => {
+      await relay(ctx, response);
+    },
+  };
+}

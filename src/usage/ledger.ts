@@ -1,0 +1,94 @@
+import type { Redis } from "ioredis";
+import type { Clock } from "../deps.js";
+import type { SharedResource } from "../reload/registry.js";
+import { periodEnd, periodStart, type Period } from "./period.js";
+
+/** A consumer's usage in one period. */
+export interface UsageTotals {
+  requests: number;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+}
+
+export interface UsageLedger {
+  add(consumer: string, period: Period, delta: UsageTotals): Promise<void>;
+  get(consumer: string, period: Period): Promise<UsageTotals>;
+}
+
+const ZERO: UsageTotals = { requests: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 };
+
+/** Usage in process memory (one replica); a period's totals vanish after it ends. */
+export class MemoryLedger implements UsageLedger, SharedResource {
+  private readonly totals = new Map<string, { totals: UsageTotals; expiresAt: number }>();
+
+  constructor(private readonly clock: Clock) {}
+
+  private key(consumer: string, period: Period, now: number): string {
+    return `${period}:${periodStart(period, now)}:${consumer}`;
+  }
+
+  async add(consumer: string, period: Period, delta: UsageTotals): Promise<void> {
+    const now = this.clock.now();
+    const key = this.key(consumer, period, now);
+    const entry = this.totals.get(key) ?? { totals: { ...ZERO }, expiresAt: periodEnd(period, now) };
+    entry.totals.requests += delta.requests;
+    entry.totals.inputTokens += delta.inputTokens;
+    entry.totals.outputTokens += delta.outputTokens;
+    entry.totals.costUsd += delta.costUsd;
+    this.totals.set(key, entry);
+    if (this.totals.size > 10_000) for (const [k, e] of this.totals) if (e.expiresAt <= now) this.totals.delete(k);
+  }
+
+  async get(consumer: string, period: Period): Promise<UsageTotals> {
+    return { ...(this.totals.get(this.key(consumer, period, this.clock.now()))?.totals ?? ZERO) };
+  }
+
+  async close(): Promise<void> {}
+  async destroy(): Promise<void> {
+    this.totals.clear();
+  }
+}
+
+const ADD = `
+redis.call('HINCRBY', KEYS[1], 'requests', ARGV[1])
+redis.call('HINCRBY', KEYS[1], 'inputTokens', ARGV[2])
+redis.call('HINCRBY', KEYS[1], 'outputTokens', ARGV[3])
+redis.call('HINCRBYFLOAT', KEYS[1], 'costUsd', ARGV[4])
+redis.call('PEXPIREAT', KEYS[1], ARGV[5])
+return 1
+`;
+
+type LedgerRedis = Redis & { aigwUsageAdd(key: string, ...args: (string | number)[]): Promise<number> };
+
+/**
+ * Usage in Redis, shared by every replica: one hash per consumer and period
+ * under `keyPrefix`, updated atomically in one round trip, expiring a day
+ * after the period ends.
+ */
+export class RedisLedger implements UsageLedger {
+  private readonly redis: LedgerRedis;
+
+  constructor(
+    redis: Redis,
+    private readonly keyPrefix: string,
+    private readonly clock: Clock,
+  ) {
+    this.redis = redis as LedgerRedis;
+    if (typeof this.redis.aigwUsageAdd !== "function") redis.defineCommand("aigwUsageAdd", { lua: ADD, numberOfKeys: 1 });
+  }
+
+  private key(consumer: string, period: Period, now: number): string {
+    return `${this.keyPrefix}usage:${period}:${periodStart(period, now)}:${consumer}`;
+  }
+
+  async add(consumer: string, period: Period, delta: UsageTotals): Promise<void> {
+    const now = this.clock.now();
+    await this.redis.aigwUsageAdd(this.key(consumer, period, now), delta.requests, delta.inputTokens, delta.outputTokens, delta.costUsd.toFixed(12), periodEnd(period, now) + 86_400_000);
+  }
+
+  async get(consumer: string, period: Period): Promise<UsageTotals> {
+    const h = await this.redis.hgetall(this.key(consumer, period, this.clock.now()));
+    return { requests: Number(h.requests ?? 0), inputTokens: Number(h.inputTokens ?? 0), outputTokens: Number(h.outputTokens ?? 0), costUsd: Number(h.costUsd ?? 0) };
+  }
+}
