@@ -1,17 +1,17 @@
 import type { AuthProvider } from "../config/types.js";
+import type { OptionalModules } from "../reload/modules.js";
 import { ApiKeyAuthenticator } from "./api-key.js";
 import type { Authenticator } from "./authenticator.js";
-import { JwtAuthenticator } from "./jwt.js";
-import { OidcAuthenticator, type Discover } from "./oidc.js";
+import type { Discover } from "./oidc.js";
 
-/** The run-time authenticator of a provider definition. */
-export function createAuthenticator(def: AuthProvider, options: { discover?: Discover } = {}): Authenticator {
+/** The run-time authenticator of a provider definition (JWT and OIDC modules loaded beforehand by `loadModules`). */
+export function createAuthenticator(def: AuthProvider, modules: OptionalModules, options: { discover?: Discover } = {}): Authenticator {
   switch (def.type) {
     case "apiKey":
       return new ApiKeyAuthenticator(def);
     case "jwt":
-      return new JwtAuthenticator(def);
+      return new modules.jwt!.JwtAuthenticator(def);
     case "oidc":
-      return new OidcAuthenticator(def, options.discover);
+      return new modules.oidc!.OidcAuthenticator(def, options.discover);
   }
 }

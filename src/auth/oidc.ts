@@ -1,6 +1,5 @@
 import type { IncomingHttpHeaders } from "node:http";
 import { createRemoteJWKSet, type JWTVerifyGetKey } from "jose";
-import * as client from "openid-client";
 import type { OidcProvider } from "../config/types.js";
 import type { AuthOutcome, Authenticator, AuthenticatorStatus } from "./authenticator.js";
 import { JwtVerifier } from "./jwt.js";
@@ -10,6 +9,7 @@ export type Discover = (issuer: URL, clientId: string) => Promise<{ issuer: stri
 
 /** Discovery with openid-client: the issuer's metadata (`/.well-known/openid-configuration`). */
 export const discoverWithOpenidClient: Discover = async (issuer, clientId) => {
+  const client = await import("openid-client");
   const options = issuer.protocol === "http:" ? { execute: [client.allowInsecureRequests] } : undefined;
   const config = await client.discovery(issuer, clientId, undefined, undefined, options);
   const meta = config.serverMetadata();

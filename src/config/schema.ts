@@ -1,6 +1,4 @@
 import { readFileSync } from "node:fs";
-import { Ajv2020, type ValidateFunction } from "ajv/dist/2020.js";
-import addFormatsModule from "ajv-formats";
 
 /** A JSON Schema node, as far as aigw reads one. */
 export interface SchemaNode {
@@ -23,7 +21,6 @@ export interface SchemaNode {
 const schemaUrl = new URL("../../schemas/gateway.schema.json", import.meta.url);
 
 let cachedSchema: SchemaNode | undefined;
-let cachedValidator: ValidateFunction | undefined;
 
 /** The gateway JSON Schema (schemas/gateway.schema.json), read once. */
 export function gatewaySchema(): SchemaNode {
@@ -33,31 +30,6 @@ export function gatewaySchema(): SchemaNode {
 
 export function gatewaySchemaText(): string {
   return JSON.stringify(gatewaySchema(), null, 2) + "\n";
-}
-
-type AddFormats = (ajv: Ajv2020) => Ajv2020;
-const addFormats = ((addFormatsModule as unknown as { default?: AddFormats }).default ??
-  (addFormatsModule as unknown as AddFormats));
-
-/**
- * The compiled validator, built once: it is pure, and compiling it costs more
- * than validating a large file. It fills defaults into the data it checks.
- */
-export function gatewayValidator(): ValidateFunction {
-  if (cachedValidator === undefined) {
-    const ajv = new Ajv2020({
-      allErrors: true,
-      useDefaults: true,
-      discriminator: true,
-      verbose: true,
-      strict: true,
-      strictRequired: false,
-    });
-    addFormats(ajv);
-    ajv.addKeyword({ keyword: "x-secret", schemaType: "boolean" });
-    cachedValidator = ajv.compile(gatewaySchema());
-  }
-  return cachedValidator;
 }
 
 const resolvedRefs = new WeakMap<SchemaNode, SchemaNode>();

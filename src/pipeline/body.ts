@@ -37,11 +37,15 @@ export async function readBody(req: IncomingMessage, maxBytes: number): Promise<
 /** Passes a streamed body through, failing with 413 once it exceeds `maxBytes`. */
 export class BodyLimit extends Transform {
   private seen = 0;
-  constructor(private readonly maxBytes: number) {
+  constructor(
+    private readonly maxBytes: number,
+    private readonly onBytes?: (total: number) => void,
+  ) {
     super();
   }
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
     this.seen += chunk.length;
+    this.onBytes?.(this.seen);
     if (this.seen > this.maxBytes) done(new HttpError("payload_too_large", `the request body is larger than ${this.maxBytes} bytes`));
     else done(null, chunk);
   }

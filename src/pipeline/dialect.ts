@@ -4,7 +4,7 @@ import type { Upstream } from "../config/types.js";
 import type { GenerationResources } from "../reload/generation.js";
 import type { UpstreamResponse } from "../upstream/exchange.js";
 import type { Target } from "../upstream/pool.js";
-import { BodyLimit, hasBody } from "./body.js";
+import { BodyLimit, checkDeclaredLength, hasBody } from "./body.js";
 import type { RequestContext } from "./context.js";
 import { upstreamHeaders } from "./forward.js";
 import type { HeaderMap } from "./headers.js";
@@ -45,8 +45,16 @@ export function passthroughDialect(route: CompiledRoute, resources: GenerationRe
       let body: Buffer | Readable | null = ctx.body;
       if (body === null && hasBody(ctx.req)) {
         const length = ctx.req.headers["content-length"];
-        if (length !== undefined) headers["content-length"] = length;
-        body = ctx.req.pipe(new BodyLimit(resources.maxBodyBytes)) as Readable;
+        if (length !== undefined) {
+          checkDeclaredLength(ctx.req, resources.maxBodyBytes);
+          // Checked against maxBodyBytes on arrival, and node:http delivers no
+          // more than it announces: the request itself streams upstream.
+          headers["content-length"] = length;
+          ctx.bytesIn = Number(length);
+          body = ctx.req;
+        } else {
+          body = ctx.req.pipe(new BodyLimit(resources.maxBodyBytes, (n) => (ctx.bytesIn = n))) as Readable;
+        }
       }
       return { method: ctx.req.method ?? "GET", path: upstreamPath(ctx.path, route.rewrite, target?.basePath ?? "") + ctx.query, headers, body };
     },

@@ -19,7 +19,7 @@ export type HeaderMap = Record<string, string | string[]>;
 
 /** Header names listed in `Connection` (also hop-by-hop). */
 function connectionListed(value: string | string[] | undefined): Set<string> | null {
-  if (value === undefined) return null;
+  if (value === undefined || value === "keep-alive" || value === "close" || value === "Keep-Alive") return null;
   const text = Array.isArray(value) ? value.join(",") : value;
   const names = text
     .split(",")

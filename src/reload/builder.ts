@@ -7,7 +7,6 @@ import type { Diagnostic } from "../config/diagnostic.js";
 import type { Position } from "../config/source.js";
 import type { GatewayConfig, Route } from "../config/types.js";
 import type { ChangeSummary } from "../plan/summary.js";
-import { buildMessages } from "./build-steps.js";
 import type { BuildMessage, BuildRequest } from "./messages.js";
 
 export interface BuildOutcome {
@@ -27,6 +26,9 @@ function workerScript(): URL | undefined {
   const built = new URL("../../dist/reload/build-worker.js", import.meta.url);
   return existsSync(fileURLToPath(built)) ? built : undefined;
 }
+
+/** How long an unused build worker lives. */
+const IDLE_MS = 10_000;
 
 interface Pending {
   id: number;
@@ -48,6 +50,7 @@ export class SnapshotBuilder {
   private worker: Worker | null = null;
   private pending: Pending | null = null;
   private nextId = 1;
+  private idleTimer: NodeJS.Timeout | null = null;
   private readonly script: URL | undefined;
 
   constructor(options: { inProcess?: boolean } = {}) {
@@ -62,23 +65,30 @@ export class SnapshotBuilder {
       this.pending = { id, resolve, reject, routes: [], file: request.file };
       const worker = this.script === undefined ? null : this.ensureWorker();
       if (worker === null) {
-        try {
-          for (const m of buildMessages(req)) this.onMessage(m);
-        } catch (err) {
-          this.fail(err as Error);
-        }
+        // Loaded here only: the parser and the schema validator stay out of the
+        // main thread when the worker does the work.
+        void import("./build-steps.js").then(
+          ({ buildMessages }) => {
+            for (const m of buildMessages(req)) this.onMessage(m);
+          },
+          (err: Error) => this.fail(err),
+        ).catch((err: Error) => this.fail(err));
       } else worker.postMessage(req);
     });
   }
 
   private ensureWorker(): Worker {
+    if (this.idleTimer !== null) {
+      clearTimeout(this.idleTimer);
+      this.idleTimer = null;
+    }
     if (this.worker !== null) return this.worker;
     const worker = new Worker(this.script!);
     worker.unref();
     worker.on("message", (m: BuildMessage) => this.onMessage(m));
     worker.on("error", (err) => this.fail(err));
     worker.on("exit", (code) => {
-      this.worker = null;
+      if (this.worker === worker) this.worker = null;
       if (this.pending !== null) this.fail(new Error(`the config build worker exited (${code})`));
     });
     this.worker = worker;
@@ -118,17 +128,33 @@ export class SnapshotBuilder {
 
   private settle(fn: () => void): void {
     this.pending = null;
+    this.scheduleIdleStop();
     fn();
+  }
+
+  /** An idle worker is ended (it holds its own heap, ~12 MB); the next build starts a new one. */
+  private scheduleIdleStop(): void {
+    if (this.worker === null || this.idleTimer !== null) return;
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = null;
+      const w = this.worker;
+      this.worker = null;
+      if (w !== null && this.pending === null) void w.terminate();
+      else if (w !== null) this.worker = w;
+    }, IDLE_MS);
+    this.idleTimer.unref();
   }
 
   private fail(err: Error): void {
     const p = this.pending;
     if (p === null) return;
     this.pending = null;
+    this.scheduleIdleStop();
     p.reject(err);
   }
 
   async close(): Promise<void> {
+    if (this.idleTimer !== null) clearTimeout(this.idleTimer);
     const w = this.worker;
     this.worker = null;
     if (w !== null) await w.terminate();

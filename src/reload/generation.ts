@@ -18,7 +18,8 @@ import { MemoryStore } from "../ratelimit/memory-store.js";
 import { RedisStore } from "../ratelimit/redis-store.js";
 import type { RateLimitStore } from "../ratelimit/store.js";
 import { runtimePolicy } from "../ratelimit/policy.js";
-import { RedisConnection, type RedisSettings } from "../state/redis.js";
+import type { RedisConnection, RedisSettings } from "../state/redis.js";
+import type { OptionalModules } from "./modules.js";
 import { MemoryLedger, RedisLedger, type UsageLedger } from "../usage/ledger.js";
 import { PriceList } from "../usage/pricing.js";
 import { MemoryCache, RedisCache, type ResponseCache } from "../cache/store.js";
@@ -64,6 +65,8 @@ export interface AssembleDeps {
   registry: ResourceRegistry;
   /** OIDC discovery (tests pass a fake); openid-client by default. */
   discover?: Discover;
+  /** Optional modules the snapshot needs, loaded by `loadModules`. */
+  modules: OptionalModules;
   metrics: GatewayMetrics;
   logger: Logger;
   clock: Clock;
@@ -114,7 +117,7 @@ export class Generation {
     }
     const authenticators = new Map<string, Authenticator>();
     for (const [name, def] of snapshot.authProviders) {
-      authenticators.set(name, deps.registry.acquire("auth", def, () => createAuthenticator(def, deps.discover === undefined ? {} : { discover: deps.discover })));
+      authenticators.set(name, deps.registry.acquire("auth", def, () => createAuthenticator(def, deps.modules, deps.discover === undefined ? {} : { discover: deps.discover })));
     }
     this.authDefs = [...snapshot.authProviders.values()];
     const state = snapshot.config.state ?? {};
@@ -124,7 +127,7 @@ export class Generation {
     const caching = snapshot.routes.some((r) => r.cache !== null);
     if (state.redis !== undefined) {
       this.redisDef = { url: state.redis.url, timeoutMs: state.redis.timeoutMs ?? 250 };
-      this.redis = deps.registry.acquire("redis", this.redisDef, () => new RedisConnection(this.redisDef!));
+      this.redis = deps.registry.acquire("redis", this.redisDef, () => new deps.modules.redis!.RedisConnection(this.redisDef!));
       const prefix = state.redis.keyPrefix ?? "aigw:";
       store = new RedisStore(this.redis.client, prefix);
       ledger = new RedisLedger(this.redis.client, prefix, deps.clock);

@@ -34,7 +34,10 @@ export async function watchConfig(file: string, onChange: () => void, options: {
       onChange();
     }, debounceMs);
   };
-  const watcher: FSWatcher = watch([...dirs], { ignoreInitial: true, depth: 0, followSymlinks: false });
+  // Only the config's own name and kubelet's `..` entries matter; anything else
+  // in the folder (a busy log file, say) is not even looked at.
+  const relevant = (p: string): boolean => dirs.has(p) || basename(p) === name || basename(p).startsWith("..");
+  const watcher: FSWatcher = watch([...dirs], { ignoreInitial: true, depth: 0, followSymlinks: false, ignored: (p: string) => !relevant(p) });
   watcher.on("all", (_event, changed) => {
     const b = basename(changed);
     if (b === name || b.startsWith("..") || changed === path) fire();

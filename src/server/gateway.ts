@@ -9,6 +9,7 @@ import { handleRequest } from "../pipeline/handle.js";
 import { Generation } from "../reload/generation.js";
 import { ResourceRegistry } from "../reload/registry.js";
 import type { Discover } from "../auth/oidc.js";
+import { loadModules } from "../reload/modules.js";
 
 export interface GatewayDeps extends Deps {
   metrics: GatewayMetrics;
@@ -38,7 +39,9 @@ export class Gateway {
     this.metrics = deps.metrics;
     this.registry = deps.registry ?? new ResourceRegistry();
     this.logger = deps.logger;
-    this.accessLogger = deps.logger.child({}, { msgPrefix: "" });
+    // Access lines carry no headers, bodies or credentials (see access-log.ts), so
+    // the root logger's redaction paths would only cost time on every request.
+    this.accessLogger = deps.logger.child({}, { msgPrefix: "", redact: [] });
   }
 
   /**
@@ -46,7 +49,9 @@ export class Gateway {
    * the previous generation is retired once its requests end.
    */
   async apply(snapshot: Snapshot): Promise<void> {
+    const modules = await loadModules(snapshot);
     const next = new Generation(snapshot, {
+      modules,
       registry: this.registry,
       metrics: this.metrics,
       logger: this.logger,

@@ -1,0 +1,22 @@
+import type { Snapshot } from "../compile/snapshot.js";
+
+/**
+ * Modules only some configs need, loaded when a snapshot needs them: JWT
+ * and OIDC verification (jose) and the Redis client (ioredis). A gateway
+ * with API keys and in-memory state never loads them, which keeps its
+ * memory small.
+ */
+export interface OptionalModules {
+  jwt?: typeof import("../auth/jwt.js");
+  oidc?: typeof import("../auth/oidc.js");
+  redis?: typeof import("../state/redis.js");
+}
+
+export async function loadModules(snapshot: Snapshot): Promise<OptionalModules> {
+  const types = new Set([...snapshot.authProviders.values()].map((p) => p.type));
+  const out: OptionalModules = {};
+  if (types.has("jwt")) out.jwt = await import("../auth/jwt.js");
+  if (types.has("oidc")) out.oidc = await import("../auth/oidc.js");
+  if (snapshot.config.state?.redis !== undefined) out.redis = await import("../state/redis.js");
+  return out;
+}
