@@ -41,6 +41,23 @@ routes:
     expect(good.requests.length).toBe(40);
   });
 
+  it("a POST whose body is still uploading gets the 502, not a reset; a small body is replayed on the next target", async () => {
+    const port = await closedPort();
+    const good = await fake();
+    const gw = await gateway(`version: 1
+upstreams:
+  - { name: down, type: http, targets: [{ url: "http://127.0.0.1:${port}" }], retries: { attempts: 0 } }
+  - { name: mixed, type: http, targets: [{ url: "http://127.0.0.1:${port}" }, { url: "${good.url}" }] }
+routes:
+  - { name: a, match: { pathPrefix: /down }, upstream: down }
+  - { name: b, match: { pathPrefix: /mixed }, upstream: mixed }
+`);
+    const r = await fetch(`${gw.url}/down/x`, { method: "POST", body: "x".repeat(2 * 1024 * 1024) });
+    expect(r.status).toBe(502);
+    for (let i = 0; i < 6; i++) expect((await fetch(`${gw.url}/mixed/x`, { method: "POST", body: "small body" })).status).toBe(200);
+    expect(good.requests.every((q) => q.body === "small body")).toBe(true);
+  });
+
   it("a target cut mid-response: the client sees a clean error (no hang), and the breaker counts it", async () => {
     const cut = await fake((_req, res) => {
       res.writeHead(200, { "content-type": "text/event-stream" });

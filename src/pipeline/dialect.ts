@@ -47,14 +47,11 @@ export function passthroughDialect(route: CompiledRoute, resources: GenerationRe
         const length = ctx.req.headers["content-length"];
         if (length !== undefined) {
           checkDeclaredLength(ctx.req, resources.maxBodyBytes);
-          // Checked against maxBodyBytes on arrival, and node:http delivers no
-          // more than it announces: the request itself streams upstream.
           headers["content-length"] = length;
-          ctx.bytesIn = Number(length);
-          body = ctx.req;
-        } else {
-          body = ctx.req.pipe(new BodyLimit(resources.maxBodyBytes, (n) => (ctx.bytesIn = n))) as Readable;
         }
+        // Never the request itself: undici destroys a body it could not send,
+        // and destroying the request would cut the client's connection.
+        body = ctx.req.pipe(new BodyLimit(resources.maxBodyBytes, (n) => (ctx.bytesIn = n))) as Readable;
       }
       return { method: ctx.req.method ?? "GET", path: upstreamPath(ctx.path, route.rewrite, target?.basePath ?? "") + ctx.query, headers, body };
     },

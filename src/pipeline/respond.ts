@@ -23,6 +23,12 @@ export function sendError(ctx: RequestContext, err: HttpError): void {
     return;
   }
   ctx.status = err.status;
+  // Read (and drop) what is left of the request body, so a client still
+  // uploading gets to read this answer instead of a reset connection.
+  if (!ctx.req.readableEnded && err.status !== 413) {
+    ctx.req.unpipe();
+    ctx.req.resume();
+  }
   const body = errorBody(err, ctx.aiShape);
   const headers: Record<string, string | number> = {
     "content-type": "application/json",
