@@ -1,5 +1,5 @@
 import type { IncomingMessage } from "node:http";
-import { Transform, type TransformCallback } from "node:stream";
+import { Readable } from "node:stream";
 import { HttpError } from "../errors/http.js";
 import type { RequestContext } from "./context.js";
 
@@ -34,20 +34,67 @@ export async function readBody(req: IncomingMessage, maxBytes: number): Promise<
   return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
 }
 
-/** Passes a streamed body through, failing with 413 once it exceeds `maxBytes`. */
-export class BodyLimit extends Transform {
+/**
+ * The request body as the upstream request's body: it starts reading the
+ * client's request only when the upstream side asks for data, so a request
+ * whose connection was refused leaves the client's body untouched (and can
+ * be retried on another target); it fails with 413 beyond `maxBytes`; and
+ * when the upstream side gives up, only this stream is destroyed, never the
+ * client's request (which would cut its connection).
+ */
+export class RequestBody extends Readable {
   private seen = 0;
+  private started = false;
+
   constructor(
+    private readonly req: IncomingMessage,
     private readonly maxBytes: number,
     private readonly onBytes?: (total: number) => void,
   ) {
     super();
   }
-  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+
+  override _read(): void {
+    if (this.started) {
+      this.req.resume();
+      return;
+    }
+    this.started = true;
+    this.req.on("data", this.onData);
+    this.req.once("end", this.onEnd);
+    this.req.once("error", this.onError);
+  }
+
+  private readonly onData = (chunk: Buffer): void => {
     this.seen += chunk.length;
     this.onBytes?.(this.seen);
-    if (this.seen > this.maxBytes) done(new HttpError("payload_too_large", `the request body is larger than ${this.maxBytes} bytes`));
-    else done(null, chunk);
+    if (this.seen > this.maxBytes) {
+      this.detach();
+      this.destroy(new HttpError("payload_too_large", `the request body is larger than ${this.maxBytes} bytes`));
+      return;
+    }
+    if (!this.push(chunk)) this.req.pause();
+  };
+
+  private readonly onEnd = (): void => {
+    this.detach();
+    this.push(null);
+  };
+
+  private readonly onError = (err: Error): void => {
+    this.detach();
+    this.destroy(err);
+  };
+
+  private detach(): void {
+    this.req.off("data", this.onData);
+    this.req.off("end", this.onEnd);
+    this.req.off("error", this.onError);
+  }
+
+  override _destroy(err: Error | null, done: (error?: Error | null) => void): void {
+    this.detach();
+    done(err);
   }
 }
 

@@ -4,7 +4,7 @@ import type { Upstream } from "../config/types.js";
 import type { GenerationResources } from "../reload/generation.js";
 import type { UpstreamResponse } from "../upstream/exchange.js";
 import type { Target } from "../upstream/pool.js";
-import { BodyLimit, checkDeclaredLength, hasBody } from "./body.js";
+import { RequestBody, checkDeclaredLength, hasBody } from "./body.js";
 import type { RequestContext } from "./context.js";
 import { upstreamHeaders } from "./forward.js";
 import type { HeaderMap } from "./headers.js";
@@ -49,9 +49,7 @@ export function passthroughDialect(route: CompiledRoute, resources: GenerationRe
           checkDeclaredLength(ctx.req, resources.maxBodyBytes);
           headers["content-length"] = length;
         }
-        // Never the request itself: undici destroys a body it could not send,
-        // and destroying the request would cut the client's connection.
-        body = ctx.req.pipe(new BodyLimit(resources.maxBodyBytes, (n) => (ctx.bytesIn = n))) as Readable;
+        body = new RequestBody(ctx.req, resources.maxBodyBytes, (n) => (ctx.bytesIn = n));
       }
       return { method: ctx.req.method ?? "GET", path: upstreamPath(ctx.path, route.rewrite, target?.basePath ?? "") + ctx.query, headers, body };
     },

@@ -65,7 +65,15 @@ export function createProxy(route: CompiledRoute, resources: GenerationResources
   for (const name of [route.upstream, ...(route.split ?? []).map((s) => s.upstream), ...route.fallback]) {
     if (name !== null && !dialects.has(name)) dialects.set(name, dialectsFor(route, resources, drop, resources.upstreams.get(name)!.definition));
   }
-  const mayReplay = route.fallback.length > 0 || [route.upstream, ...(route.split ?? []).map((s) => s.upstream)].some((n) => (resources.upstreams.get(n ?? "")?.definition.retries?.attempts ?? 1) > 0);
+  // Connect errors are retried without buffering (the body is read only once
+  // a target accepted the connection); a fallback, or retries on timeouts,
+  // resets or statuses, may need to send a body that was already read.
+  const mayReplay =
+    route.fallback.length > 0 ||
+    [route.upstream, ...(route.split ?? []).map((s) => s.upstream)].some((n) => {
+      const r = resources.upstreams.get(n ?? "")?.definition.retries;
+      return (r?.attempts ?? 1) > 0 && (r?.on ?? ["connect_error"]).some((c) => c !== "connect_error");
+    });
 
   return async (ctx) => {
     const method = ctx.req.method ?? "GET";
@@ -79,9 +87,8 @@ export function createProxy(route: CompiledRoute, resources: GenerationResources
         ? setTimeout(() => ctx.cancel.abort(new HttpError("upstream_timeout", `the upstream did not finish within ${timeoutMs}ms`)), timeoutMs)
         : null;
     try {
-      // A body that a second attempt may need is buffered (up to 1 MiB); a
-      // larger one streams, and then only a connect error before any byte was
-      // read can be retried.
+      // A body that a fallback or a late retry may need is buffered (up to
+      // 1 MiB); otherwise it streams, and a connect error can still be retried.
       if (route.ai && aiKind(ctx.path) !== null) await readAiBody(ctx, resources.maxBodyBytes);
       if (ctx.body === null && hasBody(ctx.req) && (chain.some((n) => resources.upstreams.get(n)!.mock !== null) || (mayReplay && Number(ctx.req.headers["content-length"] ?? Infinity) <= REPLAY_BUFFER_BYTES))) {
         ctx.body = await readBody(ctx.req, resources.maxBodyBytes);
