@@ -25,7 +25,8 @@ export function openAiStream(ctx: TranslateContext): StreamTranslator {
           continue;
         }
         let parsed: Record<string, unknown> | undefined;
-        if (e.data.includes('"usage"') || e.data.includes('"error"')) {
+        // Only the usage chunk (a `usage` object, not `null`) and error events are parsed.
+        if (/"usage":\s*\{/.test(e.data) || e.data.startsWith('{"error"')) {
           try {
             parsed = JSON.parse(e.data) as Record<string, unknown>;
           } catch {

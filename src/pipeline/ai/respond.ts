@@ -62,14 +62,14 @@ export function streamThrough(
   res.writeHead(response.status, headers);
   resources.metrics.activeStreams.inc();
   const source = response.body;
+  // What one upstream chunk turned into goes out in one write (one chunk on
+  // the wire), not one write per event: far fewer syscalls per stream.
   const write = (bytes: Buffer[]): boolean => {
-    let ok = true;
-    for (const b of bytes) {
-      ctx.bytesOut += b.length;
-      onOutput?.(b);
-      ok = res.write(b) && ok;
-    }
-    return ok;
+    if (bytes.length === 0) return true;
+    const out = bytes.length === 1 ? bytes[0]! : Buffer.concat(bytes);
+    ctx.bytesOut += out.length;
+    onOutput?.(out);
+    return res.write(out);
   };
   return new Promise<boolean>((resolve, reject) => {
     let settled = false;
