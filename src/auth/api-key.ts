@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from "node:crypto";
+import { createHash, hash, timingSafeEqual } from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
 import type { ApiKeyProvider } from "../config/types.js";
 import { bearerToken, headerValue, looksLikeJwt, type AuthOutcome, type Authenticator } from "./authenticator.js";
@@ -37,7 +37,7 @@ export class ApiKeyAuthenticator implements Authenticator {
     const bearer = bearerToken(headers);
     const key = (bearer !== undefined && !looksLikeJwt(bearer) ? bearer : undefined) ?? headerValue(headers, "x-api-key");
     if (key === undefined || key === "") return { kind: "absent" };
-    const digest = createHash("sha256").update(key).digest();
+    const digest = hash("sha256", key, "buffer");
     const found = this.byDigest.get(digest.toString("hex"));
     if (found === undefined || !timingSafeEqual(found.digest, digest)) {
       return { kind: "invalid", reason: "unknown_key", description: "the API key is not valid" };

@@ -5,13 +5,13 @@ import type { Authenticator } from "./authenticator.js";
 import type { Discover } from "./oidc.js";
 
 /** The run-time authenticator of a provider definition (JWT and OIDC modules loaded beforehand by `loadModules`). */
-export function createAuthenticator(def: AuthProvider, modules: OptionalModules, options: { discover?: Discover } = {}): Authenticator {
+export function createAuthenticator(def: AuthProvider, modules: OptionalModules, options: { discover?: Discover; now?: () => number } = {}): Authenticator {
   switch (def.type) {
     case "apiKey":
       return new ApiKeyAuthenticator(def);
     case "jwt":
-      return new modules.jwt!.JwtAuthenticator(def);
+      return new modules.jwt!.JwtAuthenticator(def, options.now);
     case "oidc":
-      return new modules.oidc!.OidcAuthenticator(def, options.discover);
+      return new modules.oidc!.OidcAuthenticator(def, options.discover, options.now);
   }
 }

@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from "node:http";
 import { createRemoteJWKSet, importSPKI, jwtVerify, type JWTPayload, type JWTVerifyGetKey, type KeyObject } from "jose";
-import { scopesFromClaim } from "../compile/identity.js";
+import { scopesFromClaim, type Identity } from "../compile/identity.js";
+import { VerifiedTokens } from "./verified-tokens.js";
 import { bearerToken, looksLikeJwt, type AuthOutcome, type Authenticator, type AuthenticatorStatus } from "./authenticator.js";
 
 /** What verifying needs, whether configured directly (jwt) or discovered (oidc). */
@@ -13,6 +14,8 @@ export interface JwtVerifierOptions {
   scopesClaim: string;
   clockToleranceMs: number;
   header: string;
+  /** Wall clock for the verified-token cache (tests pass a fake one). */
+  now?: () => number;
 }
 
 type KeySource = Uint8Array | JWTVerifyGetKey;
@@ -43,16 +46,30 @@ function reasonOf(err: unknown): string {
   }
 }
 
-/** Verifies bearer JWTs with jose against a key source. */
+/**
+ * Verifies bearer JWTs with jose against a key source. A token that
+ * verified is remembered until its `exp` (at most 5 minutes), so a repeated
+ * token is answered synchronously without a signature check.
+ */
 export class JwtVerifier {
+  private readonly verified: VerifiedTokens;
+
   constructor(
     private readonly options: JwtVerifierOptions,
     private readonly key: () => KeySource | undefined,
-  ) {}
+  ) {
+    this.verified = new VerifiedTokens(options.now ?? Date.now);
+  }
 
-  async verify(headers: IncomingHttpHeaders): Promise<AuthOutcome> {
+  verify(headers: IncomingHttpHeaders): AuthOutcome | Promise<AuthOutcome> {
     const token = bearerToken(headers, this.options.header);
     if (token === undefined || !looksLikeJwt(token)) return { kind: "absent" };
+    const identity = this.verified.get(token);
+    if (identity !== undefined) return { kind: "ok", identity };
+    return this.verifyToken(token);
+  }
+
+  private async verifyToken(token: string): Promise<AuthOutcome> {
     const key = this.key();
     if (key === undefined) return { kind: "unavailable", reason: "keys_unavailable" };
     let payload: JWTPayload;
@@ -73,10 +90,9 @@ export class JwtVerifier {
     if (typeof subject !== "string" || subject === "") {
       return { kind: "invalid", reason: "no_consumer", description: `the token has no ${this.options.consumerClaim} claim` };
     }
-    return {
-      kind: "ok",
-      identity: { provider: this.options.name, subject, scopes: scopesFromClaim(payload[this.options.scopesClaim]), claims: payload as Record<string, unknown> },
-    };
+    const identity: Identity = { provider: this.options.name, subject, scopes: scopesFromClaim(payload[this.options.scopesClaim]), claims: payload as Record<string, unknown> };
+    this.verified.set(token, identity, payload.exp);
+    return { kind: "ok", identity };
   }
 }
 
@@ -108,7 +124,7 @@ export class JwtAuthenticator implements Authenticator {
   private pemKeys = new Map<string, KeyObject>();
   private pemReady: Promise<void> | null = null;
 
-  constructor(def: JwtProviderDef) {
+  constructor(def: JwtProviderDef, now: () => number = Date.now) {
     this.name = def.name;
     const header = (def.header ?? "authorization").toLowerCase();
     this.credentialHeaders = header === "authorization" ? ["authorization"] : ["authorization", header];
@@ -153,12 +169,13 @@ export class JwtAuthenticator implements Authenticator {
         scopesClaim: def.scopesClaim ?? "scope",
         clockToleranceMs: def.clockToleranceMs ?? 60_000,
         header,
+        now,
       },
       source,
     );
   }
 
-  authenticate(headers: IncomingHttpHeaders): Promise<AuthOutcome> {
+  authenticate(headers: IncomingHttpHeaders): AuthOutcome | Promise<AuthOutcome> {
     return this.verifier.verify(headers);
   }
 

@@ -40,6 +40,7 @@ export class OidcAuthenticator implements Authenticator {
   constructor(
     private readonly def: OidcProvider,
     private readonly discover: Discover = discoverWithOpenidClient,
+    private readonly now: () => number = Date.now,
   ) {
     this.name = def.name;
     const header = (def.header ?? "authorization").toLowerCase();
@@ -64,6 +65,7 @@ export class OidcAuthenticator implements Authenticator {
           scopesClaim: this.def.scopesClaim ?? "scope",
           clockToleranceMs: this.def.clockToleranceMs ?? 60_000,
           header: (this.def.header ?? "authorization").toLowerCase(),
+          now: this.now,
         },
         () => jwks,
       );
@@ -75,7 +77,7 @@ export class OidcAuthenticator implements Authenticator {
     }
   }
 
-  async authenticate(headers: IncomingHttpHeaders): Promise<AuthOutcome> {
+  authenticate(headers: IncomingHttpHeaders): AuthOutcome | Promise<AuthOutcome> {
     if (this.verifier === null) {
       const has = headers.authorization !== undefined;
       return has ? { kind: "unavailable", reason: "discovery_pending" } : { kind: "absent" };

@@ -2,7 +2,11 @@ import type { Authenticator } from "../auth/authenticator.js";
 import { consumerOf, missingScopes, modelAllowed } from "../auth/consumer-policy.js";
 import { HttpError } from "../errors/http.js";
 import { readAiBody } from "./body.js";
-import type { StageFactory } from "./order.js";
+import type { Handler, StageFactory } from "./order.js";
+import type { RequestContext } from "./context.js";
+import type { AuthOutcome } from "../auth/authenticator.js";
+import type { Identity } from "../compile/identity.js";
+import type { Consumer } from "../config/types.js";
 
 const REALM = 'Bearer realm="aigw"';
 
@@ -29,50 +33,87 @@ export const authStage: StageFactory = {
     const providers: Authenticator[] = route.auth.map((name) => resources.authenticators.get(name)!);
     const required = route.scopes;
     const failures = resources.metrics.authFailures;
+    const maxBodyBytes = resources.maxBodyBytes;
 
-    return async (ctx, next) => {
-      let invalid: { provider: string; reason: string; description: string } | null = null;
-      let unavailable: string | null = null;
-      for (const provider of providers) {
-        const outcome = await provider.authenticate(ctx.req.headers);
-        if (outcome.kind === "ok") {
-          ctx.identity = outcome.identity;
-          break;
+    /** What the providers made of the request so far. */
+    interface Tally {
+      invalid: { provider: string; reason: string; description: string } | null;
+      unavailable: string | null;
+    }
+
+    /** Tries providers from `i` on; synchronous while they answer synchronously (API keys, cached JWTs). */
+    const identify = (ctx: RequestContext, i: number, tally: Tally): Identity | null | Promise<Identity | null> => {
+      for (; i < providers.length; i++) {
+        const provider = providers[i]!;
+        const outcome = provider.authenticate(ctx.req.headers);
+        if (outcome instanceof Promise) {
+          const at = i;
+          return outcome.then((o) => (record(provider, o, tally) ?? identify(ctx, at + 1, tally)));
         }
-        if (outcome.kind === "invalid") {
-          failures.inc({ provider: provider.name, reason: outcome.reason });
-          invalid ??= { provider: provider.name, reason: outcome.reason, description: outcome.description };
-        } else if (outcome.kind === "unavailable") unavailable ??= provider.name;
+        const identity = record(provider, outcome, tally);
+        if (identity !== null) return identity;
       }
-      const identity = ctx.identity;
-      if (identity === null) {
-        if (invalid !== null) {
-          throw new HttpError("invalid_credentials", invalid.description, { headers: { "www-authenticate": challenge("invalid_token", invalid.description) } });
-        }
-        if (unavailable !== null) {
-          throw new HttpError("auth_unavailable", `auth provider ${unavailable} cannot verify credentials right now`, { headers: { "retry-after": "5" } });
-        }
-        failures.inc({ provider: "none", reason: "missing" });
-        throw new HttpError("missing_credentials", `this route needs credentials (${route.auth.join(" or ")})`, { headers: { "www-authenticate": challenge() } });
+      return null;
+    };
+    const record = (provider: Authenticator, outcome: AuthOutcome, tally: Tally): Identity | null => {
+      if (outcome.kind === "ok") return outcome.identity;
+      if (outcome.kind === "invalid") {
+        failures.inc({ provider: provider.name, reason: outcome.reason });
+        tally.invalid ??= { provider: provider.name, reason: outcome.reason, description: outcome.description };
+      } else if (outcome.kind === "unavailable") tally.unavailable ??= provider.name;
+      return null;
+    };
+
+    const rejection = (tally: Tally): HttpError => {
+      if (tally.invalid !== null) {
+        return new HttpError("invalid_credentials", tally.invalid.description, { headers: { "www-authenticate": challenge("invalid_token", tally.invalid.description) } });
       }
+      if (tally.unavailable !== null) {
+        return new HttpError("auth_unavailable", `auth provider ${tally.unavailable} cannot verify credentials right now`, { headers: { "retry-after": "5" } });
+      }
+      failures.inc({ provider: "none", reason: "missing" });
+      return new HttpError("missing_credentials", `this route needs credentials (${route.auth.join(" or ")})`, { headers: { "www-authenticate": challenge() } });
+    };
+
+    const modelCheck = (ctx: RequestContext, identity: Identity, consumer: Consumer): void => {
+      const model = ctx.model;
+      if (model !== undefined && !modelAllowed(consumer, model)) {
+        failures.inc({ provider: identity.provider ?? "none", reason: "model" });
+        throw new HttpError("model_not_allowed", `consumer ${consumer.name} may not use model ${model}`);
+      }
+    };
+
+    const admit = (ctx: RequestContext, next: Handler, identity: Identity | null, tally: Tally): Promise<void> => {
+      if (identity === null) return Promise.reject(rejection(tally));
+      ctx.identity = identity;
       const consumer = consumerOf(identity, resources.consumers, resources.defaultConsumers);
       ctx.consumer = consumer ?? null;
       const missing = missingScopes(required, identity, consumer);
       if (missing.length > 0) {
         failures.inc({ provider: identity.provider ?? "none", reason: "scope" });
-        throw new HttpError("insufficient_scope", `missing scope ${missing.join(", ")}`, {
-          headers: { "www-authenticate": challenge("insufficient_scope", undefined, required.join(" ")) },
-        });
+        return Promise.reject(
+          new HttpError("insufficient_scope", `missing scope ${missing.join(", ")}`, {
+            headers: { "www-authenticate": challenge("insufficient_scope", undefined, required.join(" ")) },
+          }),
+        );
       }
-      if (consumer?.models !== undefined) {
-        await readAiBody(ctx, resources.maxBodyBytes);
-        const model = ctx.model;
-        if (model !== undefined && !modelAllowed(consumer, model)) {
-          failures.inc({ provider: identity.provider ?? "none", reason: "model" });
-          throw new HttpError("model_not_allowed", `consumer ${consumer!.name} may not use model ${model}`);
-        }
+      if (consumer?.models === undefined) return next(ctx);
+      return readAiBody(ctx, maxBodyBytes).then(() => {
+        modelCheck(ctx, identity, consumer);
+        return next(ctx);
+      });
+    };
+
+    return (ctx, next) => {
+      const tally: Tally = { invalid: null, unavailable: null };
+      let identity: Identity | null | Promise<Identity | null>;
+      try {
+        identity = identify(ctx, 0, tally);
+      } catch (err) {
+        return Promise.reject(err);
       }
-      return next(ctx);
+      if (identity instanceof Promise) return identity.then((id) => admit(ctx, next, id, tally));
+      return admit(ctx, next, identity, tally);
     };
   },
 };

@@ -1,12 +1,12 @@
 import type { Logger } from "pino";
 import { HttpError } from "../errors/http.js";
-import type { Decision } from "../ratelimit/algorithms.js";
 import { openAiHeaders, policyHeader, retryAfterSeconds, stateHeader, type Applied } from "../ratelimit/headers.js";
 import { keyValue, type RuntimePolicy } from "../ratelimit/policy.js";
-import { StoreUnavailableError, type LimitCheck, type RateLimitStore } from "../ratelimit/store.js";
+import { StoreUnavailableError, type CheckOutcome, type LimitCheck, type RateLimitStore } from "../ratelimit/store.js";
+import type { RequestContext } from "./context.js";
 import { estimateTokens } from "../usage/extract.js";
 import { readAiBody } from "./body.js";
-import type { StageFactory } from "./order.js";
+import type { Handler, StageFactory } from "./order.js";
 
 /** What the rate-limit stage of a generation shares. */
 export interface RateLimitResources {
@@ -37,6 +37,35 @@ function throttledLogger(logger: Logger): (policy: string, reason: string, field
  * OpenAI's `x-ratelimit-*` on AI routes); denials answer 429 with
  * `Retry-After`. Shadow policies count and report but never deny.
  */
+/** The policies one request is checked against, with what can be worked out once. */
+interface PolicySet {
+  readonly policies: readonly RuntimePolicy[];
+  readonly enforced: readonly boolean[];
+  /** `RateLimit-Policy` of the enforced policies (it depends on the policies only). */
+  readonly policyHeader: string | undefined;
+  readonly tokens: boolean;
+}
+
+function policySet(list: readonly RuntimePolicy[]): PolicySet | null {
+  const policies = [...new Set(list)]; // a policy named twice counts once
+  if (policies.length === 0) return null;
+  const enforced = policies.map((p) => p.policy.mode === "enforce");
+  const header = policyHeader(policies.filter((_, i) => enforced[i]).map((policy) => ({ policy, decision: { allowed: true, remaining: 0, resetMs: 0, retryAfterMs: 0 } })));
+  return { policies, enforced, policyHeader: header === "" ? undefined : header, tokens: policies.some((p) => p.policy.cost === "tokens") };
+}
+
+/**
+ * Rate limits (DESIGN.md 5): the route's policies, then the consumer's, then
+ * `gateway.rateLimits` (a policy named twice counts once), checked
+ * atomically: the first denial wins and nothing is charged for a request
+ * another limit rejected. Token policies admit while any token is left,
+ * charge an estimate, and are reconciled with the real usage after the
+ * response. Allowed responses carry `RateLimit`/`RateLimit-Policy` (and
+ * OpenAI's `x-ratelimit-*` on AI routes); denials answer 429 with
+ * `Retry-After`. Shadow policies count and report but never deny. The
+ * policy lists are worked out per route (and consumer) once; with the
+ * in-memory store a request-counted check takes no extra tick.
+ */
 export const rateLimitStage: StageFactory = {
   name: "rateLimit",
   create(route, resources) {
@@ -44,23 +73,22 @@ export const rateLimitStage: StageFactory = {
     const get = (name: string): RuntimePolicy => rl.policies.get(name)!;
     const routePolicies = route.rateLimits.map(get);
     const gatewayPolicies = resources.gatewayRateLimits.map(get);
-    const byConsumer = new Map<string, RuntimePolicy[]>();
-    if (route.auth.length > 0) for (const [name, c] of resources.consumers) if ((c.rateLimits ?? []).length > 0) byConsumer.set(name, c.rateLimits!.map(get));
-    if (routePolicies.length === 0 && gatewayPolicies.length === 0 && byConsumer.size === 0) return null;
+    const base = policySet([...routePolicies, ...gatewayPolicies]);
+    const byConsumer = new Map<string, PolicySet | null>();
+    if (route.auth.length > 0) {
+      for (const [name, c] of resources.consumers) {
+        if ((c.rateLimits ?? []).length > 0) byConsumer.set(name, policySet([...routePolicies, ...c.rateLimits!.map(get), ...gatewayPolicies]));
+      }
+    }
+    if (base === null && byConsumer.size === 0) return null;
     const hits = resources.metrics.rateLimitHits;
     const log = throttledLogger(resources.logger);
     const routeName = route.name;
     const ai = route.ai;
-    const withTokens = (list: RuntimePolicy[]) => list.some((p) => p.policy.cost === "tokens");
+    const maxBodyBytes = resources.maxBodyBytes;
 
-    return async (ctx, next) => {
-      const consumerPolicies = ctx.consumer === null ? undefined : byConsumer.get(ctx.consumer.name);
-      let policies = consumerPolicies === undefined ? [...routePolicies, ...gatewayPolicies] : [...routePolicies, ...consumerPolicies, ...gatewayPolicies];
-      if (consumerPolicies !== undefined || (routePolicies.length > 0 && gatewayPolicies.length > 0)) policies = [...new Set(policies)];
-      if (policies.length === 0) return next(ctx);
-      const tokens = withTokens(policies);
-      const estimate = tokens ? estimateTokens(await readAiBody(ctx, resources.maxBodyBytes)) : 0;
-      const checks: LimitCheck[] = policies.map((p) => ({
+    const checksOf = (set: PolicySet, ctx: RequestContext, estimate: number): LimitCheck[] =>
+      set.policies.map((p) => ({
         key: p.prefix + keyValue(p, ctx, routeName),
         spec: p.spec,
         admit: 1,
@@ -68,38 +96,51 @@ export const rateLimitStage: StageFactory = {
         shadow: p.policy.mode === "shadow",
       }));
 
-      let decisions: Decision[];
-      let allowed: boolean;
-      try {
-        ({ decisions, allowed } = await rl.store.check(checks));
-      } catch (err) {
-        if (!(err instanceof StoreUnavailableError)) throw err;
-        log("*", "store", { error: err.message, onError: rl.onError }, `rate-limit store unavailable: ${rl.onError === "deny" ? "denying" : "allowing"} requests`);
-        if (rl.onError === "deny") throw new HttpError("rate_limit_unavailable", "rate limits cannot be checked right now", { headers: { "retry-after": "1" } });
-        return next(ctx);
-      }
+    /** Store down: `onError` decides. Anything else is a bug and propagates. */
+    const storeFailed = (err: unknown): HttpError | null => {
+      if (!(err instanceof StoreUnavailableError)) throw err;
+      log("*", "store", { error: err.message, onError: rl.onError }, `rate-limit store unavailable: ${rl.onError === "deny" ? "denying" : "allowing"} requests`);
+      return rl.onError === "deny" ? new HttpError("rate_limit_unavailable", "rate limits cannot be checked right now", { headers: { "retry-after": "1" } }) : null;
+    };
 
-      const applied: Applied[] = policies.map((policy, i) => ({ policy, decision: decisions[i]! }));
-      for (const a of applied) {
-        if (a.decision.allowed) continue;
-        hits.inc({ policy: a.policy.policy.name, mode: a.policy.policy.mode });
-        if (a.policy.policy.mode === "shadow") log(a.policy.policy.name, "shadow", { route: routeName }, `rate limit ${a.policy.policy.name} would have limited this request (shadow mode)`);
+    /** Records the outcome (metrics, headers); the 429 to answer when denied. */
+    const apply = (ctx: RequestContext, set: PolicySet, outcome: CheckOutcome): HttpError | null => {
+      const enforced: Applied[] = [];
+      for (let i = 0; i < set.policies.length; i++) {
+        const policy = set.policies[i]!;
+        const decision = outcome.decisions[i]!;
+        if (!decision.allowed) {
+          hits.inc({ policy: policy.policy.name, mode: policy.policy.mode });
+          if (!set.enforced[i]) log(policy.policy.name, "shadow", { route: routeName }, `rate limit ${policy.policy.name} would have limited this request (shadow mode)`);
+        }
+        if (set.enforced[i]) enforced.push({ policy, decision });
       }
-      const enforced = applied.filter((a) => a.policy.policy.mode === "enforce");
-      const headers: Record<string, string> = enforced.length === 0 ? {} : { "ratelimit-policy": policyHeader(enforced), ratelimit: stateHeader(enforced) };
+      const headers: Record<string, string> = set.policyHeader === undefined ? {} : { "ratelimit-policy": set.policyHeader, ratelimit: stateHeader(enforced) };
       if (ai) openAiHeaders(enforced, headers);
       ctx.extraHeaders = ctx.extraHeaders === null ? headers : Object.assign(ctx.extraHeaders, headers);
+      if (outcome.allowed) return null;
+      const denied = enforced.filter((a) => !a.decision.allowed);
+      const first = denied[0]!;
+      return new HttpError("rate_limit_exceeded", `rate limit ${first.policy.policy.name} exceeded: ${first.policy.spec.limit} ${first.policy.policy.cost} per ${first.policy.windowSeconds}s`, {
+        type: first.policy.policy.cost,
+        headers: { ...headers, "retry-after": String(retryAfterSeconds(denied)) },
+      });
+    };
 
-      if (!allowed) {
-        const denied = enforced.filter((a) => !a.decision.allowed);
-        const first = denied[0]!;
-        throw new HttpError("rate_limit_exceeded", `rate limit ${first.policy.policy.name} exceeded: ${first.policy.spec.limit} ${first.policy.policy.cost} per ${first.policy.windowSeconds}s`, {
-          type: first.policy.policy.cost,
-          headers: { ...headers, "retry-after": String(retryAfterSeconds(denied)) },
-        });
+    /** Token-metered: charge an estimate from the body, reconcile with the real usage. */
+    const withTokens = async (ctx: RequestContext, next: Handler, set: PolicySet): Promise<void> => {
+      const estimate = estimateTokens(await readAiBody(ctx, maxBodyBytes));
+      const checks = checksOf(set, ctx, estimate);
+      let outcome: CheckOutcome;
+      try {
+        outcome = await rl.store.check(checks);
+      } catch (err) {
+        const denial = storeFailed(err);
+        if (denial !== null) throw denial;
+        return next(ctx);
       }
-
-      if (!tokens) return next(ctx);
+      const denial = apply(ctx, set, outcome);
+      if (denial !== null) throw denial;
       ctx.captureUsage = true;
       let reconciled = false;
       // Reconcile the estimate with the real usage: before the response ends
@@ -110,7 +151,7 @@ export const rateLimitStage: StageFactory = {
         const delta = actual - estimate;
         if (delta === 0) return;
         await Promise.all(
-          policies.map((p, i) =>
+          set.policies.map((p, i) =>
             p.policy.cost !== "tokens"
               ? undefined
               : rl.store.adjust(checks[i]!, delta).catch((err: Error) => log(p.policy.name, "adjust", { error: err.message }, "could not reconcile token usage")),
@@ -127,6 +168,39 @@ export const rateLimitStage: StageFactory = {
       } finally {
         if (!reconciled) void reconcile(ctx.res.headersSent ? estimate : 0);
       }
+    };
+
+    const afterCheck = (ctx: RequestContext, next: Handler, set: PolicySet, outcome: CheckOutcome): Promise<void> => {
+      const denial = apply(ctx, set, outcome);
+      return denial === null ? next(ctx) : Promise.reject(denial);
+    };
+    const afterFailure = (ctx: RequestContext, next: Handler, err: unknown): Promise<void> => {
+      let denial: HttpError | null;
+      try {
+        denial = storeFailed(err);
+      } catch (bug) {
+        return Promise.reject(bug);
+      }
+      return denial === null ? next(ctx) : Promise.reject(denial);
+    };
+
+    return (ctx, next) => {
+      const set = ctx.consumer === null ? base : byConsumer.has(ctx.consumer.name) ? byConsumer.get(ctx.consumer.name)! : base;
+      if (set === null) return next(ctx);
+      if (set.tokens) return withTokens(ctx, next, set);
+      let outcome: CheckOutcome | Promise<CheckOutcome>;
+      try {
+        outcome = rl.store.check(checksOf(set, ctx, 0));
+      } catch (err) {
+        return afterFailure(ctx, next, err);
+      }
+      if (outcome instanceof Promise) {
+        return outcome.then(
+          (o) => afterCheck(ctx, next, set, o),
+          (err: unknown) => afterFailure(ctx, next, err),
+        );
+      }
+      return afterCheck(ctx, next, set, outcome);
     };
   },
 };

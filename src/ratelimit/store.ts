@@ -26,7 +26,8 @@ export interface CheckOutcome {
  * charged. `adjust` reconciles a charge later (token usage), never denying.
  */
 export interface RateLimitStore {
-  check(checks: readonly LimitCheck[]): Promise<CheckOutcome>;
+  /** Synchronous for stores that can answer without I/O (memory), so the request path skips a tick. */
+  check(checks: readonly LimitCheck[]): CheckOutcome | Promise<CheckOutcome>;
   adjust(check: Pick<LimitCheck, "key" | "spec">, delta: number): Promise<void>;
   close(): Promise<void>;
   destroy(): Promise<void>;

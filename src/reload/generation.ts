@@ -117,7 +117,7 @@ export class Generation {
     }
     const authenticators = new Map<string, Authenticator>();
     for (const [name, def] of snapshot.authProviders) {
-      authenticators.set(name, deps.registry.acquire("auth", def, () => createAuthenticator(def, deps.modules, deps.discover === undefined ? {} : { discover: deps.discover })));
+      authenticators.set(name, deps.registry.acquire("auth", def, () => createAuthenticator(def, deps.modules, { now: () => deps.clock.now(), ...(deps.discover === undefined ? {} : { discover: deps.discover }) })));
     }
     this.authDefs = [...snapshot.authProviders.values()];
     const state = snapshot.config.state ?? {};

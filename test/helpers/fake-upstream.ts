@@ -30,7 +30,11 @@ export class FakeUpstream {
       });
     this.server = createServer(async (req, res) => {
       const chunks: Buffer[] = [];
-      for await (const c of req) chunks.push(c as Buffer);
+      try {
+        for await (const c of req) chunks.push(c as Buffer);
+      } catch {
+        return; // the gateway gave up on this request mid-body (client abort, timeout)
+      }
       const body = Buffer.concat(chunks).toString("utf8");
       this.requests.push({ method: req.method ?? "", url: req.url ?? "", headers: req.headers, rawHeaders: req.rawHeaders, body });
       try {
