@@ -5,76 +5,24 @@
 // on a free port when one is installed). Throughput: autocannon, 50
 // connections, the same request to every route, the routes interleaved,
 // 9 × 4 s; each cost is the median over runs of the run's ratio to its own
-// baseline, from the gateway's CPU time per request and from req/s. JWT is measured twice: one token reused (what clients
-// do; verified once, then served from the verified-token cache) and a fresh
-// token per request (every request pays the RS256 signature check). Redis:
-// p50 of sequential requests with and without the Redis limit, next to
-// Redis's own round trip (PING).
+// baseline, from the gateway's CPU time per request and from req/s. JWT is
+// measured twice: one token reused (what clients do; verified once, then
+// served from the verified-token cache) and a fresh token per request (every
+// request pays the RS256 signature check). Redis: p50 of sequential requests
+// with and without the Redis limit, next to Redis's own round trip.
 //
 //   npm run build && node bench/features.mjs [--quick] [--json]
-import autocannon from "autocannon";
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { createHash, generateKeyPairSync, sign } from "node:crypto";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { Redis } from "ioredis";
 import { SignJWT, importPKCS8 } from "jose";
 import { Pool } from "undici";
+import { CHAT_BODY as body, cost, freePort, median, measure, pct, printTable, startCommand, startGateway, startUpstream, stopAll, summary } from "./lib.mjs";
 
-const ROOT = new URL("..", import.meta.url).pathname;
 const QUICK = process.argv.includes("--quick");
 const JSON_OUT = process.argv.includes("--json");
 const RUNS = QUICK ? 3 : 9;
 const SECONDS = QUICK ? 3 : 4;
-const children = [];
-const taskset = (() => {
-  try {
-    execFileSync("taskset", ["-c", "0", "true"]);
-    return true;
-  } catch {
-    return false;
-  }
-})();
-
-function start(args, cpu) {
-  const command = taskset ? "taskset" : process.execPath;
-  const full = taskset ? ["-c", String(cpu), process.execPath, ...args] : args;
-  const p = spawn(command, full, { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, NODE_ENV: "production" } });
-  children.push(p);
-  return p;
-}
-function firstLine(p, test) {
-  return new Promise((resolve, reject) => {
-    const rl = createInterface({ input: p.stdout });
-    rl.on("line", (line) => {
-      try {
-        const v = JSON.parse(line);
-        if (test(v)) {
-          rl.removeAllListeners("line");
-          p.stdout.resume();
-          resolve(v);
-        }
-      } catch {
-        // not JSON
-      }
-    });
-    p.once("exit", (code) => reject(new Error(`child exited (${code})`)));
-  });
-}
-async function freePort() {
-  const s = createServer();
-  await new Promise((r) => s.listen(0, "127.0.0.1", r));
-  const port = s.address().port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
-const stopAll = () => {
-  for (const c of children) if (c.exitCode === null) c.kill("SIGTERM");
-};
-process.on("exit", stopAll);
 
 const KEY = "sk-bench-key-0000000000000000001";
 const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
@@ -133,27 +81,6 @@ routes:
 `;
 }
 
-const body = JSON.stringify({ model: "gpt-4o-mini", messages: [{ role: "user", content: "Say hello in five words, please." }] });
-function load(url, headers, connections, seconds) {
-  const perRequest = typeof headers === "function";
-  const fixed = perRequest ? {} : headers;
-  const requests = perRequest ? [{ setupRequest: (req) => ({ ...req, headers: { ...req.headers, ...headers() } }) }] : undefined;
-  return new Promise((resolve, reject) => {
-    autocannon({ url, method: "POST", body, headers: { "content-type": "application/json", ...fixed }, connections, duration: seconds, ...(requests === undefined ? {} : { requests }) }, (err, res) => {
-      if (err) reject(err);
-      else if (res.non2xx > 0 || res.errors > 0) reject(new Error(`${url}: ${res.non2xx} non-2xx, ${res.errors} errors`));
-      else resolve(res);
-    });
-  });
-}
-/** CPU time (user + system) a process has used, in ms (Linux /proc; clock ticks of 10 ms). */
-function cpuMs(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
-const median = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
-
 /** p50 in ms of `n` requests sent one after another on one kept-alive connection. */
 async function sequentialP50(url, headers, n) {
   const pool = new Pool(new URL(url).origin, { connections: 1 });
@@ -174,16 +101,12 @@ async function sequentialP50(url, headers, n) {
 }
 
 try {
-  const upstream = start(["bench/proxy-upstream.mjs"], 1);
-  const upstreamUrl = `http://127.0.0.1:${(await firstLine(upstream, (v) => typeof v.port === "number")).port}`;
-  const dir = mkdtempSync(join(tmpdir(), "aigw-features-"));
-  writeFileSync(join(dir, "memory.yaml"), config(upstreamUrl));
-  const gw = start(["bin/aigw", "serve", "--config", join(dir, "memory.yaml"), "--no-watch"], 0);
-  const url = (await firstLine(gw, (v) => v.msg === "aigw listening")).data;
+  const upstreamUrl = await startUpstream(1);
+  const memory = await startGateway(config(upstreamUrl), "memory");
+  const url = memory.url;
 
   let redisUrl;
   let redisGw;
-  let redisPid;
   let hasRedis = true;
   try {
     execFileSync("redis-server", ["--version"]);
@@ -192,63 +115,36 @@ try {
   }
   if (hasRedis) {
     const port = await freePort();
-    const redis = spawn(taskset ? "taskset" : "redis-server", taskset ? ["-c", "1", "redis-server", "--port", String(port), "--save", "", "--appendonly", "no"] : ["--port", String(port), "--save", "", "--appendonly", "no"], { stdio: "ignore" });
-    children.push(redis);
+    startCommand("redis-server", ["--port", String(port), "--save", "", "--appendonly", "no"], 1);
     redisUrl = `redis://127.0.0.1:${port}`;
     await new Promise((r) => setTimeout(r, 300));
-    writeFileSync(join(dir, "redis.yaml"), config(upstreamUrl, redisUrl));
-    const g2 = start(["bin/aigw", "serve", "--config", join(dir, "redis.yaml"), "--no-watch"], 0);
-    redisGw = (await firstLine(g2, (v) => v.msg === "aigw listening")).data;
-    redisPid = g2.pid;
+    redisGw = await startGateway(config(upstreamUrl, redisUrl), "redis");
   }
 
+  const key = { authorization: `Bearer ${KEY}` };
+  // The same request everywhere (credentials included): only the route differs.
   const scenarios = [
-    // The same request everywhere (credentials included): only the route differs.
-    ["plain", `${url}/plain/v1/chat/completions`, { authorization: `Bearer ${KEY}` }, gw.pid],
-    ["apiKey", `${url}/apikey/v1/chat/completions`, { authorization: `Bearer ${KEY}` }, gw.pid],
-    ["jwt RS256", `${url}/jwt/v1/chat/completions`, { authorization: `Bearer ${jwt}` }, gw.pid],
-    ["jwt RS256, fresh tokens", `${url}/jwt/v1/chat/completions`, freshHeader, gw.pid],
-    ["apiKey + memory limit", `${url}/limited/v1/chat/completions`, { authorization: `Bearer ${KEY}` }, gw.pid],
-    ...(redisGw === undefined ? [] : [["apiKey + Redis limit", `${redisGw}/limited/v1/chat/completions`, { authorization: `Bearer ${KEY}` }, redisPid]]),
+    { name: "plain", url: `${url}/plain/v1/chat/completions`, headers: key, pid: memory.pid },
+    { name: "apiKey", url: `${url}/apikey/v1/chat/completions`, headers: key, pid: memory.pid },
+    { name: "jwt RS256", url: `${url}/jwt/v1/chat/completions`, headers: { authorization: `Bearer ${jwt}` }, pid: memory.pid },
+    { name: "jwt RS256, fresh tokens", url: `${url}/jwt/v1/chat/completions`, headers: freshHeader, pid: memory.pid },
+    { name: "apiKey + memory limit", url: `${url}/limited/v1/chat/completions`, headers: key, pid: memory.pid },
+    ...(redisGw === undefined ? [] : [{ name: "apiKey + Redis limit", url: `${redisGw.url}/limited/v1/chat/completions`, headers: key, pid: redisGw.pid }]),
   ];
-  for (const [, u, h] of scenarios) await load(u, h, 50, 2);
-  const rps = Object.fromEntries(scenarios.map(([n]) => [n, []]));
-  const cpu = Object.fromEntries(scenarios.map(([n]) => [n, []]));
-  for (let run = 0; run < RUNS; run++) {
-    for (const [name, u, h, pid] of scenarios) {
-      const before = cpuMs(pid);
-      const res = await load(u, h, 50, SECONDS);
-      rps[name].push(res.requests.average);
-      cpu[name].push(((cpuMs(pid) - before) * 1000) / res.requests.total);
-    }
-    if (!JSON_OUT) process.stderr.write(`  run ${run + 1}/${RUNS} done\n`);
-  }
-  // Cost = the share of throughput a CPU-bound gateway loses: 1 - base/with,
-  // from the gateway's CPU time per request (immune to the client and the
-  // neighbours competing for the machine), with raw req/s alongside.
-  const result = { runs: RUNS, seconds: SECONDS, throughput: {}, cpuUsPerRequest: {}, cost: {}, throughputCost: {} };
-  for (const [name] of scenarios) {
-    result.throughput[name] = Math.round(median(rps[name]));
-    result.cpuUsPerRequest[name] = Math.round(median(cpu[name]) * 10) / 10;
-  }
+  const measured = await measure(scenarios, { runs: RUNS, seconds: SECONDS, body, progress: !JSON_OUT });
+  const result = { runs: RUNS, seconds: SECONDS, scenarios: summary(measured), cost: {} };
   const costs = { apiKey: ["apiKey", "plain"], "jwt RS256": ["jwt RS256", "plain"], "jwt RS256, fresh tokens": ["jwt RS256, fresh tokens", "plain"], "memory limit (over apiKey)": ["apiKey + memory limit", "apiKey"] };
-  // Per run against the same run's baseline (seconds apart), then the
-  // median over runs: slow drift of the machine cancels out.
-  const perRun = (series, f) => median(series[f[0]].map((v, i) => f[1](v, series[f[2]][i])));
-  for (const [label, [feature, baseline]] of Object.entries(costs)) {
-    result.cost[label] = perRun(cpu, [feature, (w, b) => 1 - b / w, baseline]);
-    result.throughputCost[label] = perRun(rps, [feature, (w, b) => 1 - w / b, baseline]);
-  }
+  for (const [label, [feature, baseline]] of Object.entries(costs)) result.cost[label] = cost(measured, feature, baseline);
   if (redisGw !== undefined) {
     // One connection, one request at a time: the added latency of one Redis
-    // check, next to a Redis round trip (PING) measured the same way.
+    // check, next to a Redis round trip measured the same way.
     const lat = { without: [], with: [], ping: [], script: [] };
     const { RedisStore } = await import("../dist/ratelimit/redis-store.js");
     const n = QUICK ? 1000 : 3000;
     const redis = new Redis(redisUrl);
     for (let run = 0; run < RUNS; run++) {
-      lat.without.push(await sequentialP50(`${redisGw}/apikey/v1/chat/completions`, { authorization: `Bearer ${KEY}` }, n));
-      lat.with.push(await sequentialP50(`${redisGw}/limited/v1/chat/completions`, { authorization: `Bearer ${KEY}` }, n));
+      lat.without.push(await sequentialP50(`${redisGw.url}/apikey/v1/chat/completions`, key, n));
+      lat.with.push(await sequentialP50(`${redisGw.url}/limited/v1/chat/completions`, key, n));
       const ping = [];
       for (let i = 0; i < n; i++) {
         const t0 = process.hrtime.bigint();
@@ -272,11 +168,8 @@ try {
   }
   if (JSON_OUT) console.log(JSON.stringify(result, null, 2));
   else {
-    const pct = (v) => `${(v * 100).toFixed(1)}%`;
-    console.log(`feature cost (median of ${RUNS} × ${SECONDS} s, 50 connections)`);
-    console.log(`  ${"scenario".padEnd(24)} ${"req/s".padStart(7)} ${"gateway CPU µs/req".padStart(19)}`);
-    for (const [name] of scenarios) console.log(`  ${name.padEnd(24)} ${String(result.throughput[name]).padStart(7)} ${result.cpuUsPerRequest[name].toFixed(1).padStart(19)}`);
-    const line = (label, text, target) => console.log(`${text} costs ${pct(result.cost[label])} of throughput by CPU per request (${pct(result.throughputCost[label])} by req/s)${target}`);
+    printTable(`feature cost (median of ${RUNS} × ${SECONDS} s, 50 connections)`, result.scenarios);
+    const line = (label, text, target) => console.log(`${text} costs ${pct(result.cost[label].cpu)} of throughput by CPU per request (${pct(result.cost[label].rps)} by req/s)${target}`);
     line("apiKey", "API-key auth", " (target < 5%)");
     line("jwt RS256", "JWT RS256 (cached key, token reused)", " (target < 15%)");
     line("jwt RS256, fresh tokens", "JWT RS256, a fresh token every request", " (every signature verified)");

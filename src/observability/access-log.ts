@@ -20,6 +20,7 @@ export function accessLogLine(ctx: RequestContext, clock: Clock): Record<string,
     target: ctx.target,
     status: ctx.status,
     durationMs: Math.round((clock.monotonic() - ctx.startedAt) * 1000) / 1000,
+    upstreamMs: Math.round(ctx.upstreamMs * 1000) / 1000,
     bytesIn: ctx.bytesIn,
     bytesOut: ctx.bytesOut,
     clientIp: ctx.clientIp,
@@ -27,6 +28,7 @@ export function accessLogLine(ctx: RequestContext, clock: Clock): Record<string,
     ...(ctx.usage === null ? {} : { inputTokens: ctx.usage.inputTokens, outputTokens: ctx.usage.outputTokens }),
     ...(ctx.costUsd === null ? {} : { costUsd: ctx.costUsd }),
     ...(ctx.cache === null ? {} : { cache: ctx.cache }),
+    ...(ctx.trace === null ? {} : { traceId: ctx.trace.traceId }),
   };
 }
 

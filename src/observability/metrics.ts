@@ -7,27 +7,38 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom
  */
 export class GatewayMetrics {
   readonly registry: Registry;
-  readonly httpRequests: Counter<"route" | "method" | "status_class">;
+  /** `observability.metrics.enabled`: when false, requests are not recorded and /metrics is not served. */
+  enabled = true;
+  /** Whether request and token metrics carry a `consumer` label (`observability.metrics.consumerLabel`, fixed at start). */
+  readonly consumerLabel: boolean;
+  readonly httpRequests: Counter<"route" | "method" | "status_class" | "consumer">;
   readonly httpDuration: Histogram<"route">;
-  readonly upstreamRequests: Counter<"upstream" | "status_class">;
+  readonly upstreamRequests: Counter<"upstream" | "target" | "status_class">;
+  readonly upstreamDuration: Histogram<"upstream">;
+  readonly timeToFirstToken: Histogram<"upstream" | "model">;
+  readonly cacheHits: Counter<"route">;
+  readonly cacheMisses: Counter<"route">;
   readonly configReloads: Counter<"result">;
   readonly authFailures: Counter<"provider" | "reason">;
   readonly rateLimitHits: Counter<"policy" | "mode">;
-  readonly tokens: Counter<"type" | "model">;
+  readonly tokens: Counter<"type" | "model" | "consumer">;
   readonly cost: Counter<"model">;
   readonly configInfo: Gauge<"hash">;
   readonly activeStreams: Gauge;
   readonly breakerState: Gauge<"upstream" | "target">;
   readonly inFlight: Gauge;
+  readonly pluginErrors: Counter<"plugin">;
 
-  constructor(options: { prefix?: string; defaultMetrics?: boolean } = {}) {
+  constructor(options: { prefix?: string; defaultMetrics?: boolean; consumerLabel?: boolean } = {}) {
     const p = options.prefix ?? "aigw_";
+    this.consumerLabel = options.consumerLabel ?? false;
+    const byConsumer = this.consumerLabel ? (["consumer"] as const) : [];
     this.registry = new Registry();
     const registers = [this.registry];
     this.httpRequests = new Counter({
       name: `${p}http_requests_total`,
       help: "Requests answered by the data plane.",
-      labelNames: ["route", "method", "status_class"],
+      labelNames: ["route", "method", "status_class", ...byConsumer],
       registers,
     });
     this.httpDuration = new Histogram({
@@ -39,10 +50,26 @@ export class GatewayMetrics {
     });
     this.upstreamRequests = new Counter({
       name: `${p}upstream_requests_total`,
-      help: "Requests sent to upstreams, by outcome.",
-      labelNames: ["upstream", "status_class"],
+      help: "Attempts sent to upstream targets (retries and fallbacks each count), by status class; `error` when no response came (connect error, timeout, reset).",
+      labelNames: ["upstream", "target", "status_class"],
       registers,
     });
+    this.upstreamDuration = new Histogram({
+      name: `${p}upstream_duration_seconds`,
+      help: "Time of one upstream attempt, from sending the request to the end of the response (or the failure).",
+      labelNames: ["upstream"],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300],
+      registers,
+    });
+    this.timeToFirstToken = new Histogram({
+      name: `${p}time_to_first_token_seconds`,
+      help: "Streaming responses: time from the request's arrival to the first body bytes sent to the client, by upstream and model pattern.",
+      labelNames: ["upstream", "model"],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 20, 30],
+      registers,
+    });
+    this.cacheHits = new Counter({ name: `${p}cache_hits_total`, help: "AI responses answered from the response cache, by route.", labelNames: ["route"], registers });
+    this.cacheMisses = new Counter({ name: `${p}cache_misses_total`, help: "Cacheable AI requests the cache could not answer, by route.", labelNames: ["route"], registers });
     this.authFailures = new Counter({
       name: `${p}auth_failures_total`,
       help: "Requests refused by authentication or authorisation, by provider and reason.",
@@ -58,7 +85,7 @@ export class GatewayMetrics {
     this.tokens = new Counter({
       name: `${p}tokens_total`,
       help: "LLM tokens from upstream usage, by type (input, output) and model pattern (the pricing entry that priced it).",
-      labelNames: ["type", "model"],
+      labelNames: ["type", "model", ...byConsumer],
       registers,
     });
     this.cost = new Counter({
@@ -87,6 +114,7 @@ export class GatewayMetrics {
     });
     this.activeStreams = new Gauge({ name: `${p}active_streams`, help: "Streaming (SSE) responses in progress.", registers });
     this.inFlight = new Gauge({ name: `${p}requests_in_flight`, help: "Requests in progress.", registers });
+    this.pluginErrors = new Counter({ name: `${p}plugin_errors_total`, help: "Plugin hooks that threw or rejected, by plugin.", labelNames: ["plugin"], registers });
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: p });
   }
 
@@ -96,13 +124,16 @@ export class GatewayMetrics {
   private readonly durationChildren = new Map<string, { observe(v: number): void }>();
   private readonly upstreamChildren = new Map<string, { inc(): void }>();
 
-  /** Counts one answered request (and its duration). */
-  recordRequest(route: string, method: string, status: number, seconds: number): void {
+  private readonly upstreamDurationChildren = new Map<string, { observe(v: number): void }>();
+
+  /** Counts one answered request (and its duration). `consumer` is used only with `consumerLabel`. */
+  recordRequest(route: string, method: string, status: number, seconds: number, consumer = "-"): void {
+    if (!this.enabled) return;
     const cls = statusClass(status);
-    const key = `${route}\u0000${method}\u0000${cls}`;
+    const key = this.consumerLabel ? `${route}\u0000${method}\u0000${cls}\u0000${consumer}` : `${route}\u0000${method}\u0000${cls}`;
     let counter = this.requestChildren.get(key);
     if (counter === undefined) {
-      counter = this.httpRequests.labels({ route, method, status_class: cls });
+      counter = this.httpRequests.labels(this.consumerLabel ? { route, method, status_class: cls, consumer } : { route, method, status_class: cls });
       this.requestChildren.set(key, counter);
     }
     counter.inc();
@@ -114,21 +145,38 @@ export class GatewayMetrics {
     histogram.observe(seconds);
   }
 
-  /** Counts one request that reached an upstream, by outcome. */
-  recordUpstream(upstream: string, status: number): void {
-    const cls = statusClass(status);
-    const key = `${upstream}\u0000${cls}`;
+  /** Counts one upstream attempt, by outcome (a status, or 0 for no response), and its duration. */
+  recordUpstream(upstream: string, target: string, status: number, seconds: number): void {
+    if (!this.enabled) return;
+    const cls = status === 0 ? "error" : statusClass(status);
+    const key = `${upstream}\u0000${target}\u0000${cls}`;
     let counter = this.upstreamChildren.get(key);
     if (counter === undefined) {
-      counter = this.upstreamRequests.labels({ upstream, status_class: cls });
+      counter = this.upstreamRequests.labels({ upstream, target, status_class: cls });
       this.upstreamChildren.set(key, counter);
     }
     counter.inc();
+    let histogram = this.upstreamDurationChildren.get(upstream);
+    if (histogram === undefined) {
+      histogram = this.upstreamDuration.labels({ upstream });
+      this.upstreamDurationChildren.set(upstream, histogram);
+    }
+    histogram.observe(seconds);
   }
 
-  recordUsage(model: string, input: number, output: number, costUsd: number): void {
-    if (input > 0) this.tokens.inc({ type: "input", model }, input);
-    if (output > 0) this.tokens.inc({ type: "output", model }, output);
+  recordFirstToken(upstream: string, model: string, seconds: number): void {
+    if (this.enabled) this.timeToFirstToken.observe({ upstream, model }, seconds);
+  }
+
+  recordCache(route: string, hit: boolean): void {
+    if (this.enabled) (hit ? this.cacheHits : this.cacheMisses).inc({ route });
+  }
+
+  recordUsage(model: string, input: number, output: number, costUsd: number, consumer = "-"): void {
+    if (!this.enabled) return;
+    const labels = (type: string) => (this.consumerLabel ? { type, model, consumer } : { type, model });
+    if (input > 0) this.tokens.inc(labels("input"), input);
+    if (output > 0) this.tokens.inc(labels("output"), output);
     if (costUsd > 0) this.cost.inc({ model }, costUsd);
   }
 

@@ -59,6 +59,7 @@ export const authStage: StageFactory = {
       if (outcome.kind === "ok") return outcome.identity;
       if (outcome.kind === "invalid") {
         failures.inc({ provider: provider.name, reason: outcome.reason });
+        if (resources.logger.isLevelEnabled("debug")) resources.logger.debug({ provider: provider.name, reason: outcome.reason }, "credentials refused");
         tally.invalid ??= { provider: provider.name, reason: outcome.reason, description: outcome.description };
       } else if (outcome.kind === "unavailable") tally.unavailable ??= provider.name;
       return null;

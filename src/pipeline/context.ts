@@ -5,6 +5,7 @@ import type { Cancel } from "./cancel.js";
 import type { Identity } from "../compile/identity.js";
 import type { Consumer } from "../config/types.js";
 import type { Usage } from "../usage/extract.js";
+import type { RequestTrace } from "../observability/tracing.js";
 
 /**
  * Everything one request carries through the stages. Allocated once per
@@ -59,6 +60,10 @@ export interface RequestContext {
   cache: "hit" | "miss" | null;
   /** AI routes with a cache: where to store a cacheable answer. */
   cacheKey: string | null;
+  /** The request's server span, when tracing is on. */
+  trace: RequestTrace | null;
+  /** Time spent in upstream attempts (ms), for the access log. */
+  upstreamMs: number;
   /** Aborted when the client leaves or a timeout fires; cancels the upstream request. */
   readonly cancel: Cancel;
 }

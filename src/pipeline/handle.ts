@@ -64,8 +64,21 @@ export async function handleRequest(generation: Generation, req: IncomingMessage
     costUsd: null,
     cache: null,
     cacheKey: null,
+    trace: null,
+    upstreamMs: 0,
     cancel: new Cancel(),
   };
+  if (resources.tracing !== null) {
+    ctx.trace = resources.tracing.startRequest(req.headers, () => ({
+      "http.request.method": req.method,
+      "url.path": ctx.path,
+      "url.scheme": scheme,
+      "server.address": ctx.host,
+      "client.address": ctx.clientIp,
+      "network.protocol.version": req.httpVersion,
+      "aigw.request_id": ctx.id,
+    }));
+  }
   generation.enter();
   let completed = false;
   const complete = (): void => {

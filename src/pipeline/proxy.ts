@@ -10,6 +10,10 @@ import { dropSet } from "./forward.js";
 import { dialectsFor, type DialectSet } from "./ai/dialects.js";
 import type { Handler } from "./order.js";
 import { chooseUpstream } from "./split.js";
+import type { OutgoingRequest } from "./dialect.js";
+import type { Upstream } from "../config/types.js";
+import type { AttemptTrace } from "../observability/tracing.js";
+import { genAiSystem } from "../observability/genai.js";
 
 /** Bodies up to this size are buffered when a retry or fallback may need to send them again. */
 const REPLAY_BUFFER_BYTES = 1024 * 1024;
@@ -140,11 +144,16 @@ async function attemptUpstream(
   const dialect = dialects.get(def.name)!.for(ctx);
   if (runtime.mock !== null) {
     ctx.target = "mock";
+    const attempt = startAttempt(ctx, resources, def, null, 0);
     const out = dialect.request(ctx, null);
     const body = out.body === null || Buffer.isBuffer(out.body) ? out.body : ctx.body;
     const response = await runtime.mock.handle({ method: out.method, path: out.path.split("?")[0]!, body, cancel: ctx.cancel });
-    if (response.status >= 400) await dialect.relayError(ctx, response);
-    else await dialect.relaySuccess(ctx, response);
+    try {
+      if (response.status >= 400) await dialect.relayError(ctx, response);
+      else await dialect.relaySuccess(ctx, response);
+    } finally {
+      attempt.end(response.status);
+    }
     return "done";
   }
   const pool = runtime.pool!;
@@ -152,47 +161,117 @@ async function attemptUpstream(
   const retryOn = new Set<string | number>(def.retries?.on ?? ["connect_error"]);
   const tried = new Set<Target>();
   pool.retryBudget.recordRequest();
-  for (let attempt = 0; ; attempt++) {
+  for (let n = 0; ; n++) {
     const target = pool.pick(tried);
     if (target === undefined) return new HttpError("no_healthy_target", `upstream ${def.name} has no target that can take traffic`);
     tried.add(target);
     ctx.target = target.url;
+    const attempt = startAttempt(ctx, resources, def, target, n);
     const out = dialect.request(ctx, target);
+    attempt.inject(out.headers);
     let response: UpstreamResponse;
     try {
       response = await pool.send(target, { ...out, signal: ctx.cancel });
     } catch (err) {
       pool.finish(target, clientLeft(ctx));
       const { error, kind } = classify(err, ctx, def.name);
+      attempt.end(0, kind);
       if (ctx.cancel.aborted || error.code === "payload_too_large") throw error;
       const allowed = retryOn.has(kind) && (kind === "connect_error" || (IDEMPOTENT.has(method) && kind !== "error"));
       // A refused connection never reached an upstream: retrying it on another
       // target adds no load, so it does not spend the retry budget.
-      if (attempt < retries && allowed && replayable(ctx) && (kind === "connect_error" || pool.retryBudget.tryRetry())) continue;
+      if (n < retries && allowed && replayable(ctx) && (kind === "connect_error" || pool.retryBudget.tryRetry())) continue;
       return error;
     }
     const failed = response.status >= 500;
     if (failed || response.status === 429) {
       const retryStatus = retryOn.has(response.status) && IDEMPOTENT.has(method);
-      if (attempt < retries && retryStatus && replayable(ctx) && pool.retryBudget.tryRetry()) {
+      if (n < retries && retryStatus && replayable(ctx) && pool.retryBudget.tryRetry()) {
         pool.finish(target, !failed);
         discard(response);
+        attempt.end(response.status);
         continue;
       }
       if (canFallBack && replayable(ctx)) {
         pool.finish(target, !failed);
         discard(response);
+        attempt.end(response.status);
         return new HttpError("upstream_error", `upstream ${def.name} answered ${response.status}`);
       }
     }
     try {
-      const ok = response.status >= 400 ? (await dialect.relayError(ctx, response), !failed) : await dialect.relaySuccess(ctx, response);
-      pool.finish(target, ok);
+      if (response.status >= 400) {
+        await dialect.relayError(ctx, response);
+        pool.finish(target, !failed);
+        attempt.end(response.status);
+      } else {
+        const ok = await dialect.relaySuccess(ctx, response);
+        pool.finish(target, ok);
+        attempt.end(response.status, ok ? undefined : "stream_failed");
+      }
     } catch (err) {
       // A client that left is not the target's failure; a body cut upstream is.
       pool.finish(target, clientLeft(ctx));
+      attempt.end(response.status, clientLeft(ctx) ? "client_left" : "body_failed");
       throw err;
     }
     return "done";
   }
+}
+
+/** One attempt's bookkeeping: its metrics, its share of the access log's upstream time, its client span. */
+interface Attempt {
+  inject(headers: OutgoingRequest["headers"]): void;
+  /** `status` 0 when no response came; `errorType` when it failed. */
+  end(status: number, errorType?: string): void;
+}
+
+function startAttempt(ctx: RequestContext, resources: GenerationResources, def: Upstream, target: Target | null, n: number): Attempt {
+  const started = resources.clock.monotonic();
+  const targetLabel = target?.url ?? "mock";
+  let span: AttemptTrace | null = null;
+  if (ctx.trace !== null) {
+    span = ctx.trace.attempt(() => {
+      const operation = ctx.route?.compiled.ai === true ? aiKind(ctx.path) : null;
+      const system = operation === null ? undefined : genAiSystem(def.type);
+      return {
+        name: operation !== null && ctx.model !== undefined ? `${operation} ${ctx.model}` : (ctx.req.method ?? "GET"),
+        attributes: {
+          "http.request.method": ctx.req.method,
+          "server.address": target?.host ?? "mock",
+          "server.port": target?.port,
+          "url.full": target === null ? undefined : `${target.url}${ctx.path}`,
+          "aigw.upstream": def.name,
+          "aigw.attempt": n + 1,
+          "gen_ai.system": system,
+          "gen_ai.provider.name": system,
+          "gen_ai.operation.name": operation ?? undefined,
+          "gen_ai.request.model": operation === null ? undefined : ctx.model,
+        },
+      };
+    });
+  }
+  return {
+    inject(headers) {
+      span?.inject(headers as Record<string, string | string[]>);
+    },
+    end(status, errorType) {
+      const ms = resources.clock.monotonic() - started;
+      if (errorType !== undefined || status >= 500) {
+        const log = resources.logger;
+        if (log.isLevelEnabled("debug")) log.debug({ requestId: ctx.id, upstream: def.name, target: targetLabel, attempt: n + 1, status, error: errorType ?? null, ms: Math.round(ms * 1000) / 1000 }, "upstream attempt failed");
+      }
+      ctx.upstreamMs += ms;
+      resources.metrics.recordUpstream(def.name, targetLabel, status, ms / 1000);
+      if (span === null) return;
+      const usage = status > 0 && status < 400 ? ctx.usage : null;
+      span.end(
+        status,
+        usage === null
+          ? {}
+          : { "gen_ai.response.model": ctx.responseModel, "gen_ai.usage.input_tokens": usage.inputTokens, "gen_ai.usage.output_tokens": usage.outputTokens },
+        errorType,
+      );
+    },
+  };
 }

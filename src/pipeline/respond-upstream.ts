@@ -5,6 +5,7 @@ import { UsageTap } from "../usage/extract.js";
 import type { RequestContext } from "./context.js";
 import { applyHeaderRules, endToEnd } from "./headers.js";
 import { relayBody } from "./relay.js";
+import { recordFirstToken } from "./first-token.js";
 
 const DROP_RESPONSE = new Set(["x-aigw-route", "x-aigw-upstream"]);
 
@@ -27,6 +28,17 @@ export async function relayResponse(ctx: RequestContext, response: UpstreamRespo
   const streaming = contentType.startsWith("text/event-stream");
   if (streaming) resources.metrics.activeStreams.inc();
   const tap = ctx.captureUsage && response.status < 300 ? new UsageTap(contentType) : null;
+  let first = streaming;
+  const onChunk =
+    tap === null && !streaming
+      ? undefined
+      : (chunk: Buffer): void => {
+          if (first) {
+            first = false;
+            recordFirstToken(ctx, resources);
+          }
+          tap?.push(chunk);
+        };
   try {
     const hook = ctx.beforeResponseEnd;
     const beforeEnd =
@@ -36,7 +48,7 @@ export async function relayResponse(ctx: RequestContext, response: UpstreamRespo
             if (tap !== null) ctx.usage = tap.finish();
             if (hook !== null) await hook();
           };
-    ctx.bytesOut += await relayBody(response.body, ctx.res, tap === null ? undefined : (chunk) => tap.push(chunk), beforeEnd);
+    ctx.bytesOut += await relayBody(response.body, ctx.res, onChunk, beforeEnd);
   } finally {
     if (streaming) resources.metrics.activeStreams.dec();
   }

@@ -33,6 +33,8 @@ export interface AiResources {
   readonly cache: ResponseCache | null;
 }
 import type { ResourceRegistry } from "./registry.js";
+import type { Tracing, TracingSettings } from "../observability/tracing.js";
+import { packageVersion } from "../cli/version.js";
 
 /** How a request reaches an upstream: a pool of targets, or the in-process mock. */
 export interface UpstreamRuntime {
@@ -59,6 +61,8 @@ export interface GenerationResources {
   readonly clock: Clock;
   readonly metrics: GatewayMetrics;
   readonly logger: Logger;
+  /** Null when `observability.tracing` is not set: requests then pay nothing for it. */
+  readonly tracing: Tracing | null;
 }
 
 export interface AssembleDeps {
@@ -71,6 +75,21 @@ export interface AssembleDeps {
   logger: Logger;
   clock: Clock;
   random: () => number;
+}
+
+/**
+ * The logger of a generation's stages: `observability.logs.redact` names
+ * (headers, or field paths when they contain a dot) censored on top of the
+ * process logger's own list, wherever a line carries them.
+ */
+function redactingLogger(logger: Logger, names: readonly string[] | undefined): Logger {
+  if (names === undefined || names.length === 0) return logger;
+  const paths = names.flatMap((n) => {
+    if (n.includes(".")) return [n];
+    const key = JSON.stringify(n.toLowerCase());
+    return [`headers[${key}]`, `*.headers[${key}]`, `[${key}]`];
+  });
+  return logger.child({}, { redact: { paths, censor: "[redacted]" } });
 }
 
 /**
@@ -98,6 +117,8 @@ export class Generation {
   private ledger: MemoryLedger | null = null;
   private memoryCache: MemoryCache | null = null;
   private cacheDef: { maxBytes: number } | null = null;
+  private tracing: Tracing | null = null;
+  private tracingDef: TracingSettings | null = null;
 
   constructor(snapshot: Snapshot, deps: AssembleDeps) {
     this.snapshot = snapshot;
@@ -144,6 +165,16 @@ export class Generation {
         cache = this.memoryCache;
       }
     }
+    const tracingConfig = snapshot.config.observability?.tracing;
+    if (tracingConfig !== undefined) {
+      this.tracingDef = {
+        otlpEndpoint: tracingConfig.otlpEndpoint,
+        sampleRatio: tracingConfig.sampleRatio ?? 0.1,
+        serviceName: tracingConfig.serviceName ?? "aigw",
+        headers: { ...(tracingConfig.headers ?? {}) },
+      };
+      this.tracing = deps.registry.acquire("tracing", this.tracingDef, () => new deps.modules.tracing!.Tracing(this.tracingDef!, packageVersion(), deps.random));
+    }
     const server = snapshot.config.server ?? {};
     const trust = compileTrust(server.trustProxy);
     this.resources = {
@@ -170,7 +201,8 @@ export class Generation {
       random: deps.random,
       clock: deps.clock,
       metrics: deps.metrics,
-      logger: deps.logger,
+      logger: redactingLogger(deps.logger, snapshot.config.observability?.logs?.redact),
+      tracing: this.tracing,
     };
     this.routes = snapshot.routes.map((route) => this.assembleRoute(route));
   }
@@ -217,6 +249,7 @@ export class Generation {
         ...(this.memory === null ? [] : [this.registry.release("memory-store", this.memoryDef, this.memory)]),
         ...(this.ledger === null ? [] : [this.registry.release("memory-ledger", {}, this.ledger)]),
         ...(this.memoryCache === null ? [] : [this.registry.release("memory-cache", this.cacheDef, this.memoryCache)]),
+        ...(this.tracing === null ? [] : [this.registry.release("tracing", this.tracingDef, this.tracing)]),
       ],
     ).then(() => this.onReleased?.());
     return this.released;

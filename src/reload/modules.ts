@@ -2,14 +2,15 @@ import type { Snapshot } from "../compile/snapshot.js";
 
 /**
  * Modules only some configs need, loaded when a snapshot needs them: JWT
- * and OIDC verification (jose) and the Redis client (ioredis). A gateway
- * with API keys and in-memory state never loads them, which keeps its
- * memory small.
+ * and OIDC verification (jose), the Redis client (ioredis) and tracing
+ * (OpenTelemetry). A gateway with API keys, in-memory state and no tracing
+ * never loads them, which keeps its memory small.
  */
 export interface OptionalModules {
   jwt?: typeof import("../auth/jwt.js");
   oidc?: typeof import("../auth/oidc.js");
   redis?: typeof import("../state/redis.js");
+  tracing?: typeof import("../observability/tracing.js");
 }
 
 export async function loadModules(snapshot: Snapshot): Promise<OptionalModules> {
@@ -18,5 +19,6 @@ export async function loadModules(snapshot: Snapshot): Promise<OptionalModules> 
   if (types.has("jwt")) out.jwt = await import("../auth/jwt.js");
   if (types.has("oidc")) out.oidc = await import("../auth/oidc.js");
   if (snapshot.config.state?.redis !== undefined) out.redis = await import("../state/redis.js");
+  if (snapshot.config.observability?.tracing !== undefined) out.tracing = await import("../observability/tracing.js");
   return out;
 }

@@ -81,7 +81,10 @@ export function createAdminServer(gateway: Gateway, extra: readonly AdminRoute[]
           ? send(res, 200, { status: "ready", hash: active?.snapshot.hash, auth: gateway.authStatus() })
           : send(res, 503, { status: active === null ? "loading" : "draining" });
       }
-      if (path === "/metrics") return send(res, 200, await gateway.metrics.registry.metrics());
+      if (path === "/metrics") {
+        if (!gateway.metrics.enabled) return send(res, 404, { error: { code: "not_found", message: "metrics are off (observability.metrics.enabled: false)" } });
+        return send(res, 200, await gateway.metrics.registry.metrics());
+      }
       const route = routes.find((r) => r.path === path);
       if (route === undefined) return send(res, 404, { error: { code: "not_found", message: `no admin endpoint ${path}` } });
       if (route.method !== req.method) return send(res, 405, { error: { code: "method_not_allowed", message: `${path} takes ${route.method}` } }, { allow: route.method });

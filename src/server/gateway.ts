@@ -10,6 +10,7 @@ import { Generation } from "../reload/generation.js";
 import { ResourceRegistry } from "../reload/registry.js";
 import type { Discover } from "../auth/oidc.js";
 import { loadModules } from "../reload/modules.js";
+import { endRequestTrace } from "../observability/request-trace.js";
 
 export interface GatewayDeps extends Deps {
   metrics: GatewayMetrics;
@@ -66,6 +67,7 @@ export class Gateway {
     this.loadedAt = new Date(this.deps.clock.now()).toISOString();
     const logs = snapshot.config.observability?.logs;
     this.accessLog = logs?.accessLog ?? true;
+    this.metrics.enabled = snapshot.config.observability?.metrics?.enabled ?? true;
     if (logs?.level !== undefined) this.logger.level = logs.level;
     this.metrics.setConfig(snapshot.hash);
     if (previous !== null) void previous.retire();
@@ -131,8 +133,9 @@ export class Gateway {
     this.active--;
     this.metrics.inFlight.dec();
     if (this.active === 0 && this.idleWaiters.length > 0) for (const w of this.idleWaiters.splice(0)) w();
-    this.metrics.recordRequest(ctx.route?.compiled.name ?? "(none)", ctx.req.method ?? "GET", ctx.status, (this.deps.clock.monotonic() - ctx.startedAt) / 1000);
-    if (ctx.upstream !== null) this.metrics.recordUpstream(ctx.upstream, ctx.status);
+    const route = ctx.route?.compiled.name ?? "(none)";
+    this.metrics.recordRequest(route, ctx.req.method ?? "GET", ctx.status, (this.deps.clock.monotonic() - ctx.startedAt) / 1000, ctx.consumer?.name);
+    if (ctx.trace !== null) endRequestTrace(ctx, route);
     if (this.accessLog) writeAccessLog(this.accessLogger, ctx, this.deps.clock);
   };
 

@@ -51,7 +51,7 @@ export async function serve(options: ServeOptions): Promise<{ serving: ServingGa
         clock: options.clock,
         logger: options.logger,
         random: options.random,
-        metrics: new GatewayMetrics({ prefix: snapshot.config.observability?.metrics?.prefix ?? "aigw_" }),
+        metrics: new GatewayMetrics({ prefix: snapshot.config.observability?.metrics?.prefix ?? "aigw_", consumerLabel: snapshot.config.observability?.metrics?.consumerLabel ?? false }),
       });
       await gateway.apply(snapshot);
     },

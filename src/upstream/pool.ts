@@ -11,9 +11,12 @@ import { RetryBudget } from "./retry-budget.js";
 
 /** One host of an upstream pool, with its own keep-alive connections and state. */
 export interface Target extends Balanced {
-  /** The target URL as configured (also its metric label). */
+  /** The target URL without userinfo or query (which may hold credentials): its label in metrics, logs and admin. */
   readonly url: string;
   readonly origin: string;
+  /** Host name and port (for traces). */
+  readonly host: string;
+  readonly port: number;
   /** Path of the target URL without a trailing slash (`""` for none), prepended to every request path. */
   readonly basePath: string;
   readonly weight: number;
@@ -60,9 +63,12 @@ export class UpstreamPool implements SharedResource {
     const cb = definition.circuitBreaker;
     this.targets = effectiveTargets(definition).map((t) => {
       const url = new URL(t.url);
+      const display = `${url.origin}${url.pathname === "/" ? "" : url.pathname}`;
       const target: Target = {
-        url: t.url,
+        url: display,
         origin: url.origin,
+        host: url.hostname,
+        port: Number(url.port || (url.protocol === "https:" ? 443 : 80)),
         basePath: url.pathname.replace(/\/+$/, ""),
         weight: t.weight ?? 1,
         inFlight: 0,
@@ -78,7 +84,7 @@ export class UpstreamPool implements SharedResource {
             : new CircuitBreaker(
                 { failureRatio: cb.failureRatio ?? 0.5, minRequests: cb.minRequests ?? 20, windowMs: cb.windowMs ?? 10_000, openMs: cb.openMs ?? 30_000, halfOpenRequests: cb.halfOpenRequests ?? 1 },
                 deps.clock,
-                (state) => deps.onBreakerChange?.(definition.name, t.url, state),
+                (state) => deps.onBreakerChange?.(definition.name, display, state),
               ),
         dispatcher: new Pool(url.origin, {
           connections: definition.pool?.connections ?? 128,

@@ -32,6 +32,7 @@ export const cacheStage: StageFactory = {
       } catch (err) {
         resources.logger.warn({ err: (err as Error).message }, "cache unavailable: treated as a miss");
       }
+      resources.metrics.recordCache(route.name, hit !== null);
       if (hit === null) {
         ctx.cache = "miss";
         ctx.cacheKey = key;

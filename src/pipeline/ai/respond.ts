@@ -2,6 +2,7 @@ import type { CompiledRoute } from "../../compile/route.js";
 import type { GenerationResources } from "../../reload/generation.js";
 import type { StreamTranslator } from "../../ai/types.js";
 import type { RequestContext } from "../context.js";
+import { recordFirstToken } from "../first-token.js";
 import { applyHeaderRules, type HeaderMap } from "../headers.js";
 import type { UpstreamResponse } from "../../upstream/exchange.js";
 
@@ -64,8 +65,13 @@ export function streamThrough(
   const source = response.body;
   // What one upstream chunk turned into goes out in one write (one chunk on
   // the wire), not one write per event: far fewer syscalls per stream.
+  let first = true;
   const write = (bytes: Buffer[]): boolean => {
     if (bytes.length === 0) return true;
+    if (first) {
+      first = false;
+      recordFirstToken(ctx, resources);
+    }
     const out = bytes.length === 1 ? bytes[0]! : Buffer.concat(bytes);
     ctx.bytesOut += out.length;
     onOutput?.(out);

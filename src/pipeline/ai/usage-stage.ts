@@ -46,7 +46,7 @@ export const usageStage: StageFactory = {
         const price = prices.priceOf(requested) ?? prices.priceOf(ctx.responseModel);
         const cost = hit ? 0 : prices.cost(usage, requested, ctx.responseModel);
         ctx.costUsd = cost;
-        if (!hit) metrics.recordUsage(price?.glob.pattern ?? "unpriced", usage.inputTokens, usage.outputTokens, cost);
+        if (!hit) metrics.recordUsage(price?.glob.pattern ?? "unpriced", usage.inputTokens, usage.outputTokens, cost, ctx.consumer?.name);
         if (who === undefined) return;
         try {
           await ledger.add(who, period, { requests: 1, inputTokens: hit ? 0 : usage.inputTokens, outputTokens: hit ? 0 : usage.outputTokens, costUsd: cost });

@@ -1,0 +1,166 @@
+// Shared parts of the benches: child processes pinned to a core when
+// `taskset` exists, their first JSON log line, autocannon runs, the CPU time
+// a process used, and the side-by-side measurement every feature bench uses
+// (scenarios interleaved, each cost the median over runs of the run's ratio
+// to its own baseline, by gateway CPU per request and by req/s).
+import autocannon from "autocannon";
+import { execFileSync, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+
+export const ROOT = new URL("..", import.meta.url).pathname;
+const children = [];
+
+export const hasTaskset = (() => {
+  try {
+    execFileSync("taskset", ["-c", "0", "true"]);
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+/** Spawns `node <args>` (pinned to `cpu` when possible); stdout is piped for `firstLine`. */
+export function start(args, cpu, env = {}) {
+  const command = hasTaskset && cpu !== undefined ? "taskset" : process.execPath;
+  const full = hasTaskset && cpu !== undefined ? ["-c", String(cpu), process.execPath, ...args] : args;
+  const p = spawn(command, full, { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, NODE_ENV: "production", ...env } });
+  children.push(p);
+  return p;
+}
+
+/** Spawns any command (e.g. redis-server), stopped with the others at exit. */
+export function startCommand(command, args, cpu) {
+  const p = spawn(hasTaskset && cpu !== undefined ? "taskset" : command, hasTaskset && cpu !== undefined ? ["-c", String(cpu), command, ...args] : args, { stdio: "ignore" });
+  children.push(p);
+  return p;
+}
+
+export function stopAll() {
+  for (const c of children) if (c.exitCode === null) c.kill("SIGTERM");
+}
+process.on("exit", stopAll);
+
+/** The first JSON line of a child's stdout that passes `test`. */
+export function firstLine(p, test) {
+  return new Promise((resolve, reject) => {
+    const rl = createInterface({ input: p.stdout });
+    rl.on("line", (line) => {
+      try {
+        const v = JSON.parse(line);
+        if (test(v)) {
+          rl.removeAllListeners("line");
+          p.stdout.resume();
+          resolve(v);
+        }
+      } catch {
+        // not JSON
+      }
+    });
+    p.once("exit", (code) => reject(new Error(`child exited (${code})`)));
+  });
+}
+
+export async function freePort() {
+  const s = createServer();
+  await new Promise((r) => s.listen(0, "127.0.0.1", r));
+  const port = s.address().port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+/** The fake upstream (bench/proxy-upstream.mjs) on `cpu`; resolves to its URL. */
+export async function startUpstream(cpu = 1) {
+  const upstream = start(["bench/proxy-upstream.mjs"], cpu);
+  return `http://127.0.0.1:${(await firstLine(upstream, (v) => typeof v.port === "number")).port}`;
+}
+
+/** Starts `aigw serve` on a config text (core 0); resolves to `{ url, pid }`. */
+export async function startGateway(yaml, name = "gateway", env = {}) {
+  const dir = mkdtempSync(join(tmpdir(), "aigw-bench-"));
+  const file = join(dir, `${name}.yaml`);
+  writeFileSync(file, yaml);
+  const gw = start(["bin/aigw", "serve", "--config", file, "--no-watch"], 0, env);
+  const url = (await firstLine(gw, (v) => v.msg === "aigw listening")).data;
+  return { url, pid: gw.pid };
+}
+
+/** CPU time (user + system) a process has used, in ms (Linux /proc; clock ticks of 10 ms). */
+export function cpuMs(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+export const median = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
+
+/**
+ * One autocannon run of POSTs: `headers` an object, or a function giving
+ * each request's headers. Rejects on any non-2xx or error.
+ */
+export function load(url, { body, headers = {}, connections = 50, seconds = 5 }) {
+  const perRequest = typeof headers === "function";
+  const fixed = perRequest ? {} : headers;
+  const requests = perRequest ? [{ setupRequest: (req) => ({ ...req, headers: { ...req.headers, ...headers() } }) }] : undefined;
+  return new Promise((resolve, reject) => {
+    autocannon(
+      { url, method: "POST", body, headers: { "content-type": "application/json", ...fixed }, connections, duration: seconds, ...(requests === undefined ? {} : { requests }) },
+      (err, res) => {
+        if (err) reject(err);
+        else if (res.non2xx > 0 || res.errors > 0) reject(new Error(`${url}: ${res.non2xx} non-2xx, ${res.errors} errors`));
+        else resolve(res);
+      },
+    );
+  });
+}
+
+/**
+ * Runs `scenarios` ({ name, url, headers?, pid, body? }) interleaved, `runs`
+ * times for `seconds` each, after a 2 s warm-up; returns per-scenario req/s
+ * and gateway CPU µs per request, one entry per run.
+ */
+export async function measure(scenarios, { runs, seconds, body, connections = 50, progress = true }) {
+  for (const s of scenarios) await load(s.url, { body: s.body ?? body, headers: s.headers, connections, seconds: 2 });
+  const rps = Object.fromEntries(scenarios.map((s) => [s.name, []]));
+  const cpu = Object.fromEntries(scenarios.map((s) => [s.name, []]));
+  for (let run = 0; run < runs; run++) {
+    for (const s of scenarios) {
+      const before = cpuMs(s.pid);
+      const res = await load(s.url, { body: s.body ?? body, headers: s.headers, connections, seconds });
+      rps[s.name].push(res.requests.average);
+      cpu[s.name].push(((cpuMs(s.pid) - before) * 1000) / res.requests.total);
+    }
+    if (progress) process.stderr.write(`  run ${run + 1}/${runs} done\n`);
+  }
+  return { rps, cpu };
+}
+
+/**
+ * Cost of `feature` over `baseline`: the median over runs of each run's
+ * ratio, by CPU per request (1 - base/with: the throughput a CPU-bound
+ * gateway loses) and by req/s.
+ */
+export function cost({ rps, cpu }, feature, baseline) {
+  const perRun = (series, f) => median(series[feature].map((v, i) => f(v, series[baseline][i])));
+  return { cpu: perRun(cpu, (w, b) => 1 - b / w), rps: perRun(rps, (w, b) => 1 - w / b) };
+}
+
+/** Median req/s and CPU µs/request per scenario. */
+export function summary({ rps, cpu }) {
+  return Object.fromEntries(Object.keys(rps).map((n) => [n, { rps: Math.round(median(rps[n])), cpuUs: Math.round(median(cpu[n]) * 10) / 10 }]));
+}
+
+export const pct = (v) => `${(v * 100).toFixed(1)}%`;
+
+/** Prints the scenario table. */
+export function printTable(title, table) {
+  console.log(title);
+  console.log(`  ${"scenario".padEnd(32)} ${"req/s".padStart(7)} ${"gateway CPU µs/req".padStart(19)}`);
+  for (const [name, v] of Object.entries(table)) console.log(`  ${name.padEnd(32)} ${String(v.rps).padStart(7)} ${v.cpuUs.toFixed(1).padStart(19)}`);
+}
+
+/** The request the benches send: a small OpenAI-style chat body. */
+export const CHAT_BODY = JSON.stringify({ model: "gpt-4o-mini", messages: [{ role: "user", content: "Say hello in five words, please." }] });

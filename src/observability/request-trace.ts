@@ -1,0 +1,24 @@
+import type { RequestContext } from "../pipeline/context.js";
+
+/** Ends a request's server span with what is known at its end (route, status, consumer, GenAI usage). */
+export function endRequestTrace(ctx: RequestContext, route: string): void {
+  const trace = ctx.trace;
+  if (trace === null) return;
+  const usage = ctx.usage;
+  trace.end(
+    `${ctx.req.method ?? "GET"} ${route}`,
+    ctx.status,
+    {
+      "aigw.route": ctx.route === null ? undefined : route,
+      "aigw.upstream": ctx.upstream ?? undefined,
+      "aigw.consumer": ctx.consumer?.name ?? ctx.identity?.subject,
+      "aigw.cache": ctx.cache ?? undefined,
+      "aigw.cost_usd": ctx.costUsd ?? undefined,
+      "gen_ai.request.model": ctx.model,
+      "gen_ai.response.model": ctx.responseModel,
+      "gen_ai.usage.input_tokens": usage?.inputTokens,
+      "gen_ai.usage.output_tokens": usage?.outputTokens,
+    },
+    ctx.errorCode,
+  );
+}
