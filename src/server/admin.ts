@@ -101,7 +101,9 @@ export function createAdminServer(gateway: Gateway, extra: readonly AdminRoute[]
 
 function authorize(req: IncomingMessage, gateway: Gateway, need: Role): { status: number; code: string; message: string } | null {
   const config = gateway.activeConfig?.snapshot.config;
-  const tokens = config === undefined ? null : tokensOf(config);
+  // No config yet: nothing to check a token against, so nothing is allowed (fail closed).
+  if (config === undefined) return { status: 503, code: "not_ready", message: "no config loaded yet" };
+  const tokens = tokensOf(config);
   if (tokens === null) return null; // validate guarantees a loopback admin listener without adminAuth
   const header = req.headers.authorization ?? "";
   const presented = header.toLowerCase().startsWith("bearer ") ? header.slice(7).trim() : "";
