@@ -10,3 +10,17 @@ export type * from "./config/types.js";
 export { AigwError } from "./errors/errors.js";
 export { ErrorCode } from "./errors/codes.js";
 export { run } from "./cli/main.js";
+// Plugins (DESIGN.md 11): what a custom plugin module is written against.
+export type {
+  Plugin,
+  PluginHooks,
+  PluginContext,
+  PluginAnswer,
+  RequestHookResult,
+  PluginResponse,
+  PluginUsage,
+  PluginHeaders,
+  PluginLogger,
+  PluginEnvironment,
+  JsonSchema,
+} from "./plugins/types.js";

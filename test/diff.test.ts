@@ -229,7 +229,7 @@ describe("diff: renames", () => {
   });
 
   it("gateway plugins are never renames", () => {
-    const result = planOf(baseConfig(), edited((c) => (c.gateway.plugins[0].name = "max-tokens")));
+    const result = planOf(baseConfig(), edited((c) => (c.gateway.plugins[0] = { name: "max-tokens", config: { limit: 1000 } })));
     expect(result.summary).toMatchObject({ add: 1, remove: 1 });
   });
 });

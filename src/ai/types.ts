@@ -69,6 +69,8 @@ export interface StreamTranslator {
   usage(): Usage | null;
   /** The stream failed in-band or was cut (for logs and the breaker). */
   failed(): boolean;
+  /** The translator wants no more input (a guard blocked the stream): the upstream request is cut. */
+  halted?(): boolean;
 }
 
 export interface ChatTranslator {

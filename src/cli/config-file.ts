@@ -1,4 +1,5 @@
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
+import { hasErrors, sortDiagnostics } from "../config/diagnostic.js";
 import { buildSnapshot, type BuildResult } from "../compile/build.js";
 import type { Mode } from "../config/interpolate.js";
 import { AigwError } from "../errors/errors.js";
@@ -15,9 +16,20 @@ export async function buildFromFile(file: string, io: Io, mode: Mode): Promise<B
     throw new AigwError(ErrorCode.ConfigRead, `cannot read ${file}: ${reason}`, { cause: err });
   }
   const base = dirname(file);
-  return buildSnapshot(text, file, {
+  const fileExists = (path: string): boolean => io.fileExists(path.startsWith("/") ? path : join(base, path));
+  const result = buildSnapshot(text, file, { mode, env: io.env, fileExists });
+  const r = result.resolved;
+  if (result.snapshot === undefined || r === undefined) return result;
+  // Plugins that name files (custom modules, JSON Schemas): those files are opened and checked too.
+  const { needsPluginFileCheck, checkPluginFiles } = await import("../plugins/check.js");
+  if (!needsPluginFileCheck(r.config)) return result;
+  const found = await checkPluginFiles(r.source, r.config, {
     mode,
-    env: io.env,
-    fileExists: (path) => io.fileExists(path.startsWith("/") ? path : join(base, path)),
+    baseDir: resolve(io.cwd, base),
+    readFile: (path) => io.readFile(path),
+    fileExists,
+    secretValues: r.secretValues,
   });
+  if (found.length === 0) return result;
+  return { ...result, diagnostics: sortDiagnostics([...result.diagnostics, ...found]), snapshot: hasErrors(found) ? undefined : result.snapshot };
 }

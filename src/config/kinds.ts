@@ -20,6 +20,12 @@ export const BUILTIN_PLUGINS: readonly string[] = [
   "max-tokens",
 ];
 
+/** Built-in plugins that run before auth (DESIGN.md 11; see plugins/order.ts). */
+export const ACCESS_PLUGINS: ReadonlySet<string> = new Set(["cors", "ip-allow", "ip-deny"]);
+
+/** Built-in plugins that only make sense on AI routes (they read prompts and completions). */
+export const AI_ONLY_PLUGINS: ReadonlySet<string> = new Set(["prompt-guard", "response-guard", "max-tokens"]);
+
 export const HMAC_ALGORITHMS: ReadonlySet<string> = new Set(["HS256", "HS384", "HS512"]);
 
 /** The targets of an upstream: as declared, or a bedrock region's runtime endpoint. */

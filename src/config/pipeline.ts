@@ -19,6 +19,8 @@ export interface Resolved {
   /** Validated, defaults filled, secrets included. */
   config: GatewayConfig;
   canonical: CanonicalConfig;
+  /** Values taken from secret-looking variables (redacted wherever they would be shown). */
+  secretValues: ReadonlySet<string>;
 }
 
 export interface PipelineResult {
@@ -56,5 +58,5 @@ export function runPipeline(text: string, file: string, options: PipelineOptions
   if (resolved.value === undefined) return done();
 
   const canonical = canonicalize(resolved.value, interpolated.value.secretValues);
-  return done({ source, config: resolved.value, canonical });
+  return done({ source, config: resolved.value, canonical, secretValues: interpolated.value.secretValues });
 }

@@ -10,6 +10,7 @@ import { checkUpstreams } from "./checks/upstreams.js";
 import { checkAuth } from "./checks/auth.js";
 import { checkServer } from "./checks/server.js";
 import { checkPolicies } from "./checks/policies.js";
+import { checkPlugins } from "./checks/plugins.js";
 
 export interface ResolveOptions {
   mode: Mode;
@@ -17,7 +18,7 @@ export interface ResolveOptions {
   fileExists: (path: string) => boolean;
 }
 
-const checks: readonly Check[] = [checkReferences, checkRoutes, checkUpstreams, checkAuth, checkServer, checkPolicies];
+const checks: readonly Check[] = [checkReferences, checkRoutes, checkUpstreams, checkAuth, checkServer, checkPolicies, checkPlugins];
 
 /**
  * Stage 4: semantic checks over a schema-valid config: names unique per

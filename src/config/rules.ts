@@ -81,6 +81,12 @@ const rules: Record<string, string> = {
   "pricing.model.duplicate": "Two pricing entries for the same model pattern.",
   "plugin.unknown": "A plugin that is neither built in nor given a `module`.",
   "plugin.module.missing": "A plugin module file that does not exist (warning in validate, error in serve).",
+  "plugin.module.invalid": "A plugin module that fails to load, whose default export is not a plugin (`{name, schema?, create}`), or whose schema does not compile.",
+  "plugin.config.invalid": "A built-in plugin config value the schema cannot check: a guard pattern that is not a regular expression, a guard with nothing to detect, an address that is not an IP or CIDR.",
+  "plugin.schema.missing": "A `json-schema` plugin's schema file that does not exist (warning in validate, error in serve).",
+  "plugin.schema.invalid": "A `json-schema` plugin's schema file that is not JSON or not a valid JSON Schema.",
+  "plugin.not-ai": "An AI-only plugin (`prompt-guard`, `response-guard`, `max-tokens`) on a route without an AI upstream, where it is left out.",
+  "plugin.consumer.unknown": "A `max-tokens` per-consumer limit for a name that is not a declared consumer.",
 };
 
 export const VALIDATE_RULES: readonly RuleInfo[] = Object.freeze(

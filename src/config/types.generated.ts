@@ -52,6 +52,28 @@ export type NameList = Name[];
  * Policies applied to every route, after the route's and the consumer's.
  */
 export type NameList1 = Name[];
+export type PluginEntry = {
+  /**
+   * A built-in plugin (`request-headers`, `response-headers`, `cors`, `ip-allow`, `ip-deny`, `required-headers`, `request-size`, `json-schema`, `prompt-guard`, `response-guard`, `max-tokens`) or the name of a custom `module`.
+   */
+  name: string;
+  /**
+   * Custom plugin module, relative to the config file.
+   */
+  module?: string;
+  /**
+   * The plugin's configuration.
+   */
+  config?: {};
+  /**
+   * Lower runs first.
+   */
+  priority?: number;
+  /**
+   * Run concurrently with other parallel plugins of the same priority.
+   */
+  parallel?: boolean;
+};
 /**
  * Auth providers, any one of which suffices; omitted means public.
  */
@@ -479,28 +501,6 @@ export interface Gateway {
    * Plugins run on every route, before the route's own.
    */
   plugins?: PluginEntry[];
-}
-export interface PluginEntry {
-  /**
-   * A built-in plugin (`request-headers`, `response-headers`, `cors`, `ip-allow`, `ip-deny`, `required-headers`, `request-size`, `json-schema`, `prompt-guard`, `response-guard`, `max-tokens`) or the name of a custom `module`.
-   */
-  name: string;
-  /**
-   * Custom plugin module, relative to the config file.
-   */
-  module?: string;
-  /**
-   * The plugin's configuration.
-   */
-  config?: {};
-  /**
-   * Lower runs first.
-   */
-  priority?: number;
-  /**
-   * Run concurrently with other parallel plugins of the same priority.
-   */
-  parallel?: boolean;
 }
 export interface Upstream {
   name: Name;

@@ -1,7 +1,7 @@
 import type { ErrorObject } from "ajv";
 import { hasErrors, type StageResult } from "./diagnostic.js";
 import type { Interpolated } from "./interpolate.js";
-import { displayPath, fromPointer, type Path } from "./pointer.js";
+import { displayPath, fromPointer, toPointer, type Path } from "./pointer.js";
 import { resolveRef, type SchemaNode } from "./schema.js";
 import { gatewayValidator } from "./validator.js";
 import { createReporter, type Reporter, type SourceDocument } from "./source.js";
@@ -20,12 +20,26 @@ export function validateSchema(src: SourceDocument, input: Interpolated): StageR
   const reporter = createReporter(src);
   if (!valid) {
     // A propertyNames failure also reports its inner keyword; one finding is enough.
-    const errors = (validate.errors ?? []).filter((e) => !suppressed(e, input) && !e.schemaPath.includes("/propertyNames/"));
+    // So does an `if`/`then` (a built-in plugin's config): its `then` errors say what is wrong.
+    const errors = (validate.errors ?? []).filter((e) => !suppressed(e, input) && !e.schemaPath.includes("/propertyNames/") && e.keyword !== "if");
     for (const e of collapseAlternatives(errors)) describe(e, reporter, input.secretValues);
     dedupe(reporter);
   }
   const failed = hasErrors(reporter.diagnostics);
   return { value: failed ? undefined : (data as GatewayConfig), diagnostics: reporter.diagnostics };
+}
+
+/**
+ * Findings for ajv errors of a value nested in the config (a custom plugin's
+ * `config`, checked against the schema its module exports): `base` is where
+ * the value sits in the file; messages and rule ids are those of the
+ * gateway schema's own findings.
+ */
+export function reportSchemaErrors(errors: readonly ErrorObject[], reporter: Reporter, base: Path, secrets: ReadonlySet<string> = new Set()): void {
+  const prefix = toPointer(base);
+  const kept = errors.filter((e) => !e.schemaPath.includes("/propertyNames/") && e.keyword !== "if");
+  for (const e of collapseAlternatives(kept.map((e) => ({ ...e, instancePath: prefix + e.instancePath })))) describe(e, reporter, secrets);
+  dedupe(reporter);
 }
 
 /** A value that still holds an unset `${VAR}` is checked for type only (validate mode). */

@@ -26,6 +26,15 @@ export const HttpErrors = {
   shutting_down: { status: 503, type: "service_unavailable_error" },
   upstream_timeout: { status: 504, type: "timeout_error" },
   internal_error: { status: 500, type: "server_error" },
+  // Plugins (DESIGN.md 11).
+  missing_header: { status: 400, type: "invalid_request_error" },
+  schema_validation_failed: { status: 400, type: "invalid_request_error" },
+  prompt_blocked: { status: 400, type: "invalid_request_error" },
+  response_blocked: { status: 400, type: "invalid_request_error" },
+  max_tokens_exceeded: { status: 400, type: "invalid_request_error" },
+  ip_denied: { status: 403, type: "permission_error" },
+  cors_rejected: { status: 403, type: "permission_error" },
+  plugin_error: { status: 500, type: "server_error" },
 } as const satisfies Record<string, { status: number; type: string }>;
 
 export type HttpErrorCode = keyof typeof HttpErrors;

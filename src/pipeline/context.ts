@@ -5,6 +5,7 @@ import type { Cancel } from "./cancel.js";
 import type { Identity } from "../compile/identity.js";
 import type { Consumer } from "../config/types.js";
 import type { Usage } from "../usage/extract.js";
+import type { PluginRun } from "../plugins/run.js";
 import type { RequestTrace } from "../observability/tracing.js";
 
 /**
@@ -60,6 +61,8 @@ export interface RequestContext {
   cache: "hit" | "miss" | null;
   /** AI routes with a cache: where to store a cacheable answer. */
   cacheKey: string | null;
+  /** Routes with plugins: the request's pass through them (response hooks and guards run from the relays). */
+  plugins: PluginRun | null;
   /** The request's server span, when tracing is on. */
   trace: RequestTrace | null;
   /** Time spent in upstream attempts (ms), for the access log. */

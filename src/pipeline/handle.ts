@@ -11,6 +11,7 @@ import { firstValue } from "./headers.js";
 import { sendError, toHttpError } from "./respond.js";
 import { Cancel } from "./cancel.js";
 import { builtinFor } from "./builtins.js";
+import { preflightRoute } from "../plugins/preflight.js";
 
 const REQUEST_ID = /^[\w.:@/+=-]{1,200}$/;
 
@@ -64,6 +65,7 @@ export async function handleRequest(generation: Generation, req: IncomingMessage
     costUsd: null,
     cache: null,
     cacheKey: null,
+    plugins: null,
     trace: null,
     upstreamMs: 0,
     cancel: new Cancel(),
@@ -120,7 +122,8 @@ export async function handleRequest(generation: Generation, req: IncomingMessage
       header: (name) => firstValue(req.headers[name]),
       model: ctx.model,
     };
-    const compiled = snapshot.router.select(candidates, match);
+    // A CORS preflight is routed as the request it announces when a cors plugin is there to answer it.
+    const compiled = snapshot.router.select(candidates, match) ?? preflightRoute(candidates, match, req, snapshot.config.gateway?.plugins);
     if (compiled === null) {
       if (candidates.needsModel && ctx.model !== undefined) throw new HttpError("model_not_found", `no route serves model ${JSON.stringify(ctx.model)} at ${ctx.path}`);
       throw new HttpError("route_not_found", `no route for ${req.method ?? "GET"} ${ctx.path}`);

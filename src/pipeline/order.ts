@@ -5,6 +5,7 @@ import { authStage } from "./auth.js";
 import { rateLimitStage } from "./ratelimit.js";
 import { usageStage } from "./ai/usage-stage.js";
 import { cacheStage } from "./ai/cache-stage.js";
+import { accessPluginStage, requestPluginStage } from "../plugins/stage.js";
 
 /** Handles a request to its end (answers it, or throws an HttpError). */
 export type Handler = (ctx: RequestContext) => Promise<void>;
@@ -19,13 +20,15 @@ export interface StageFactory {
 }
 
 /**
- * The one place that fixes the order of the request stages (DESIGN.md 5):
- * route match (done before the chain) → auth (scopes, model allow-list) →
- * usage (budget, metering) → rate limits → cache → proxy (terminal: target,
- * retries, fallback, translation). The chain of each route is composed once
- * per snapshot by `composeChain`; a stage a route does not need is left out.
+ * The one place that fixes the order of the request stages (DESIGN.md 5
+ * and 11): route match (done before the chain) → access plugins (`cors`,
+ * `ip-allow`, `ip-deny`) → auth (scopes, model allow-list) → request
+ * plugins (every other plugin, custom ones included) → usage (budget,
+ * metering) → rate limits → cache → proxy (terminal: target, retries,
+ * fallback, translation). The chain of each route is composed once per
+ * snapshot by `composeChain`; a stage a route does not need is left out.
  */
-export const STAGE_ORDER: readonly StageFactory[] = [authStage, usageStage, rateLimitStage, cacheStage];
+export const STAGE_ORDER: readonly StageFactory[] = [accessPluginStage, authStage, requestPluginStage, usageStage, rateLimitStage, cacheStage];
 
 /** Composes a route's stages around the terminal handler, once. */
 export function composeChain(route: CompiledRoute, resources: GenerationResources, terminal: Handler, order: readonly StageFactory[] = STAGE_ORDER): { handler: Handler; stages: string[] } {

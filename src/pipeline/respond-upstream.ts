@@ -22,6 +22,7 @@ export async function relayResponse(ctx: RequestContext, response: UpstreamRespo
   headers["x-aigw-upstream"] = ctx.upstream!;
   if (ctx.extraHeaders !== null) Object.assign(headers, ctx.extraHeaders);
   if (ctx.generation.draining && ctx.req.httpVersionMajor === 1) headers.connection = "close";
+  if (ctx.plugins !== null && !ctx.plugins.respond(response.status, headers, response.body)) return;
   ctx.status = response.status;
   ctx.res.writeHead(response.status, headers);
   const contentType = String(headers["content-type"] ?? "");

@@ -1,5 +1,7 @@
 import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { hasErrors, sortDiagnostics } from "../config/diagnostic.js";
 import { routePositions } from "../compile/build.js";
 import { runPipeline } from "../config/pipeline.js";
 import { summarizeChanges } from "../plan/summary.js";
@@ -10,15 +12,24 @@ const ROUTE_CHUNK = 1000;
 
 /**
  * The pure pipeline for a reload, producing the messages the main thread
- * assembles. Runs in the build worker (or in-process as a fallback).
+ * assembles; then, when the config's plugins name files, the checks that
+ * open them (custom modules imported and their configs checked against
+ * their schemas, JSON Schema files compiled), so a bad plugin fails the
+ * reload with positions. Runs in the build worker (or in-process as a
+ * fallback).
  */
-export function buildMessages(req: BuildRequest): BuildMessage[] {
-  const result = runPipeline(req.text, req.file, {
-    mode: req.mode,
-    env: req.env,
-    fileExists: (path) => existsSync(path.startsWith("/") ? path : join(req.baseDir, path)),
-  });
-  const r = result.resolved;
+export async function buildMessages(req: BuildRequest): Promise<BuildMessage[]> {
+  const fileExists = (path: string): boolean => existsSync(path.startsWith("/") ? path : join(req.baseDir, path));
+  const result = runPipeline(req.text, req.file, { mode: req.mode, env: req.env, fileExists });
+  let r = result.resolved;
+  if (r !== undefined) {
+    const { needsPluginFileCheck, checkPluginFiles } = await import("../plugins/check.js");
+    if (needsPluginFileCheck(r.config)) {
+      const found = await checkPluginFiles(r.source, r.config, { mode: req.mode, baseDir: req.baseDir, readFile: (path) => readFile(path, "utf8"), fileExists, secretValues: r.secretValues });
+      result.diagnostics = sortDiagnostics([...result.diagnostics, ...found]);
+      if (hasErrors(found)) r = undefined;
+    }
+  }
   if (r === undefined) return [{ type: "head", id: req.id, diagnostics: result.diagnostics, ok: false }, { type: "end", id: req.id }];
   const canonical = JSON.stringify(r.canonical);
   const { routes = [], ...head } = r.config;

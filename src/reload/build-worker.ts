@@ -4,9 +4,10 @@ import { buildMessages } from "./build-steps.js";
 import type { BuildRequest } from "./messages.js";
 
 parentPort?.on("message", (req: BuildRequest) => {
-  try {
-    for (const message of buildMessages(req)) parentPort!.postMessage(message);
-  } catch (err) {
-    parentPort!.postMessage({ type: "crash", id: req.id, message: (err as Error)?.stack ?? String(err) });
-  }
+  buildMessages(req).then(
+    (messages) => {
+      for (const message of messages) parentPort!.postMessage(message);
+    },
+    (err: unknown) => parentPort!.postMessage({ type: "crash", id: req.id, message: (err as Error)?.stack ?? String(err) }),
+  );
 });

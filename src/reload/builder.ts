@@ -67,12 +67,12 @@ export class SnapshotBuilder {
       if (worker === null) {
         // Loaded here only: the parser and the schema validator stay out of the
         // main thread when the worker does the work.
-        void import("./build-steps.js").then(
-          ({ buildMessages }) => {
-            for (const m of buildMessages(req)) this.onMessage(m);
-          },
-          (err: Error) => this.fail(err),
-        ).catch((err: Error) => this.fail(err));
+        void import("./build-steps.js")
+          .then(({ buildMessages }) => buildMessages(req))
+          .then((messages) => {
+            for (const m of messages) this.onMessage(m);
+          })
+          .catch((err: Error) => this.fail(err));
       } else worker.postMessage(req);
     });
   }

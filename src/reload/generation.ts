@@ -34,6 +34,7 @@ export interface AiResources {
 }
 import type { ResourceRegistry } from "./registry.js";
 import type { Tracing, TracingSettings } from "../observability/tracing.js";
+import type { PreparedPlugins } from "../plugins/load.js";
 import { packageVersion } from "../cli/version.js";
 
 /** How a request reaches an upstream: a pool of targets, or the in-process mock. */
@@ -63,6 +64,8 @@ export interface GenerationResources {
   readonly logger: Logger;
   /** Null when `observability.tracing` is not set: requests then pay nothing for it. */
   readonly tracing: Tracing | null;
+  /** The plugin instances of the snapshot; null when it has no plugins. */
+  readonly plugins: PreparedPlugins | null;
 }
 
 export interface AssembleDeps {
@@ -203,6 +206,7 @@ export class Generation {
       metrics: deps.metrics,
       logger: redactingLogger(deps.logger, snapshot.config.observability?.logs?.redact),
       tracing: this.tracing,
+      plugins: deps.modules.plugins ?? null,
     };
     this.routes = snapshot.routes.map((route) => this.assembleRoute(route));
   }

@@ -1,4 +1,6 @@
+import pino, { type Logger } from "pino";
 import type { Snapshot } from "../compile/snapshot.js";
+import type { PreparedPlugins } from "../plugins/load.js";
 
 /**
  * Modules only some configs need, loaded when a snapshot needs them: JWT
@@ -11,14 +13,21 @@ export interface OptionalModules {
   oidc?: typeof import("../auth/oidc.js");
   redis?: typeof import("../state/redis.js");
   tracing?: typeof import("../observability/tracing.js");
+  /** The plugin instances of the snapshot (custom modules imported, `create` called), made before it is served. */
+  plugins?: PreparedPlugins;
 }
 
-export async function loadModules(snapshot: Snapshot): Promise<OptionalModules> {
+/** Rejects when a plugin cannot be prepared (a module that fails to load, a `create` that throws): the snapshot is then not served. */
+export async function loadModules(snapshot: Snapshot, logger?: Logger): Promise<OptionalModules> {
   const types = new Set([...snapshot.authProviders.values()].map((p) => p.type));
   const out: OptionalModules = {};
   if (types.has("jwt")) out.jwt = await import("../auth/jwt.js");
   if (types.has("oidc")) out.oidc = await import("../auth/oidc.js");
   if (snapshot.config.state?.redis !== undefined) out.redis = await import("../state/redis.js");
   if (snapshot.config.observability?.tracing !== undefined) out.tracing = await import("../observability/tracing.js");
+  if ((snapshot.config.gateway?.plugins ?? []).length > 0 || snapshot.routes.some((r) => r.plugins.length > 0)) {
+    const { preparePlugins } = await import("../plugins/load.js");
+    out.plugins = await preparePlugins(snapshot, { logger: logger ?? pino({ level: "silent" }) });
+  }
   return out;
 }

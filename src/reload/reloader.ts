@@ -10,7 +10,8 @@ import type { SnapshotBuilder } from "./builder.js";
 /** What the reloader loads into: the gateway, seen through what reloading needs. */
 export interface ReloadTarget {
   currentSnapshot(): Snapshot | null;
-  apply(snapshot: Snapshot): Promise<void>;
+  /** `context`: what triggered the reload and the exact text the snapshot was built from (a cluster primary passes it on to its workers). */
+  apply(snapshot: Snapshot, context?: { trigger: ReloadTrigger; text: string }): Promise<void>;
   countReload(result: "success" | "failure"): void;
 }
 
@@ -149,7 +150,16 @@ export class Reloader {
       return record({ result: "unchanged", hash: snapshot.hash, findings });
     }
     this.warnAboutRestartOnlySettings(snapshot.config.server, current?.config.server);
-    await target.apply(snapshot);
+    try {
+      await target.apply(snapshot, { trigger, text });
+    } catch (err) {
+      // E.g. a plugin module that fails to load or a plugin whose create() throws: the running config stays.
+      this.textHash = null;
+      target.countReload("failure");
+      const message = (err as Error)?.message ?? String(err);
+      logger.error({ trigger, err }, `config reload failed: the new config could not be started (${message}); the running config stays`);
+      return record({ result: "failure", hash: null, findings, error: message });
+    }
     this.canonicalJson = outcome.canonicalJson ?? null;
     target.countReload("success");
     for (const f of findings) logger.warn({ trigger, finding: f }, `${f.file}:${f.line}:${f.column} ${f.severity} [${f.rule}] ${f.message}`);

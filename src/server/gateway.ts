@@ -50,7 +50,7 @@ export class Gateway {
    * the previous generation is retired once its requests end.
    */
   async apply(snapshot: Snapshot): Promise<void> {
-    const modules = await loadModules(snapshot);
+    const modules = await loadModules(snapshot, this.logger);
     const next = new Generation(snapshot, {
       modules,
       registry: this.registry,

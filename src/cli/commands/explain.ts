@@ -5,6 +5,7 @@ import { ExitCode } from "../exit-codes.js";
 import type { Io } from "../io.js";
 import { paint } from "../output/colour.js";
 import { snapshotOrFindings } from "../snapshot-or-findings.js";
+import { describeSteps, planPlugins, pluginRows } from "../../plugins/order.js";
 
 export interface ExplainOptions {
   method: string;
@@ -37,6 +38,13 @@ function parseBody(body: string | undefined): Record<string, unknown> | undefine
   throw new AigwError(ErrorCode.Usage, "--body must be a JSON object");
 }
 
+/** `cors (access) → request-headers → [tag-a ∥ tag-b]`, with where each runs: before auth (access) or after. */
+function describePlugins(steps: Parameters<typeof describeSteps>[0]): string {
+  const access = steps.filter((s) => s.phase === "access");
+  const request = steps.filter((s) => s.phase === "request");
+  return [access.length > 0 ? `before auth: ${describeSteps(access)}` : "", request.length > 0 ? `after auth: ${describeSteps(request)}` : ""].filter((x) => x !== "").join("; ");
+}
+
 /** `aigw explain`: the decision trace for one request. 0 matched, 1 no route. */
 export async function explainCommand(file: string, opts: ExplainOptions, io: Io): Promise<number> {
   const request: DecisionRequest = { method: opts.method, path: opts.path, headers: parseHeaders(opts.header) };
@@ -48,6 +56,7 @@ export async function explainCommand(file: string, opts: ExplainOptions, io: Io)
   const snapshot = await snapshotOrFindings(file, io, opts.format);
   if (snapshot === undefined) return ExitCode.Findings;
   const d = decide(snapshot, request);
+  const steps = d.route === null ? [] : planPlugins(snapshot.config.gateway?.plugins, d.route.plugins, d.route.ai);
   const out = {
     matched: d.matched,
     route: d.route?.name ?? null,
@@ -61,6 +70,7 @@ export async function explainCommand(file: string, opts: ExplainOptions, io: Io)
     status: d.status,
     reason: d.reason,
     consumer: d.consumer,
+    plugins: pluginRows(steps),
   };
   if (opts.format === "json") {
     io.stdout(JSON.stringify(out, null, 2) + "\n");
@@ -77,6 +87,7 @@ export async function explainCommand(file: string, opts: ExplainOptions, io: Io)
       lines.push(`consumer   ${d.consumer ?? "-"}`);
       lines.push(`limits     ${d.rateLimits.length > 0 ? d.rateLimits.map((l) => `${l.policy} (${l.key})`).join(", ") : "-"}`);
       lines.push(`cacheable  ${d.cacheable ? "yes" : "no"}`);
+      lines.push(`plugins    ${steps.length === 0 ? "-" : describePlugins(steps)}`);
       lines.push(`decision   ${d.status} ${d.reason}`);
     }
     lines.push("trace");

@@ -1,4 +1,6 @@
 import type { CompiledRoute } from "../../compile/route.js";
+import type { PluginEntry } from "../../config/types.js";
+import { planPlugins, pluginRows, type PluginRow } from "../../plugins/order.js";
 import { ExitCode } from "../exit-codes.js";
 import type { Io } from "../io.js";
 import { formatTable } from "../output/table.js";
@@ -21,11 +23,12 @@ export interface RouteRow {
   rateLimits: string[];
   ai: boolean;
   cache: { ttlMs: number; force: boolean; scope: string } | null;
-  plugins: string[];
+  /** The plugins that run on the route (the gateway's included), in run order. */
+  plugins: PluginRow[];
   line: number;
 }
 
-export function routeRow(route: CompiledRoute, precedence: number): RouteRow {
+export function routeRow(route: CompiledRoute, precedence: number, gatewayPlugins: readonly PluginEntry[] = []): RouteRow {
   const match: RouteRow["match"] = route.pathKind === "exact" ? { path: route.path } : { pathPrefix: route.path };
   if (route.methods !== null) match.methods = [...route.methods];
   if (route.host !== null) match.host = route.host.pattern;
@@ -43,7 +46,7 @@ export function routeRow(route: CompiledRoute, precedence: number): RouteRow {
     rateLimits: [...route.rateLimits],
     ai: route.ai,
     cache: route.cache === null ? null : { ...route.cache },
-    plugins: route.plugins.map((p) => p.name),
+    plugins: pluginRows(planPlugins(gatewayPlugins, route.plugins, route.ai)),
     line: route.line,
   };
 }
@@ -53,18 +56,30 @@ function target(row: RouteRow): string {
   return row.fallback.length > 0 ? `${main} → ${row.fallback.join(" → ")}` : main;
 }
 
+/** The plugins in run order, `+` joining those that run concurrently: `cors,request-headers,tag-a+tag-b`. */
+function pluginCell(plugins: readonly PluginRow[]): string {
+  if (plugins.length === 0) return "-";
+  const steps: string[] = [];
+  for (const p of plugins) {
+    if (steps.length === p.step) steps[p.step - 1] += `+${p.name}`;
+    else steps.push(p.name);
+  }
+  return steps.join(",");
+}
+
 /** `aigw routes <file>`: the compiled routing table in precedence order. */
 export async function routesCommand(file: string, opts: RoutesOptions, io: Io): Promise<number> {
   const snapshot = await snapshotOrFindings(file, io, opts.format);
   if (snapshot === undefined) return ExitCode.Findings;
-  const rows = snapshot.router.ordered().map((r, i) => routeRow(r, i + 1));
+  const gatewayPlugins = snapshot.config.gateway?.plugins ?? [];
+  const rows = snapshot.router.ordered().map((r, i) => routeRow(r, i + 1, gatewayPlugins));
   if (opts.format === "json") {
     io.stdout(JSON.stringify({ hash: snapshot.hash, routes: rows }, null, 2) + "\n");
     return ExitCode.Ok;
   }
   io.stdout(
     formatTable(
-      ["#", "ROUTE", "PATH", "METHODS", "HOST", "MODEL", "UPSTREAM", "AUTH", "LIMITS"],
+      ["#", "ROUTE", "PATH", "METHODS", "HOST", "MODEL", "UPSTREAM", "AUTH", "LIMITS", "PLUGINS"],
       rows.map((r) => [
         String(r.precedence),
         r.route,
@@ -75,6 +90,7 @@ export async function routesCommand(file: string, opts: RoutesOptions, io: Io): 
         target(r),
         r.auth.length > 0 ? r.auth.join("|") : "public",
         r.rateLimits.join(",") || "-",
+        pluginCell(r.plugins),
       ]),
     ),
   );

@@ -14,6 +14,7 @@ import { parseJson, readAll } from "./read.js";
 import { sendJson, streamThrough } from "./respond.js";
 import { translateContext } from "./translate-context.js";
 import { cacheCollector, storeCompletion } from "./cache-store.js";
+import { sendBlocked } from "../../plugins/run.js";
 
 const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 
@@ -63,8 +64,14 @@ export function openAiDialect(route: CompiledRoute, resources: GenerationResourc
       const usage = usageOf(json);
       if (usage !== null) ctx.usage = { inputTokens: usage.inputTokens ?? 0, outputTokens: usage.outputTokens ?? 0 };
       if (typeof json?.model === "string") ctx.responseModel = json.model;
+      let out = bytes;
+      if (kind === "chat" && json !== undefined && ctx.plugins !== null) {
+        const guarded = ctx.plugins.guardCompletion(json);
+        if (HttpError.is(guarded)) return sendBlocked(ctx, route, guarded);
+        if (guarded) out = Buffer.from(JSON.stringify(json));
+      }
       if (kind === "chat" && json !== undefined) await storeCompletion(ctx, resources, json);
-      await sendJson(ctx, route, response.status, endToEnd(response.headers, new Set(["content-length", "content-encoding"])), bytes);
+      await sendJson(ctx, route, response.status, endToEnd(response.headers, new Set(["content-length", "content-encoding"])), out);
       return true;
     },
     async relayError(ctx, response) {

@@ -36,6 +36,7 @@ export async function sendJson(ctx: RequestContext, route: CompiledRoute, status
   headers["content-length"] = String(body.length);
   const cost = costHeader(ctx.costUsd);
   if (cost !== undefined) headers["x-aigw-cost-usd"] = cost;
+  if (ctx.plugins !== null && !ctx.plugins.respond(status, headers)) return;
   ctx.status = status;
   ctx.res.writeHead(status, headers);
   ctx.res.end(body);
@@ -59,6 +60,11 @@ export function streamThrough(
   const res = ctx.res;
   const headers = aiHeaders(ctx, route, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache" });
   if (ctx.req.httpVersionMajor === 1) headers.trailer = "x-aigw-cost-usd";
+  if (ctx.plugins !== null) {
+    // Plugins: response hooks, and the guards (response-guard) scan what the translator emits.
+    if (!ctx.plugins.respond(response.status, headers, response.body)) return Promise.resolve(false);
+    translator = ctx.plugins.guardStream(translator);
+  }
   ctx.status = response.status;
   res.writeHead(response.status, headers);
   resources.metrics.activeStreams.inc();
@@ -93,6 +99,14 @@ export function streamThrough(
     };
     const onData = (chunk: Buffer): void => {
       if (!write(translator.push(chunk))) source.pause();
+      if (translator.halted?.() === true) {
+        // A guard ended the stream: no more input, the upstream request is cut.
+        source.off("data", onData);
+        source.off("error", onError);
+        source.on("error", () => undefined);
+        source.destroy();
+        onEnd();
+      }
     };
     const onDrain = (): void => {
       source.resume();

@@ -10,6 +10,7 @@ import { parseJson, readAll } from "./read.js";
 import { sendJson, streamThrough } from "./respond.js";
 import { translateContext } from "./translate-context.js";
 import { signRequest } from "../../ai/registry.js";
+import { sendBlocked } from "../../plugins/run.js";
 
 const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 /** Client headers that describe the client's own request to OpenAI, not the translated one. */
@@ -50,6 +51,8 @@ export function translatedDialect(route: CompiledRoute, resources: GenerationRes
       const completion = translator.response(body, tctx);
       ctx.usage = translator.usage(body);
       if (typeof completion.model === "string") ctx.responseModel = completion.model;
+      const guarded = ctx.plugins === null ? false : ctx.plugins.guardCompletion(completion);
+      if (HttpError.is(guarded)) return sendBlocked(ctx, route, guarded);
       await storeCompletion(ctx, resources, completion);
       await sendJson(ctx, route, 200, {}, Buffer.from(JSON.stringify(completion)));
       return true;

@@ -1,0 +1,185 @@
+import { compileGuardPattern } from "../../config/checks/plugins.js";
+
+/**
+ * What prompt-guard and response-guard look for: built-in detectors and
+ * the config's own regular expressions, each compiled once per loaded
+ * config. The custom patterns of one case mode are joined into one
+ * alternation, so 20 patterns cost one pass over the text, not 20.
+ */
+export interface Match {
+  start: number;
+  end: number;
+  /** What matched, in words (`an e-mail address`), for messages that must not repeat the text. */
+  kind: string;
+  replacement: string;
+}
+
+export interface Matcher {
+  /** Every match, in order, without overlaps (the earlier, then the longer, wins). */
+  find(text: string): Match[];
+  /** The kind of the first thing found, or null. */
+  detect(text: string): string | null;
+}
+
+interface Rule {
+  re: RegExp;
+  kind: string;
+  label: string;
+  /** Cheap test that must pass before the regex runs. */
+  hint?: (text: string) => boolean;
+  verify?: (match: string) => boolean;
+}
+
+function digits(text: string): string {
+  return text.replace(/\D/g, "");
+}
+
+/** Luhn checksum over the digits of a card-number candidate (13-19 digits). */
+export function luhn(text: string): boolean {
+  const d = digits(text);
+  if (d.length < 13 || d.length > 19) return false;
+  let sum = 0;
+  for (let i = 0; i < d.length; i++) {
+    let n = d.charCodeAt(d.length - 1 - i) - 48;
+    if (i % 2 === 1) {
+      n *= 2;
+      if (n > 9) n -= 9;
+    }
+    sum += n;
+  }
+  return sum % 10 === 0;
+}
+
+const hasDigitRun = /\d\d/;
+
+export const DETECTORS: Readonly<Record<string, Omit<Rule, "label"> & { label: string }>> = {
+  email: {
+    kind: "an e-mail address",
+    label: "[EMAIL]",
+    re: /[A-Za-z0-9._%+-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.[A-Za-z]{2,24}(?![A-Za-z0-9-])/g,
+    hint: (t) => t.includes("@"),
+  },
+  phone: {
+    kind: "a phone number",
+    label: "[PHONE]",
+    // International (+ and a country code) or North-American (555-123-4567, (555) 123-4567) forms;
+    // bare digit runs (dates, amounts, ids) are not taken for phone numbers.
+    re: /(?<![\w+])(?:\+\d{1,3}(?:[ .-]?\(\d{1,4}\))?(?:[ .-]?\d{1,4}){2,5}|\(\d{3}\)[ .-]?\d{3}[ .-]\d{4}|\d{3}[.-]\d{3}[.-]\d{4})(?![\w])/g,
+    hint: (t) => hasDigitRun.test(t),
+    verify: (m) => {
+      const n = digits(m).length;
+      return n >= 7 && n <= 15;
+    },
+  },
+  card: {
+    kind: "a card number",
+    label: "[CARD]",
+    re: /(?<!\d)\d(?:[ -]?\d){12,18}(?!\d)/g,
+    hint: (t) => hasDigitRun.test(t),
+    verify: luhn,
+  },
+  apiKey: {
+    kind: "an API key",
+    label: "[API_KEY]",
+    re: new RegExp(
+      [
+        /\bsk-ant-[A-Za-z0-9_-]{16,}/,
+        /\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}/,
+        /\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/,
+        /\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,})/,
+        /\bAIza[0-9A-Za-z_-]{35}/,
+        /\bxox[abprs]-[A-Za-z0-9-]{10,}/,
+        /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/,
+        /-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----/,
+      ]
+        .map((r) => r.source)
+        .join("|"),
+      "g",
+    ),
+  },
+};
+
+/** The custom patterns as few regexes as possible: one alternation per case mode (separately when they cannot be joined). */
+function customRules(patterns: readonly string[], label: string): Rule[] {
+  const groups = new Map<string, string[]>();
+  for (const p of patterns) {
+    const flags = p.startsWith("(?i)") ? "i" : "";
+    const source = compileGuardPattern(p).source;
+    groups.set(flags, [...(groups.get(flags) ?? []), source]);
+  }
+  const out: Rule[] = [];
+  for (const [flags, sources] of groups) {
+    // Back-references and named groups do not survive being joined.
+    const joinable = sources.length > 1 && !sources.some((s) => /\\[1-9]|\\k<|\(\?</.test(s.replace(/\(\?<[=!]/g, "")));
+    const list = joinable ? [sources.map((s) => `(?:${s})`).join("|")] : sources;
+    for (const source of list) out.push({ re: new RegExp(source, "g" + flags), kind: "a blocked pattern", label });
+  }
+  return out;
+}
+
+export function compileMatcher(config: { detectors?: readonly string[]; patterns?: readonly string[]; replacement?: string }): Matcher {
+  const rules: Rule[] = [];
+  for (const d of config.detectors ?? []) {
+    const det = DETECTORS[d];
+    if (det !== undefined) rules.push({ ...det, re: new RegExp(det.re.source, det.re.flags), label: config.replacement ?? det.label });
+  }
+  rules.push(...customRules(config.patterns ?? [], config.replacement ?? "[REDACTED]"));
+
+  const each = (rule: Rule, text: string, onMatch: (start: number, end: number) => boolean): void => {
+    if (rule.hint !== undefined && !rule.hint(text)) return;
+    const re = rule.re;
+    re.lastIndex = 0;
+    for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+      if (m[0].length === 0) {
+        re.lastIndex++;
+        continue;
+      }
+      if (rule.verify !== undefined && !rule.verify(m[0])) {
+        // A longer candidate that fails the check may hide a shorter one inside it: try again one character on.
+        re.lastIndex = m.index + 1;
+        continue;
+      }
+      if (!onMatch(m.index, m.index + m[0].length)) return;
+    }
+  };
+
+  return {
+    find(text) {
+      const found: Match[] = [];
+      for (const rule of rules) {
+        each(rule, text, (start, end) => {
+          found.push({ start, end, kind: rule.kind, replacement: rule.label });
+          return true;
+        });
+      }
+      if (found.length <= 1) return found;
+      found.sort((a, b) => a.start - b.start || b.end - a.end);
+      const out: Match[] = [];
+      for (const m of found) if (out.length === 0 || m.start >= out[out.length - 1]!.end) out.push(m);
+      return out;
+    },
+    detect(text) {
+      for (const rule of rules) {
+        let hit = false;
+        each(rule, text, () => {
+          hit = true;
+          return false;
+        });
+        if (hit) return rule.kind;
+      }
+      return null;
+    },
+  };
+}
+
+/** `text` with each match replaced. */
+export function redact(text: string, matches: readonly Match[]): string {
+  if (matches.length === 0) return text;
+  let out = "";
+  let at = 0;
+  for (const m of matches) {
+    out += text.slice(at, m.start) + m.replacement;
+    at = m.end;
+  }
+  return out + text.slice(at);
+}

@@ -1,0 +1,179 @@
+import { SseParser, sseData } from "../../ai/sse.js";
+import type { StreamTranslator } from "../../ai/types.js";
+import { redact, type Matcher } from "./detect.js";
+
+/**
+ * The text of one choice of a stream, scanned as it arrives. The last
+ * `window` characters are held back (and the whole of any match that
+ * reaches into them), so a match that is split across chunks is seen
+ * whole before any part of it is sent: every match no longer than
+ * `window` is caught. What is released is final (redacted when the policy
+ * is `redact`).
+ */
+export class TailScanner {
+  private pending = "";
+
+  constructor(
+    private readonly matcher: Matcher,
+    private readonly window: number,
+    private readonly block: boolean,
+  ) {}
+
+  /** The text that can go out now, or the kind of what was found (block). */
+  push(text: string): { text: string } | { blocked: string } {
+    const buf = this.pending + text;
+    const matches = this.matcher.find(buf);
+    if (this.block && matches.length > 0) return { blocked: matches[0]!.kind };
+    let boundary = Math.max(0, buf.length - this.window);
+    for (const m of matches) if (m.end > boundary && m.start < boundary) boundary = m.start;
+    // Never split a surrogate pair.
+    if (boundary > 0 && boundary < buf.length) {
+      const c = buf.charCodeAt(boundary - 1);
+      if (c >= 0xd800 && c <= 0xdbff) boundary--;
+    }
+    this.pending = buf.slice(boundary);
+    return { text: redact(buf.slice(0, boundary), matches.filter((m) => m.end <= boundary)) };
+  }
+
+  /** The rest, at the end of the choice or the stream. */
+  flush(): { text: string } | { blocked: string } {
+    const buf = this.pending;
+    this.pending = "";
+    if (buf === "") return { text: "" };
+    const matches = this.matcher.find(buf);
+    if (this.block && matches.length > 0) return { blocked: matches[0]!.kind };
+    return { text: redact(buf, matches) };
+  }
+
+  get holding(): boolean {
+    return this.pending !== "";
+  }
+}
+
+interface Choice {
+  index?: unknown;
+  delta?: { content?: unknown } & Record<string, unknown>;
+  finish_reason?: unknown;
+}
+
+/**
+ * Wraps a stream translator (its output is OpenAI `chat.completion.chunk`
+ * events, whatever the provider): `delta.content` of each choice goes
+ * through a TailScanner. With `block`, the first match ends the stream: an
+ * error event (`response_blocked`), nothing more, no `[DONE]`, and the
+ * upstream request is cut (`halted()`).
+ */
+export function guardStream(inner: StreamTranslator, matcher: Matcher, window: number, block: boolean, onBlock: (kind: string) => void): StreamTranslator {
+  const parser = new SseParser();
+  const scanners = new Map<number, TailScanner>();
+  let blocked = false;
+  /** Fields of the last chunk, for the chunk that carries text held back when the stream ends. */
+  let meta: Record<string, unknown> = { object: "chat.completion.chunk" };
+
+  const scanner = (index: number): TailScanner => {
+    let s = scanners.get(index);
+    if (s === undefined) {
+      s = new TailScanner(matcher, window, block);
+      scanners.set(index, s);
+    }
+    return s;
+  };
+  const stop = (kind: string): Buffer => {
+    blocked = true;
+    onBlock(kind);
+    return sseData({ error: { message: `the response was blocked by response-guard: it contains ${kind}`, type: "invalid_request_error", param: null, code: "response_blocked" } });
+  };
+  /** Chunks for text still held back (at `[DONE]` or the end), or the block. */
+  const flushAll = (out: Buffer[]): boolean => {
+    for (const [index, s] of scanners) {
+      if (!s.holding) continue;
+      const r = s.flush();
+      if ("blocked" in r) {
+        out.push(stop(r.blocked));
+        return false;
+      }
+      out.push(sseData({ ...meta, choices: [{ index, delta: { content: r.text }, logprobs: null, finish_reason: null }] }));
+    }
+    return true;
+  };
+
+  const filter = (bytes: Buffer[]): Buffer[] => {
+    if (blocked || bytes.length === 0) return [];
+    const out: Buffer[] = [];
+    for (const b of bytes) {
+      for (const e of parser.push(b)) {
+        if (e.data === "[DONE]") {
+          if (!flushAll(out)) return out;
+          out.push(Buffer.from(e.raw));
+          continue;
+        }
+        let chunk: Record<string, unknown> | undefined;
+        try {
+          chunk = e.data.includes('"choices"') ? (JSON.parse(e.data) as Record<string, unknown>) : undefined;
+        } catch {
+          chunk = undefined;
+        }
+        const choices = chunk?.choices;
+        if (chunk === undefined || !Array.isArray(choices) || choices.length === 0) {
+          out.push(Buffer.from(e.raw));
+          continue;
+        }
+        const { choices: _c, usage: _u, ...rest } = chunk;
+        meta = rest;
+        let changed = false;
+        let empty = 0;
+        for (const choice of choices as Choice[]) {
+          const index = typeof choice.index === "number" ? choice.index : 0;
+          const content = choice.delta?.content;
+          let text = "";
+          let touched = false;
+          if (typeof content === "string" && content !== "") {
+            const r = scanner(index).push(content);
+            if ("blocked" in r) {
+              out.push(stop(r.blocked));
+              return out;
+            }
+            text = r.text;
+            touched = true;
+          }
+          if (choice.finish_reason !== null && choice.finish_reason !== undefined && scanners.get(index)?.holding === true) {
+            const r = scanners.get(index)!.flush();
+            if ("blocked" in r) {
+              out.push(stop(r.blocked));
+              return out;
+            }
+            text += r.text;
+            touched = true;
+          }
+          if (!touched) continue;
+          changed = true;
+          if (choice.delta !== undefined) choice.delta.content = text;
+          else choice.delta = { content: text };
+          // All of its text is held back for now: the chunk says nothing yet.
+          if (text === "" && (choice.finish_reason === null || choice.finish_reason === undefined) && Object.keys(choice.delta).length === 1) empty++;
+        }
+        if (changed && empty === choices.length && chunk.usage == null) continue;
+        out.push(changed ? sseData(chunk) : Buffer.from(e.raw));
+      }
+    }
+    return out;
+  };
+
+  return {
+    push: (chunk) => filter(inner.push(chunk)),
+    end() {
+      if (blocked) return [];
+      const out = filter(inner.end());
+      if (blocked) return out;
+      // A stream cut before [DONE]: what was held back still goes out
+      // (scanned) before the translator's error event. An unterminated
+      // last event is dropped: it was never scanned.
+      const tail: Buffer[] = [];
+      if (!flushAll(tail)) return tail;
+      return [...tail, ...out];
+    },
+    usage: () => inner.usage(),
+    failed: () => inner.failed(),
+    halted: () => blocked,
+  };
+}

@@ -1,0 +1,156 @@
+import { readFile } from "node:fs/promises";
+import { dirname, isAbsolute, resolve } from "node:path";
+import { setImmediate as yieldToEventLoop } from "node:timers/promises";
+import type { Logger } from "pino";
+import type { CompiledRoute } from "../compile/route.js";
+import type { Snapshot } from "../compile/snapshot.js";
+import type { PluginEntry } from "../config/types.js";
+import type { GatewayMetrics } from "../observability/metrics.js";
+import { BUILTINS } from "./builtin/index.js";
+import { compileUserSchema, describeErrors } from "./builtin/requests.js";
+import { customHooks, type PluginInstance } from "./instance.js";
+import { firstLine, importPluginModule, pluginOf } from "./modules.js";
+import { planPlugins } from "./order.js";
+import type { RunShared, RuntimeStep } from "./run.js";
+import type { Plugin, PluginLogger } from "./types.js";
+
+/** A route's plugins as the two plugin stages run them. */
+export interface RoutePlugins {
+  readonly access: readonly RuntimeStep[];
+  readonly request: readonly RuntimeStep[];
+  readonly shared: RunShared;
+}
+
+function adapt(logger: Logger): PluginLogger {
+  return {
+    debug: (m, f) => logger.debug(f ?? {}, m),
+    info: (m, f) => logger.info(f ?? {}, m),
+    warn: (m, f) => logger.warn(f ?? {}, m),
+    error: (m, f) => logger.error(f ?? {}, m),
+  };
+}
+
+/**
+ * The plugin instances of one loaded config: `create` ran once per entry
+ * (a gateway plugin once for all routes). Held by the generation.
+ */
+export class PreparedPlugins {
+  private readonly plans = new Map<number, RoutePlugins | null>();
+
+  constructor(
+    readonly gatewayEntries: readonly PluginEntry[],
+    private readonly gateway: readonly PluginInstance[],
+    private readonly routes: ReadonlyMap<number, readonly PluginInstance[]>,
+    private readonly loggers: ReadonlyMap<PluginInstance, Logger>,
+  ) {}
+
+  /** The steps of a route (null without plugins), worked out once per route. */
+  planFor(route: CompiledRoute, metrics: GatewayMetrics, logger: Logger): RoutePlugins | null {
+    const known = this.plans.get(route.index);
+    if (known !== undefined) return known;
+    const steps = planPlugins(this.gatewayEntries, route.plugins, route.ai);
+    let plan: RoutePlugins | null = null;
+    if (steps.length > 0) {
+      const own = this.routes.get(route.index) ?? [];
+      const runtime = steps.map((s) => ({
+        phase: s.phase,
+        step: { concurrent: s.concurrent, members: s.plugins.map((p) => (p.source === "gateway" ? this.gateway[p.index]! : own[p.index]!)) } as RuntimeStep,
+      }));
+      const all = runtime.flatMap((r) => r.step.members);
+      plan = {
+        access: runtime.filter((r) => r.phase === "access").map((r) => r.step),
+        request: runtime.filter((r) => r.phase === "request").map((r) => r.step),
+        shared: {
+          metrics,
+          logger,
+          loggers: this.loggers,
+          hasResponseHooks: all.some((p) => p.hooks.response !== undefined),
+          hasCompleteHooks: all.some((p) => p.hooks.complete !== undefined),
+        },
+      };
+    }
+    this.plans.set(route.index, plan);
+    return plan;
+  }
+}
+
+export interface PrepareOptions {
+  logger: Logger;
+  maxBodyBytes?: number;
+}
+
+/**
+ * Builds the plugin instances of a snapshot, before it is served: custom
+ * modules are imported (once per file), their configs checked against
+ * their schema (defaults filled) and `create` called; built-ins are
+ * created from their checked configs (`json-schema` reads and compiles its
+ * file). Any failure rejects, and the snapshot is not served.
+ */
+export async function preparePlugins(snapshot: Snapshot, options: PrepareOptions): Promise<PreparedPlugins> {
+  const baseDir = dirname(resolve(snapshot.file));
+  const maxBodyBytes = options.maxBodyBytes ?? snapshot.config.server?.limits?.maxBodyBytes ?? 10 * 1024 * 1024;
+  const modules = new Map<string, Promise<Plugin>>();
+  const loggers = new Map<PluginInstance, Logger>();
+  let made = 0;
+
+  const loadModule = (file: string): Promise<Plugin> => {
+    let p = modules.get(file);
+    if (p === undefined) {
+      p = importPluginModule(file).then((mod) => {
+        const plugin = pluginOf(mod);
+        if (typeof plugin === "string") throw new Error(plugin);
+        return plugin;
+      });
+      modules.set(file, p);
+    }
+    return p;
+  };
+
+  const instance = async (entry: PluginEntry, where: string): Promise<PluginInstance> => {
+    if (++made % 200 === 0) await yieldToEventLoop();
+    const logger = options.logger.child({ plugin: entry.name });
+    const config = structuredClone((entry.config ?? {}) as Record<string, unknown>);
+    let out: PluginInstance;
+    if (entry.module === undefined) {
+      const builtin = BUILTINS.get(entry.name);
+      if (builtin === undefined) throw new Error(`${where}: unknown plugin ${JSON.stringify(entry.name)}`);
+      const hooks = await builtin.create(config, { baseDir, maxBodyBytes, logger, readFile: (path) => readFile(path, "utf8") });
+      out = { name: entry.name, custom: false, needsBody: builtin.needsBody, hooks };
+    } else {
+      const file = isAbsolute(entry.module) ? entry.module : resolve(baseDir, entry.module);
+      let plugin: Plugin;
+      try {
+        plugin = await loadModule(file);
+      } catch (err) {
+        throw new Error(`${where}: module ${entry.module} failed to load: ${firstLine(err)}`, { cause: err });
+      }
+      if (plugin.schema !== undefined) {
+        const validate = compileUserSchema(plugin.schema, true);
+        // Defaults the schema declares are filled in (on the copy create receives).
+        if (!validate(config)) throw new Error(`${where}: config does not match the schema of ${entry.module}: ${describeErrors(validate.errors)}`);
+      }
+      let hooks: unknown;
+      try {
+        hooks = await plugin.create(config, { name: entry.name, baseDir, log: adapt(logger) });
+      } catch (err) {
+        throw new Error(`${where}: create() of ${entry.module} failed: ${firstLine(err)}`, { cause: err });
+      }
+      if (hooks === null || typeof hooks !== "object") throw new Error(`${where}: create() of ${entry.module} returned no hooks object`);
+      out = { name: entry.name, custom: true, needsBody: true, hooks: customHooks(hooks) };
+    }
+    loggers.set(out, logger);
+    return out;
+  };
+
+  const gatewayEntries = snapshot.config.gateway?.plugins ?? [];
+  const gateway: PluginInstance[] = [];
+  for (const [i, entry] of gatewayEntries.entries()) gateway.push(await instance(entry, `gateway.plugins[${i}] (${entry.name})`));
+  const routes = new Map<number, PluginInstance[]>();
+  for (const route of snapshot.routes) {
+    if (route.plugins.length === 0) continue;
+    const list: PluginInstance[] = [];
+    for (const [j, entry] of route.plugins.entries()) list.push(await instance(entry, `route ${route.name} plugins[${j}] (${entry.name})`));
+    routes.set(route.index, list);
+  }
+  return new PreparedPlugins(gatewayEntries, gateway, routes, loggers);
+}

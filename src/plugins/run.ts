@@ -1,0 +1,412 @@
+import type { Readable } from "node:stream";
+import type { Logger } from "pino";
+import type { StreamTranslator } from "../ai/types.js";
+import { HttpError } from "../errors/http.js";
+import type { GatewayMetrics } from "../observability/metrics.js";
+import type { RequestContext } from "../pipeline/context.js";
+import type { HeaderMap } from "../pipeline/headers.js";
+import { sendError } from "../pipeline/respond.js";
+import { sendJson } from "../pipeline/ai/respond.js";
+import type { CompiledRoute } from "../compile/route.js";
+import { errorBody } from "../errors/http.js";
+import type { PluginCall, PluginInstance } from "./instance.js";
+import type { PluginAnswer, PluginContext, PluginHeaders, PluginLogger, PluginResponse, PluginUsage, RequestHookResult } from "./types.js";
+
+/** Plugins that run one after another (one member) or concurrently. */
+export interface RuntimeStep {
+  readonly concurrent: boolean;
+  readonly members: readonly PluginInstance[];
+}
+
+/** What a generation shares with the runs of one route. */
+export interface RunShared {
+  readonly metrics: GatewayMetrics;
+  readonly logger: Logger;
+  /** Instance → its logger (a pino child with `plugin`), made once per loaded config. */
+  readonly loggers: ReadonlyMap<PluginInstance, Logger>;
+  readonly hasResponseHooks: boolean;
+  readonly hasCompleteHooks: boolean;
+}
+
+function pluginLogger(logger: Logger, requestId: string): PluginLogger {
+  const at =
+    (level: "debug" | "info" | "warn" | "error") =>
+    (message: string, fields?: Record<string, unknown>): void => {
+      if (logger.isLevelEnabled(level)) logger[level]({ requestId, ...fields }, message);
+    };
+  return { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
+}
+
+/** The context hooks get (built-ins: this object; custom plugins: a view with their own `log`). */
+class Call implements PluginCall {
+  response: PluginResponse | null = null;
+  bodyChanged = false;
+
+  constructor(
+    readonly ctx: RequestContext,
+    private readonly shared: RunShared,
+  ) {}
+
+  get requestId(): string {
+    return this.ctx.id;
+  }
+  get method(): string {
+    return this.ctx.req.method ?? "GET";
+  }
+  get path(): string {
+    return this.ctx.path;
+  }
+  get query(): string {
+    return this.ctx.query;
+  }
+  get clientIp(): string {
+    return this.ctx.clientIp;
+  }
+  get route(): string {
+    return this.ctx.route?.compiled.name ?? "";
+  }
+  get consumer(): string | null {
+    return this.ctx.consumer?.name ?? this.ctx.identity?.subject ?? null;
+  }
+  get model(): string | undefined {
+    return this.ctx.model;
+  }
+  get headers(): PluginHeaders {
+    return this.ctx.req.headers;
+  }
+  get body(): Record<string, unknown> | null {
+    // Handed out to be changed: assume it is.
+    if (this.ctx.json !== null) this.bodyChanged = true;
+    return this.ctx.json;
+  }
+  set body(value: Record<string, unknown> | null) {
+    this.ctx.json = value;
+    this.bodyChanged = true;
+  }
+  get usage(): PluginUsage | null {
+    return this.ctx.usage;
+  }
+  get costUsd(): number | null {
+    return this.ctx.costUsd;
+  }
+  get log(): PluginLogger {
+    return pluginLogger(this.shared.logger, this.ctx.id);
+  }
+  markBodyChanged(): void {
+    this.bodyChanged = true;
+  }
+}
+
+/** A custom plugin's view: the shared context, with its own logger. */
+function viewFor(call: Call, logger: Logger): PluginContext {
+  return {
+    get requestId() {
+      return call.requestId;
+    },
+    get method() {
+      return call.method;
+    },
+    get path() {
+      return call.path;
+    },
+    get query() {
+      return call.query;
+    },
+    get clientIp() {
+      return call.clientIp;
+    },
+    get route() {
+      return call.route;
+    },
+    get consumer() {
+      return call.consumer;
+    },
+    get model() {
+      return call.model;
+    },
+    get headers() {
+      return call.headers;
+    },
+    get body() {
+      return call.body;
+    },
+    set body(value) {
+      call.body = value;
+    },
+    get response() {
+      return call.response;
+    },
+    get usage() {
+      return call.usage;
+    },
+    get costUsd() {
+      return call.costUsd;
+    },
+    get log() {
+      return pluginLogger(logger, call.requestId);
+    },
+  };
+}
+
+const isThenable = (v: unknown): v is PromiseLike<unknown> => v !== null && typeof v === "object" && typeof (v as { then?: unknown }).then === "function";
+
+/**
+ * One request's pass through its route's plugins: the steps entered so
+ * far (their response and complete hooks run), the shared context, and the
+ * response side that the relays call into (`respond`, the guards).
+ */
+export class PluginRun {
+  readonly call: Call;
+  private readonly entered: RuntimeStep[] = [];
+  private views: Map<PluginInstance, PluginContext> | null = null;
+  /** Plugins whose hook failed on this request: their later hooks are skipped. */
+  private failed: Set<PluginInstance> | null = null;
+  private responded = false;
+
+  constructor(
+    readonly ctx: RequestContext,
+    private readonly shared: RunShared,
+  ) {
+    this.call = new Call(ctx, shared);
+    if (shared.hasCompleteHooks) ctx.res.once("close", () => void this.complete());
+  }
+
+  /** A hook failed: 500 `plugin_error`, counted and logged (an HttpError a built-in throws is its answer). */
+  failure(plugin: PluginInstance, err: unknown): HttpError {
+    if (!plugin.custom && HttpError.is(err)) return err;
+    (this.failed ??= new Set()).add(plugin);
+    this.shared.metrics.pluginErrors.inc({ plugin: plugin.name });
+    this.shared.logger.error({ err, plugin: plugin.name, requestId: this.ctx.id }, "plugin hook failed");
+    return new HttpError("plugin_error", `plugin ${plugin.name} failed`);
+  }
+
+  private contextFor(plugin: PluginInstance): PluginCall {
+    if (!plugin.custom) return this.call;
+    this.views ??= new Map();
+    let view = this.views.get(plugin);
+    if (view === undefined) {
+      view = viewFor(this.call, this.shared.loggers.get(plugin) ?? this.shared.logger);
+      this.views.set(plugin, view);
+    }
+    return view as PluginCall;
+  }
+
+  private invokeRequest(plugin: PluginInstance): RequestHookResult | Promise<RequestHookResult> {
+    const hook = plugin.hooks.request!;
+    let out: RequestHookResult | Promise<RequestHookResult>;
+    try {
+      out = hook(this.contextFor(plugin));
+    } catch (err) {
+      throw this.failure(plugin, err);
+    }
+    if (isThenable(out)) return Promise.resolve(out).then(undefined, (err: unknown) => Promise.reject(this.failure(plugin, err)));
+    return out;
+  }
+
+  /**
+   * The request hooks of `steps` from `i` on; synchronous while the hooks
+   * are. Resolves with the first answer a hook gives (the rest is skipped),
+   * or undefined; rejects with the HttpError to answer with.
+   */
+  request(steps: readonly RuntimeStep[], i = 0): PluginAnswer | undefined | Promise<PluginAnswer | undefined> {
+    for (; i < steps.length; i++) {
+      const step = steps[i]!;
+      this.entered.push(step);
+      if (!step.concurrent) {
+        const plugin = step.members[0]!;
+        if (plugin.hooks.request === undefined) continue;
+        const out = this.invokeRequest(plugin);
+        if (isThenable(out)) {
+          const next = i + 1;
+          return Promise.resolve(out).then((answer) => (answer === null || answer === undefined ? this.request(steps, next) : this.checked(plugin, answer)));
+        }
+        if (out !== null && out !== undefined) return this.checked(plugin, out);
+        continue;
+      }
+      const next = i + 1;
+      const runs = step.members.map((plugin) => {
+        if (plugin.hooks.request === undefined) return Promise.resolve({ plugin, ok: true as const, value: undefined });
+        try {
+          return Promise.resolve(this.invokeRequest(plugin)).then(
+            (value) => ({ plugin, ok: true as const, value }),
+            (error: unknown) => ({ plugin, ok: false as const, error }),
+          );
+        } catch (error) {
+          return Promise.resolve({ plugin, ok: false as const, error });
+        }
+      });
+      // Every member finishes before the next step; then the first failure, else the first answer, in file order.
+      return Promise.all(runs).then((results) => {
+        for (const r of results) if (!r.ok) throw r.error;
+        for (const r of results) if (r.ok && r.value !== null && r.value !== undefined) return this.checked(r.plugin, r.value);
+        return this.request(steps, next);
+      });
+    }
+    return undefined;
+  }
+
+  private checked(plugin: PluginInstance, answer: PluginAnswer): PluginAnswer {
+    if (typeof answer !== "object" || !Number.isInteger(answer.status) || answer.status < 100 || answer.status > 599) {
+      throw this.failure(plugin, new Error(`request hook answered with an invalid status ${JSON.stringify((answer as { status?: unknown })?.status)}`));
+    }
+    return answer;
+  }
+
+  /** After a phase's request hooks: a changed JSON body becomes the body the upstream gets. */
+  commitBody(): void {
+    if (!this.call.bodyChanged) return;
+    this.call.bodyChanged = false;
+    const ctx = this.ctx;
+    if (ctx.json === null) return;
+    ctx.body = Buffer.from(JSON.stringify(ctx.json));
+    const model = ctx.json.model;
+    if (typeof model === "string") ctx.model = model;
+  }
+
+  /**
+   * The answer's head is about to be written: runs the response hooks of
+   * the plugins entered so far, in order, over `headers` (synchronous hooks;
+   * a promise one returns is not waited for). Returns false when a hook
+   * failed: a 500 was sent instead, and `upstreamBody` (if any) dropped.
+   */
+  respond(status: number, headers: HeaderMap, upstreamBody?: Readable): boolean {
+    if (this.responded) return true;
+    this.responded = true;
+    if (!this.shared.hasResponseHooks) return true;
+    this.call.response = { status, headers };
+    for (const step of this.entered) {
+      for (const plugin of step.members) {
+        const hook = plugin.hooks.response;
+        if (hook === undefined || this.failed?.has(plugin) === true) continue;
+        try {
+          const out: unknown = hook(this.contextFor(plugin));
+          if (isThenable(out)) Promise.resolve(out).then(undefined, (err: unknown) => void this.failure(plugin, err));
+        } catch (err) {
+          const failed = this.failure(plugin, err);
+          if (upstreamBody !== undefined) {
+            upstreamBody.on("error", () => undefined);
+            upstreamBody.destroy();
+          }
+          sendError(this.ctx, failed);
+          return false;
+        }
+      }
+    }
+    return true;
+  }
+
+  /** Sends a hook's own answer (through the response hooks). */
+  answer(answer: PluginAnswer): void {
+    const ctx = this.ctx;
+    const headers: HeaderMap = {};
+    for (const [k, v] of Object.entries(answer.headers ?? {})) if (v !== undefined) headers[k.toLowerCase()] = v;
+    let body: Buffer | null = null;
+    const b = answer.body;
+    if (typeof b === "string") {
+      body = Buffer.from(b);
+      headers["content-type"] ??= "text/plain; charset=utf-8";
+    } else if (b instanceof Uint8Array) {
+      body = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+      headers["content-type"] ??= "application/octet-stream";
+    } else if (b !== undefined && b !== null) {
+      body = Buffer.from(JSON.stringify(b));
+      headers["content-type"] ??= "application/json";
+    }
+    if (body !== null) headers["content-length"] = String(body.length);
+    headers["x-request-id"] = ctx.id;
+    if (ctx.route !== null) headers["x-aigw-route"] = ctx.route.compiled.name;
+    if (!this.respond(answer.status, headers)) return;
+    ctx.status = answer.status;
+    ctx.res.writeHead(answer.status, headers);
+    ctx.res.end(body ?? undefined);
+    if (body !== null) ctx.bytesOut += body.length;
+  }
+
+  /**
+   * An error answer from a later stage (or a plugin): the response hooks
+   * run over its headers; the error to answer with, or null when a hook
+   * failed and answered already.
+   */
+  errorResponse(err: HttpError): HttpError | null {
+    const headers: HeaderMap = { ...err.headers };
+    if (!this.respond(err.status, headers)) return null;
+    if (!this.shared.hasResponseHooks) return err;
+    const flat: Record<string, string> = {};
+    for (const [k, v] of Object.entries(headers)) flat[k] = Array.isArray(v) ? v.join(", ") : v;
+    return new HttpError(err.code, err.message, { headers: flat, type: err.type, cause: err.cause ?? (err.code === "internal_error" ? err : undefined) });
+  }
+
+  /** The guards (response-guard) of the plugins entered, in order. */
+  private guards(): PluginInstance[] {
+    const out: PluginInstance[] = [];
+    for (const step of this.entered) for (const p of step.members) if (p.hooks.guard !== undefined) out.push(p);
+    return out;
+  }
+
+  /** A whole `chat.completion`: redacted in place (true when it changed), or the error to answer with. */
+  guardCompletion(body: Record<string, unknown>): boolean | HttpError {
+    let changed = false;
+    for (const p of this.guards()) {
+      const r = p.hooks.guard!.completion(body);
+      if (HttpError.is(r)) {
+        this.blocked(r.code);
+        return r;
+      }
+      changed ||= r;
+    }
+    return changed;
+  }
+
+  /** A cached completion about to be replayed: redacted in place, or a thrown HttpError when a guard blocks it. */
+  guardCached(body: Record<string, unknown>): void {
+    const r = this.guardCompletion(body);
+    if (HttpError.is(r)) throw r;
+  }
+
+  /** A stream translator whose output the guards scan. */
+  guardStream(translator: StreamTranslator): StreamTranslator {
+    let out = translator;
+    for (const p of this.guards()) out = p.hooks.guard!.stream(out, () => this.blocked("response_blocked"));
+    return out;
+  }
+
+  private blocked(code: string): void {
+    this.ctx.errorCode = code;
+    // Never cache an answer a guard stopped.
+    this.ctx.cacheKey = null;
+  }
+
+  /** After the response: the complete hooks (errors are logged and counted only; the client has its answer). */
+  private async complete(): Promise<void> {
+    const call = this.call;
+    call.response ??= { status: this.ctx.status, headers: {} };
+    for (const step of this.entered) {
+      const runs: Promise<void>[] = [];
+      for (const plugin of step.members) {
+        const hook = plugin.hooks.complete;
+        if (hook === undefined || this.failed?.has(plugin) === true) continue;
+        runs.push(
+          (async () => {
+            try {
+              await hook(this.contextFor(plugin));
+            } catch (err) {
+              this.failure(plugin, err);
+            }
+          })(),
+        );
+      }
+      if (runs.length > 0) await Promise.all(runs);
+    }
+  }
+}
+
+/**
+ * A whole completion a guard blocked: its usage is still metered (the
+ * upstream spent the tokens), and the client gets the guard's error in the
+ * OpenAI shape instead. Resolves true: the upstream did its part.
+ */
+export async function sendBlocked(ctx: RequestContext, route: CompiledRoute, err: HttpError): Promise<boolean> {
+  if (ctx.beforeResponseEnd !== null) await ctx.beforeResponseEnd();
+  await sendJson(ctx, route, err.status, {}, Buffer.from(errorBody(err, true)));
+  return true;
+}
