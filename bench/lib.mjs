@@ -52,7 +52,9 @@ export function firstLine(p, test) {
       try {
         const v = JSON.parse(line);
         if (test(v)) {
+          // Stop splitting lines (the access log can be busy); keep draining the pipe.
           rl.removeAllListeners("line");
+          rl.close();
           p.stdout.resume();
           resolve(v);
         }
@@ -84,8 +86,8 @@ export async function startGateway(yaml, name = "gateway", env = {}) {
   const file = join(dir, `${name}.yaml`);
   writeFileSync(file, yaml);
   const gw = start(["bin/aigw", "serve", "--config", file, "--no-watch"], 0, env);
-  const url = (await firstLine(gw, (v) => v.msg === "aigw listening")).data;
-  return { url, pid: gw.pid };
+  const line = await firstLine(gw, (v) => v.msg === "aigw listening");
+  return { url: line.data, admin: line.admin, pid: gw.pid };
 }
 
 /** CPU time (user + system) a process has used, in ms (Linux /proc; clock ticks of 10 ms). */

@@ -1,7 +1,8 @@
-import { execFile } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { execFile, spawn } from "node:child_process";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { createInterface } from "node:readline";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -66,7 +67,7 @@ afterAll(() => {
 describe("npm pack", () => {
   it("holds the CLI, the built code with its type declarations, and the schemas", () => {
     expect(tarball).toMatch(/aigw-\d+\.\d+\.\d+.*\.tgz$/);
-    for (const f of ["package.json", "README.md", "bin/aigw", "dist/cli/main.js", "dist/cli/io.js", "dist/reload/build-worker.js", "schemas/gateway.schema.json"]) {
+    for (const f of ["package.json", "README.md", "bin/aigw", "dist/cli/main.js", "dist/cli/io.js", "dist/reload/build-worker.js", "dist/cli/cluster-worker.js", "schemas/gateway.schema.json"]) {
       expect(files, f).toContain(f);
     }
     // Every module ships its declarations, so `import type { … } from "aigw"` resolves.
@@ -121,6 +122,37 @@ describe("npm i -g ./aigw-*.tgz", () => {
     expect(validate.stdout).toMatch(/^gateway\.yaml: valid \(/m);
     const schema = JSON.parse((await run(bin, ["schema"], { cwd: work, timeout: 20_000, maxBuffer: 16 * 1024 * 1024 })).stdout) as { $schema: string };
     expect(schema.$schema).toContain("2020-12");
+  });
+
+  it("serves with --workers 2 (the cluster worker entry ships in dist/)", async () => {
+    writeFileSync(
+      join(work, "workers.yaml"),
+      `version: 1
+server: { listen: "127.0.0.1:0", admin: "127.0.0.1:0", shutdown: { drainDelayMs: 0, graceMs: 1000 } }
+upstreams: [{ name: mock, type: mock, models: [mock-1] }]
+routes: [{ name: chat, match: { path: /v1/chat/completions }, upstream: mock }]
+`,
+    );
+    const child = spawn(bin, ["serve", "--config", "workers.yaml", "--workers", "2", "--no-watch"], { cwd: work, stdio: ["ignore", "pipe", "pipe"] });
+    const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+    try {
+      const listening = await new Promise<{ data: string; pids: number[] }>((resolveLine, reject) => {
+        const lines = createInterface({ input: child.stdout! });
+        lines.on("line", (line) => {
+          const parsed = JSON.parse(line) as { msg?: string; data: string; pids: number[] };
+          if (parsed.msg === "aigw listening") resolveLine(parsed);
+        });
+        void exited.then((code) => reject(new Error(`aigw exited (${code}) before listening`)));
+        setTimeout(() => reject(new Error("aigw did not start in time")), 15_000).unref();
+      });
+      expect(listening.pids).toHaveLength(2);
+      const res = await fetch(`${listening.data}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ model: "mock-1", messages: [{ role: "user", content: "hi" }] }) });
+      expect(res.status).toBe(200);
+      child.kill("SIGTERM");
+      expect(await exited).toBe(0);
+    } finally {
+      if (child.exitCode === null) child.kill("SIGKILL");
+    }
   });
 
   it("installs runtime dependencies only, and the package's API resolves by name", async () => {

@@ -88,11 +88,17 @@ function buildProgram(io: Io, setCode: (code: number) => void): Command {
     .description("run the gateway: the data plane on server.listen, probes, metrics and /admin on server.admin")
     .requiredOption("-c, --config <file>", "config file", "gateway.yaml")
     .option("--no-watch", "do not reload when the file changes (SIGHUP and POST /admin/reload still do)")
+    .option("--workers <n>", 'processes serving the data listener on one port (node:cluster), or "auto" for one per CPU; default 1 or AIGW_WORKERS')
     .addHelpText(
       "after",
-      examples(["aigw serve --config gateway.yaml", "AIGW_ADMIN_TOKEN=... aigw serve --config /etc/aigw/gateway.yaml", "kill -HUP <pid>   # reload now"]),
+      examples([
+        "aigw serve --config gateway.yaml",
+        "AIGW_ADMIN_TOKEN=... aigw serve --config /etc/aigw/gateway.yaml",
+        "aigw serve --config gateway.yaml --workers auto",
+        "kill -HUP <pid>   # reload now",
+      ]),
     )
-    .action(async (opts: { config: string; watch: boolean }) => {
+    .action(async (opts: { config: string; watch: boolean; workers?: string }) => {
       const { serveCommand } = await import("./commands/serve.js");
       setCode(await serveCommand(opts, io));
     });

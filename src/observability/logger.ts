@@ -4,6 +4,14 @@ export interface LoggerOptions {
   level?: string;
   /** Where lines go: a stream (tests), or stdout by default (buffered, flushed on exit). */
   destination?: DestinationStream;
+  /** Fields on every line besides `service` (a cluster worker adds `worker` and `pid`). */
+  base?: Record<string, unknown>;
+  /**
+   * Other processes write to the same stdout (`serve --workers N`): every
+   * write is at most 4096 bytes (PIPE_BUF on Linux) of whole lines, so lines
+   * of different processes never interleave within a line on a pipe.
+   */
+  sharedStdout?: boolean;
 }
 
 /** Paths pino censors in every line, whatever a caller logs. */
@@ -27,11 +35,12 @@ const redactPaths = [
 
 /** JSON logs to stdout (pino). One logger per gateway process, passed in, never imported. */
 export function createLogger(options: LoggerOptions = {}): Logger {
-  const destination = options.destination ?? pino.destination({ dest: 1, sync: false, minLength: 4096 });
+  const destination =
+    options.destination ?? pino.destination(options.sharedStdout === true ? { dest: 1, sync: false, minLength: 3584, maxWrite: 4096 } : { dest: 1, sync: false, minLength: 4096 });
   return pino(
     {
       level: options.level ?? "info",
-      base: { service: "aigw" },
+      base: { service: "aigw", ...options.base },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
       redact: { paths: redactPaths, censor: "[redacted]" },
@@ -51,10 +60,17 @@ export function flushPeriodically(logger: Logger, intervalMs = 250): () => void 
   return () => clearInterval(timer);
 }
 
-/** Flushes buffered lines (before exit). */
+/**
+ * Writes out buffered lines (periodically, and before exit). The
+ * destination's own `flush()` is called without a callback: it starts a
+ * write unless one is under way. (`logger.flush()` would pass a callback,
+ * which waits for a drain that never comes while lines keep arriving, and
+ * each call would leave listeners behind under sustained load.)
+ */
 export function flushLogger(logger: Logger): void {
   try {
-    logger.flush();
+    const stream = (logger as unknown as Record<symbol, { flush?: () => void } | undefined>)[pino.symbols.streamSym];
+    if (typeof stream?.flush === "function") stream.flush();
   } catch {
     // A destination without flush (tests) has nothing buffered.
   }

@@ -110,6 +110,8 @@ export class GatewayMetrics {
       name: `${p}circuit_breaker_state`,
       help: "Circuit breaker of each target: 0 closed, 1 open, 2 half-open.",
       labelNames: ["upstream", "target"],
+      // Under `serve --workers N` each worker has its own breakers: /metrics shows the highest state.
+      aggregator: "max",
       registers,
     });
     this.activeStreams = new Gauge({ name: `${p}active_streams`, help: "Streaming (SSE) responses in progress.", registers });

@@ -1,5 +1,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { Logger } from "pino";
+import type { Snapshot } from "../compile/snapshot.js";
 import type { GatewayConfig } from "../config/types.js";
 import type { Gateway } from "./gateway.js";
 
@@ -33,6 +35,57 @@ export interface AdminRoute {
   handle(req: IncomingMessage, res: ServerResponse): Promise<void> | void;
 }
 
+/** One upstream in `GET /admin/upstreams`: its targets' health, breaker and load. */
+export interface UpstreamStatus {
+  name: string;
+  type: string;
+  balancer: string;
+  targets: Record<string, unknown>[];
+}
+
+/** The upstreams of a gateway's current generation. */
+export function upstreamStatus(gateway: Gateway): UpstreamStatus[] {
+  return [...(gateway.current?.resources.upstreams.values() ?? [])].map((u) => ({
+    name: u.definition.name,
+    type: u.definition.type,
+    balancer: u.definition.balancer ?? "round_robin",
+    targets: u.pool?.status() ?? [],
+  }));
+}
+
+/** What the admin listener reads: one gateway, or the primary of `serve --workers N`. */
+export interface AdminSource {
+  readonly logger: Logger;
+  /** The active config: admin tokens and `GET /admin/config`. */
+  readonly activeConfig: { snapshot: Snapshot; loadedAt: string } | null;
+  /** `/ready`: 200 with `body` when ready, else 503. */
+  readiness(): { ready: boolean; body: Record<string, unknown> } | Promise<{ ready: boolean; body: Record<string, unknown> }>;
+  /** The Prometheus exposition, or null when metrics are off. */
+  metrics(): Promise<string | null>;
+  /** The body of `GET /admin/upstreams`. */
+  upstreams(): Record<string, unknown> | Promise<Record<string, unknown>>;
+}
+
+/** The admin view of one gateway (a single-process `aigw serve`). */
+export function gatewayAdminSource(gateway: Gateway): AdminSource {
+  return {
+    logger: gateway.logger,
+    get activeConfig() {
+      return gateway.activeConfig;
+    },
+    readiness() {
+      const active = gateway.activeConfig;
+      // OIDC discovery still pending does not make the gateway unready (other
+      // providers and public routes work); it shows in the details.
+      return gateway.ready
+        ? { ready: true, body: { status: "ready", hash: active?.snapshot.hash, auth: gateway.authStatus() } }
+        : { ready: false, body: { status: active === null ? "loading" : "draining" } };
+    },
+    metrics: async () => (gateway.metrics.enabled ? await gateway.metrics.registry.metrics() : null),
+    upstreams: () => ({ upstreams: upstreamStatus(gateway) }),
+  };
+}
+
 /**
  * The admin listener: `/health` (alive), `/ready` (a config is loaded and the
  * gateway is not draining), `/metrics` (Prometheus), and `/admin/*` behind
@@ -40,14 +93,14 @@ export interface AdminRoute {
  * Tokens are read from the current config on every request, so a reload
  * rotates them.
  */
-export function createAdminServer(gateway: Gateway, extra: readonly AdminRoute[] = []): Server {
+export function createAdminServer(source: AdminSource, extra: readonly AdminRoute[] = []): Server {
   const routes: AdminRoute[] = [
     {
       method: "GET",
       path: "/admin/config",
       role: "viewer",
       handle: (_req, res) => {
-        const active = gateway.activeConfig;
+        const active = source.activeConfig;
         if (active === null) return send(res, 503, { error: { code: "not_ready", message: "no config loaded" } });
         send(res, 200, { hash: active.snapshot.hash, loadedAt: active.loadedAt, config: active.snapshot.canonical });
       },
@@ -56,15 +109,7 @@ export function createAdminServer(gateway: Gateway, extra: readonly AdminRoute[]
       method: "GET",
       path: "/admin/upstreams",
       role: "viewer",
-      handle: (_req, res) => {
-        const upstreams = [...(gateway.current?.resources.upstreams.values() ?? [])].map((u) => ({
-          name: u.definition.name,
-          type: u.definition.type,
-          balancer: u.definition.balancer ?? "round_robin",
-          targets: u.pool?.status() ?? [],
-        }));
-        send(res, 200, { upstreams });
-      },
+      handle: async (_req, res) => send(res, 200, await source.upstreams()),
     },
     ...extra,
   ];
@@ -74,33 +119,29 @@ export function createAdminServer(gateway: Gateway, extra: readonly AdminRoute[]
       const path = (req.url ?? "/").split("?")[0];
       if (path === "/health") return send(res, 200, { status: "ok" });
       if (path === "/ready") {
-        const active = gateway.activeConfig;
-        // OIDC discovery still pending does not make the gateway unready (other
-        // providers and public routes work); it shows in the details.
-        return gateway.ready
-          ? send(res, 200, { status: "ready", hash: active?.snapshot.hash, auth: gateway.authStatus() })
-          : send(res, 503, { status: active === null ? "loading" : "draining" });
+        const { ready, body } = await source.readiness();
+        return send(res, ready ? 200 : 503, body);
       }
       if (path === "/metrics") {
-        if (!gateway.metrics.enabled) return send(res, 404, { error: { code: "not_found", message: "metrics are off (observability.metrics.enabled: false)" } });
-        return send(res, 200, await gateway.metrics.registry.metrics());
+        const text = await source.metrics();
+        if (text === null) return send(res, 404, { error: { code: "not_found", message: "metrics are off (observability.metrics.enabled: false)" } });
+        return send(res, 200, text);
       }
       const route = routes.find((r) => r.path === path);
       if (route === undefined) return send(res, 404, { error: { code: "not_found", message: `no admin endpoint ${path}` } });
       if (route.method !== req.method) return send(res, 405, { error: { code: "method_not_allowed", message: `${path} takes ${route.method}` } }, { allow: route.method });
-      const denied = authorize(req, gateway, route.role);
+      const denied = authorize(req, source.activeConfig?.snapshot.config, route.role);
       if (denied !== null) return send(res, denied.status, { error: { code: denied.code, message: denied.message } }, denied.status === 401 ? { "www-authenticate": 'Bearer realm="aigw-admin"' } : {});
       await route.handle(req, res);
     } catch (err) {
-      gateway.logger.error({ err }, "admin request failed");
+      source.logger.error({ err }, "admin request failed");
       if (!res.headersSent) send(res, 500, { error: { code: "internal_error", message: "the admin request failed" } });
       else res.destroy();
     }
   });
 }
 
-function authorize(req: IncomingMessage, gateway: Gateway, need: Role): { status: number; code: string; message: string } | null {
-  const config = gateway.activeConfig?.snapshot.config;
+function authorize(req: IncomingMessage, config: GatewayConfig | undefined, need: Role): { status: number; code: string; message: string } | null {
   // No config yet: nothing to check a token against, so nothing is allowed (fail closed).
   if (config === undefined) return { status: 503, code: "not_ready", message: "no config loaded yet" };
   const tokens = tokensOf(config);

@@ -2,7 +2,7 @@ import type { Server as HttpServer } from "node:http";
 import type { AddressInfo, Server as NetServer } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Snapshot } from "../compile/snapshot.js";
-import { createAdminServer, type AdminRoute } from "./admin.js";
+import { createAdminServer, gatewayAdminSource, type AdminRoute } from "./admin.js";
 import { createDataServer } from "./data-server.js";
 import type { Gateway } from "./gateway.js";
 import { listen, urlOf } from "./listen.js";
@@ -24,11 +24,37 @@ export interface StartOptions {
   adminRoutes?: readonly AdminRoute[];
 }
 
+/** The data listener alone: what a cluster worker runs (the primary owns the admin listener). */
+export interface RunningDataPlane {
+  readonly gateway: Gateway;
+  readonly dataUrl: string;
+  readonly dataAddress: AddressInfo;
+  /** DESIGN.md 6 shutdown of the data plane; resolves when everything is closed. Idempotent. */
+  shutdown(): Promise<void>;
+}
+
+/** Binds the data listener for a gateway that has a snapshot applied. */
+export async function startDataPlane(gateway: Gateway, snapshot: Snapshot, baseDir: string): Promise<RunningDataPlane> {
+  const config = snapshot.config;
+  const dataServer = createDataServer(gateway, config, baseDir);
+  const dataAddress = await listen(dataServer, config.server?.listen ?? "0.0.0.0:8080");
+  let stopping: Promise<void> | null = null;
+  return {
+    gateway,
+    dataUrl: urlOf(dataAddress, config.server?.tls === undefined ? "http" : "https"),
+    dataAddress,
+    shutdown() {
+      stopping ??= drain(gateway, dataServer, null);
+      return stopping;
+    },
+  };
+}
+
 /** Binds the data and admin listeners for a gateway that has a snapshot applied. */
 export async function startGateway(gateway: Gateway, snapshot: Snapshot, options: StartOptions): Promise<RunningGateway> {
   const config = snapshot.config;
   const dataServer = createDataServer(gateway, config, options.baseDir);
-  const adminServer = createAdminServer(gateway, options.adminRoutes);
+  const adminServer = createAdminServer(gatewayAdminSource(gateway), options.adminRoutes);
   const dataAddress = await listen(dataServer, config.server?.listen ?? "0.0.0.0:8080");
   let adminAddress: AddressInfo;
   try {
@@ -55,9 +81,9 @@ export async function startGateway(gateway: Gateway, snapshot: Snapshot, options
  * Shutdown (DESIGN.md 6 and 10): /ready turns 503; after `drainDelayMs` the
  * listener stops accepting and idle keep-alive connections close; in-flight
  * requests finish until `graceMs` (counted from the start, delay included);
- * then every connection is cut, pools close, and the admin listener stops.
+ * then every connection is cut, pools close, and the admin listener (if any) stops.
  */
-async function drain(gateway: Gateway, dataServer: NetServer, adminServer: HttpServer): Promise<void> {
+async function drain(gateway: Gateway, dataServer: NetServer, adminServer: HttpServer | null): Promise<void> {
   const config = gateway.activeConfig?.snapshot.config;
   const drainDelayMs = config?.server?.shutdown?.drainDelayMs ?? 5000;
   const graceMs = config?.server?.shutdown?.graceMs ?? 30000;
@@ -74,9 +100,11 @@ async function drain(gateway: Gateway, dataServer: NetServer, adminServer: HttpS
   http.closeAllConnections?.();
   await Promise.race([closed, sleep(1000, undefined, { ref: false })]);
   await gateway.close();
-  await new Promise<void>((resolve) => {
-    adminServer.close(() => resolve());
-    adminServer.closeAllConnections();
-  });
+  if (adminServer !== null) {
+    await new Promise<void>((resolve) => {
+      adminServer.close(() => resolve());
+      adminServer.closeAllConnections();
+    });
+  }
   gateway.logger.info("shutdown complete");
 }

@@ -33,6 +33,28 @@ export interface ServingGateway extends RunningGateway {
 }
 
 /**
+ * The reload target of one gateway, which is created with the first
+ * snapshot (the metric prefix is read once, from the first config).
+ */
+export function gatewayTarget(deps: Pick<ServeOptions, "clock" | "logger" | "random">): { target: ReloadTarget; gateway(): Gateway | null } {
+  let gateway: Gateway | null = null;
+  const target: ReloadTarget = {
+    currentSnapshot: () => gateway?.currentSnapshot() ?? null,
+    async apply(snapshot: Snapshot) {
+      gateway ??= new Gateway({
+        clock: deps.clock,
+        logger: deps.logger,
+        random: deps.random,
+        metrics: new GatewayMetrics({ prefix: snapshot.config.observability?.metrics?.prefix ?? "aigw_", consumerLabel: snapshot.config.observability?.metrics?.consumerLabel ?? false }),
+      });
+      await gateway.apply(snapshot);
+    },
+    countReload: (result) => gateway?.countReload(result),
+  };
+  return { target, gateway: () => gateway };
+}
+
+/**
  * Loads the config, starts the listeners, and keeps the config current:
  * file changes (unless `watch: false`) and `POST /admin/reload` reload it;
  * the caller wires signals. Resolves with null when the first load fails
@@ -42,28 +64,14 @@ export async function serve(options: ServeOptions): Promise<{ serving: ServingGa
   const file = resolve(options.cwd, options.config);
   const baseDir = dirname(file);
   const builder = new SnapshotBuilder({ inProcess: options.worker === false });
-  let gateway: Gateway | null = null;
-  const target: ReloadTarget = {
-    currentSnapshot: () => gateway?.currentSnapshot() ?? null,
-    async apply(snapshot: Snapshot) {
-      // The metric prefix is read once, from the first config.
-      gateway ??= new Gateway({
-        clock: options.clock,
-        logger: options.logger,
-        random: options.random,
-        metrics: new GatewayMetrics({ prefix: snapshot.config.observability?.metrics?.prefix ?? "aigw_", consumerLabel: snapshot.config.observability?.metrics?.consumerLabel ?? false }),
-      });
-      await gateway.apply(snapshot);
-    },
-    countReload: (result) => gateway?.countReload(result),
-  };
+  const { target, gateway } = gatewayTarget(options);
   const reloader = new Reloader({ file, baseDir, env: options.env, readFile: options.readFile, target, builder, logger: options.logger, clock: options.clock });
   const first = await reloader.reload("startup");
-  if (first.result !== "success" || gateway === null) {
+  const gw = gateway();
+  if (first.result !== "success" || gw === null) {
     await builder.close();
     return { serving: null, first };
   }
-  const gw: Gateway = gateway;
   const running = await startGateway(gw, gw.currentSnapshot()!, { baseDir, adminRoutes: reloadRoutes(reloader) });
   const watcher: ConfigWatcher | null = options.watch === false ? null : await watchConfig(file, () => void reloader.reload("file"));
   let stopping: Promise<void> | null = null;

@@ -1,21 +1,78 @@
+import { availableParallelism } from "node:os";
+import type { Snapshot } from "../../compile/snapshot.js";
 import { systemClock } from "../../deps.js";
+import { AigwError } from "../../errors/errors.js";
+import { ErrorCode } from "../../errors/codes.js";
 import { createLogger, flushLogger, flushPeriodically } from "../../observability/logger.js";
-import { serve } from "../../server/serve.js";
+import type { ReloadRecord, Reloader } from "../../reload/reloader.js";
+import { serve, type ServeOptions } from "../../server/serve.js";
+import { capYoungGeneration } from "../../server/young-generation.js";
 import { ExitCode } from "../exit-codes.js";
 import type { Io } from "../io.js";
 
 export interface ServeCommandOptions {
   config: string;
   watch: boolean;
+  /** `--workers <n|auto>`; `AIGW_WORKERS` when absent; 1 by default. */
+  workers?: string;
 }
 
 /**
- * `aigw serve --config F [--no-watch]`: runs until SIGTERM/SIGINT (exit 0);
- * SIGHUP reloads; 1 when the first load fails.
+ * The number of processes serving data: `--workers`, else `AIGW_WORKERS`,
+ * else 1; `auto` is the CPUs this process may use. A usage error otherwise.
+ */
+export function workerCount(flag: string | undefined, env: Readonly<Record<string, string | undefined>>, cpus: () => number = availableParallelism): number {
+  const fromEnv = env.AIGW_WORKERS?.trim();
+  const raw = flag ?? (fromEnv === "" ? undefined : fromEnv);
+  if (raw === undefined) return 1;
+  const value = raw.trim().toLowerCase();
+  if (value === "auto") return Math.max(1, cpus());
+  if (/^[1-9][0-9]{0,3}$/.test(value)) return Number(value);
+  const source = flag === undefined ? "AIGW_WORKERS" : "--workers";
+  throw new AigwError(ErrorCode.Usage, `${source} must be an integer from 1 to 9999 or "auto", not "${raw}"`);
+}
+
+/** What the command needs from either way of serving. */
+interface Serving {
+  dataUrl: string;
+  adminUrl: string;
+  reloader: Reloader;
+  snapshot: Snapshot;
+  details: Record<string, unknown>;
+  stop(): Promise<void>;
+}
+
+/** One process (`workers` 1, the default), or a node:cluster primary with `workers` processes. */
+async function start(options: ServeOptions, workers: number): Promise<{ serving: Serving | null; first: ReloadRecord }> {
+  if (workers === 1) {
+    const { serving, first } = await serve(options);
+    if (serving === null) return { serving: null, first };
+    return { first, serving: { ...serving, snapshot: serving.gateway.currentSnapshot()!, details: {}, stop: () => serving.stop() } };
+  }
+  const { serveCluster } = await import("../../cluster/serve-cluster.js");
+  const { serving, first } = await serveCluster({ ...options, workers });
+  if (serving === null) return { serving: null, first };
+  const pids = serving.primary.list().map((w) => w.pid);
+  return { first, serving: { ...serving, snapshot: serving.primary.activeConfig!.snapshot, details: { workers, pids }, stop: () => serving.stop() } };
+}
+
+/** Semi-space cap for `serve` (MiB): `AIGW_MAX_SEMI_SPACE_MB`, 0 to leave V8's default. */
+export function youngGenerationCapMb(env: Readonly<Record<string, string | undefined>>): number {
+  const raw = env.AIGW_MAX_SEMI_SPACE_MB;
+  const value = raw === undefined || raw.trim() === "" ? DEFAULT_SEMI_SPACE_MB : Number(raw);
+  return Number.isFinite(value) && value >= 0 ? value : DEFAULT_SEMI_SPACE_MB;
+}
+const DEFAULT_SEMI_SPACE_MB = 4;
+
+/**
+ * `aigw serve --config F [--no-watch] [--workers N]`: runs until
+ * SIGTERM/SIGINT (exit 0); SIGHUP reloads; 1 when the first load fails.
  */
 export async function serveCommand(opts: ServeCommandOptions, io: Io): Promise<number> {
-  const logger = createLogger({ level: "info" });
+  const workers = workerCount(opts.workers, io.env);
+  const logger = createLogger({ level: "info", sharedStdout: workers > 1 });
   const stopFlushing = flushPeriodically(logger);
+  const stopCapping = capYoungGeneration(youngGenerationCapMb(io.env));
   // Installed first: SIGHUP's default action would end the process.
   let reload: (() => void) | null = null;
   const onHup = (): void => {
@@ -23,27 +80,31 @@ export async function serveCommand(opts: ServeCommandOptions, io: Io): Promise<n
     reload?.();
   };
   process.on("SIGHUP", onHup);
-  const { serving, first } = await serve({
-    config: opts.config,
-    cwd: io.cwd,
-    env: io.env,
-    readFile: io.readFile,
-    logger,
-    clock: systemClock,
-    random: Math.random,
-    watch: opts.watch,
-  });
+  const { serving, first } = await start(
+    {
+      config: opts.config,
+      cwd: io.cwd,
+      env: io.env,
+      readFile: io.readFile,
+      logger,
+      clock: systemClock,
+      random: Math.random,
+      watch: opts.watch,
+    },
+    workers,
+  );
   if (serving === null) {
     for (const f of first.findings) io.stderr(`${f.file}:${f.line}:${f.column} ${f.severity} [${f.rule}] ${f.message}\n`);
     if (first.error !== undefined) io.stderr(`aigw: ${first.error}\n`);
-    io.stderr("aigw: the config is invalid; not starting\n");
+    io.stderr(first.findings.some((f) => f.severity === "error") || first.error === undefined ? "aigw: the config is invalid; not starting\n" : "aigw: not starting\n");
     process.off("SIGHUP", onHup);
     stopFlushing();
+    stopCapping();
     flushLogger(logger);
     return ExitCode.Findings;
   }
-  const snapshot = serving.gateway.currentSnapshot()!;
-  logger.info({ data: serving.dataUrl, admin: serving.adminUrl, hash: snapshot.hash, routes: snapshot.routes.length, watch: opts.watch }, "aigw listening");
+  const snapshot = serving.snapshot;
+  logger.info({ data: serving.dataUrl, admin: serving.adminUrl, hash: snapshot.hash, routes: snapshot.routes.length, watch: opts.watch, ...serving.details }, "aigw listening");
   flushLogger(logger);
 
   reload = () => void serving.reloader.reload("signal");
@@ -57,6 +118,7 @@ export async function serveCommand(opts: ServeCommandOptions, io: Io): Promise<n
   });
   process.off("SIGHUP", onHup);
   stopFlushing();
+  stopCapping();
   flushLogger(logger);
   return ExitCode.Ok;
 }

@@ -1,0 +1,233 @@
+// The realistic path against the Node floor (issue 13), side by side in one run:
+//
+//   floor          bench/proxy-floor.mjs (node:http + one undici Pool, stream.pipeline)
+//   floor-pipe     the same with Readable#pipe (the tighter floor on Node 20)
+//   nginx          a reference line when `nginx` is on PATH (keep-alive proxy, 1 worker)
+//   full http      `aigw serve`, 10 routes: API-key auth, a token bucket per
+//                  consumer (in memory), metrics and access log on (to a file),
+//                  a plain http upstream
+//   full ai        the same gateway, an OpenAI route picked by the body's
+//                  `model` (the body is read, usage parsed for metering)
+//   … 10k          the same two routes in a gateway with 10,000 routes
+//
+// Every proxy runs on CPU 0; the fake upstream (bench/proxy-upstream.mjs) and
+// autocannon (this process) on CPU 1 (taskset, when there are 2 CPUs).
+//
+// 1. throughput, JSON and SSE: 50 connections, the targets interleaved, each
+//    ratio the median over runs of the run's own ratio (req/s), with the
+//    proxy's CPU µs per request alongside.
+// 2. latency at a fixed 1,000 req/s (10 connections): p50/p99 of every
+//    response time, direct to the upstream and through each gateway.
+//
+//   npm run build && node bench/pipeline.mjs [--quick] [--json]
+import autocannon from "autocannon";
+import { execFileSync, spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import { mkdtempSync, openSync, closeSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { cpuMs, firstLine, hasTaskset, median, start, startCommand, startUpstream, stopAll, freePort } from "./lib.mjs";
+
+const QUICK = process.argv.includes("--quick");
+const JSON_OUT = process.argv.includes("--json");
+const RUNS = QUICK ? 2 : 5;
+const SECONDS = QUICK ? 3 : 5;
+const RATE = 1000;
+const RATE_SECONDS = QUICK ? 5 : 15;
+const KEY = "sk-bench-pipeline-00000000000001";
+const PATH = "/v1/chat/completions";
+const log = (line = "") => (JSON_OUT ? process.stderr : process.stdout).write(line + "\n");
+
+const chat = { model: "gpt-4o-mini", messages: [{ role: "system", content: "You are a helpful assistant." }, { role: "user", content: "Say hello to the benchmark." }] };
+const BODIES = { json: JSON.stringify(chat), sse: JSON.stringify({ ...chat, stream: true }) };
+
+if (hasTaskset) {
+  try {
+    execFileSync("taskset", ["-a", "-p", "-c", "1", String(process.pid)], { stdio: "ignore" });
+  } catch {
+    // not pinned: the figures say so below
+  }
+}
+
+/** A gateway config: the measured routes first, then `filler` routes that never match. */
+function gatewayYaml(upstream, filler) {
+  const lines = [
+    "version: 1",
+    'server: { listen: "127.0.0.1:0", admin: "127.0.0.1:0", shutdown: { drainDelayMs: 0, graceMs: 1000 } }',
+    "observability: { logs: { level: info, accessLog: true }, metrics: { enabled: true } }",
+    "auth:",
+    "  - name: keys",
+    "    type: apiKey",
+    `    keys: [{ id: bench, consumer: team-a, sha256: "${createHash("sha256").update(KEY).digest("hex")}" }]`,
+    "consumers: [{ name: team-a, rateLimits: [per-consumer] }]",
+    "rateLimits:",
+    "  - { name: per-consumer, algorithm: token_bucket, limit: 1000000000, window: 1s, key: consumer }",
+    "upstreams:",
+    `  - { name: fake, type: http, targets: [{ url: "${upstream}" }], pool: { connections: 128 } }`,
+    `  - { name: ai, type: openai, targets: [{ url: "${upstream}" }], pool: { connections: 128 } }`,
+    "routes:",
+    "  - { name: plain, match: { path: /plain/v1/chat/completions, methods: [POST] }, auth: [keys], upstream: fake, rewrite: { stripPrefix: /plain } }",
+    `  - { name: chat-gpt, match: { path: ${PATH}, methods: [POST], model: "gpt-4o*" }, auth: [keys], upstream: ai }`,
+    `  - { name: chat-other, match: { path: ${PATH}, methods: [POST] }, auth: [keys], upstream: ai }`,
+  ];
+  for (let i = 0; i < filler; i++) {
+    // Exact paths, prefixes and method-only routes, as a large config has them.
+    if (i % 3 === 0) lines.push(`  - { name: svc-${i}, match: { path: /svc${i}/v1/items }, upstream: fake }`);
+    else if (i % 3 === 1) lines.push(`  - { name: team-${i}, match: { pathPrefix: /team${i}/api }, upstream: fake, rewrite: { stripPrefix: /team${i} } }`);
+    else lines.push(`  - { name: admin-${i}, match: { path: /svc${i}/admin, methods: [GET, DELETE] }, upstream: fake }`);
+  }
+  return lines.join("\n") + "\n";
+}
+
+/** `aigw serve` on CPU 0, its stdout (access log) to a file; resolves when it listens. */
+async function startGateway(yaml, name) {
+  const dir = mkdtempSync(join(tmpdir(), "aigw-bench-pipeline-"));
+  const file = join(dir, `${name}.yaml`);
+  writeFileSync(file, yaml);
+  const gw = start(["bin/aigw", "serve", "--config", file, "--no-watch"], 0);
+  const line = await firstLine(gw, (v) => v.msg === "aigw listening");
+  return { url: line.data, admin: line.admin, pid: gw.pid };
+}
+
+async function startFloor(upstream, mode) {
+  const p = start(["bench/proxy-floor.mjs", upstream, mode], 0);
+  return { url: `http://127.0.0.1:${(await firstLine(p, (v) => typeof v.port === "number")).port}`, pid: p.pid };
+}
+
+/** nginx as a keep-alive reverse proxy with one worker on CPU 0, or null when it is not installed. */
+async function startNginx(upstream) {
+  try {
+    execFileSync("sh", ["-c", "command -v nginx"], { stdio: "ignore" });
+  } catch {
+    return null;
+  }
+  const dir = mkdtempSync(join(tmpdir(), "aigw-bench-nginx-"));
+  const port = await freePort();
+  const conf = join(dir, "nginx.conf");
+  writeFileSync(
+    conf,
+    `daemon off;
+master_process off;
+worker_processes 1;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy; fastcgi_temp_path ${dir}/fcgi; uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
+  upstream fake { server ${upstream.replace("http://", "")}; keepalive 128; }
+  server {
+    listen 127.0.0.1:${port};
+    location / { proxy_pass http://fake; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_buffering off; }
+  }
+}
+`,
+  );
+  const p = startCommand("nginx", ["-c", conf, "-p", dir], 0);
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 50; i++) {
+    try {
+      await fetch(url + "/health");
+      return { url, pid: p.pid };
+    } catch {
+      await sleep(100);
+    }
+  }
+  return null;
+}
+
+/** One autocannon run; every 2xx response time kept (float ms) for exact percentiles. */
+function run(url, { body, connections = 50, seconds, overallRate }) {
+  return new Promise((resolve, reject) => {
+    const times = [];
+    const inst = autocannon(
+      { url, method: "POST", body, headers: { "content-type": "application/json", authorization: `Bearer ${KEY}` }, connections, duration: seconds, ...(overallRate === undefined ? {} : { overallRate }) },
+      (err, res) => {
+        if (err) return reject(err);
+        if (res.non2xx > 0 || res.errors > 0 || res.timeouts > 0) return reject(new Error(`${url}: ${res.non2xx} non-2xx, ${res.errors} errors, ${res.timeouts} timeouts`));
+        const sorted = Float64Array.from(times).sort();
+        const at = (p) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+        resolve({ rps: res.requests.total / res.duration, total: res.requests.total, p50: at(50), p99: at(99) });
+      },
+    );
+    inst.on("response", (_c, status, _b, ms) => {
+      if (status >= 200 && status < 300) times.push(ms);
+    });
+  });
+}
+
+const pct = (v) => `${(v * 100).toFixed(1)}%`;
+
+try {
+  const upstream = await startUpstream(1);
+  const floor = await startFloor(upstream, "pipeline");
+  const floorPipe = await startFloor(upstream, "pipe");
+  const nginx = await startNginx(upstream);
+  const gw10 = await startGateway(gatewayYaml(upstream, 7), "routes-10");
+  const gw10k = await startGateway(gatewayYaml(upstream, 9_997), "routes-10k");
+  log(`aigw full-pipeline bench${QUICK ? " (--quick)" : ""}: node ${process.version}, ${RUNS} × ${SECONDS} s per target, targets interleaved; ${hasTaskset ? "proxies on CPU 0, upstream and load on CPU 1" : "no taskset: nothing pinned"}`);
+  log(nginx === null ? "nginx: not on PATH (no reference line)" : `nginx: ${nginx.url}`);
+
+  const targets = [
+    { name: "floor", url: floor.url + PATH, pid: floor.pid },
+    { name: "floor-pipe", url: floorPipe.url + PATH, pid: floorPipe.pid },
+    ...(nginx === null ? [] : [{ name: "nginx", url: nginx.url + PATH, pid: nginx.pid }]),
+    { name: "full http, 10 routes", url: `${gw10.url}/plain${PATH}`, pid: gw10.pid },
+    { name: "full ai, 10 routes", url: gw10.url + PATH, pid: gw10.pid },
+    { name: "full http, 10k routes", url: `${gw10k.url}/plain${PATH}`, pid: gw10k.pid },
+    { name: "full ai, 10k routes", url: gw10k.url + PATH, pid: gw10k.pid },
+  ];
+  const result = { node: process.version, runs: RUNS, seconds: SECONDS, throughput: {}, ratios: {}, fixedRate: {} };
+  for (const [workload, body] of Object.entries(BODIES)) {
+    for (const t of targets) await run(t.url, { body, seconds: 2 }); // warm-up
+    const rps = Object.fromEntries(targets.map((t) => [t.name, []]));
+    const cpu = Object.fromEntries(targets.map((t) => [t.name, []]));
+    for (let r = 0; r < RUNS; r++) {
+      for (const t of targets) {
+        const before = cpuMs(t.pid);
+        const res = await run(t.url, { body, seconds: SECONDS });
+        rps[t.name].push(res.rps);
+        cpu[t.name].push(((cpuMs(t.pid) - before) * 1000) / res.total);
+      }
+      log(`  ${workload} run ${r + 1}/${RUNS} done`);
+    }
+    const perRun = (a, b) => median(rps[a].map((v, i) => v / rps[b][i]));
+    result.throughput[workload] = Object.fromEntries(targets.map((t) => [t.name, { rps: Math.round(median(rps[t.name])), cpuUsPerRequest: Math.round(median(cpu[t.name]) * 10) / 10 }]));
+    result.ratios[workload] = {
+      "full http / floor": perRun("full http, 10 routes", "floor"),
+      "full http / floor-pipe": perRun("full http, 10 routes", "floor-pipe"),
+      "full ai / floor": perRun("full ai, 10 routes", "floor"),
+      "full ai / floor-pipe": perRun("full ai, 10 routes", "floor-pipe"),
+      "10k / 10 routes, http": perRun("full http, 10k routes", "full http, 10 routes"),
+      "10k / 10 routes, ai": perRun("full ai, 10k routes", "full ai, 10 routes"),
+      ...(nginx === null ? {} : { "full http / nginx": perRun("full http, 10 routes", "nginx"), "floor / nginx": perRun("floor", "nginx") }),
+    };
+  }
+  // Latency at a fixed rate, JSON, direct first.
+  const rateTargets = [{ name: "direct", url: upstream + PATH }, ...targets.filter((t) => t.name !== "floor-pipe")];
+  for (const t of rateTargets) {
+    const r = await run(t.url, { body: BODIES.json, connections: 10, seconds: RATE_SECONDS, overallRate: RATE });
+    result.fixedRate[t.name] = { rps: Math.round(r.rps), p50: +r.p50.toFixed(3), p99: +r.p99.toFixed(3) };
+  }
+  const direct = result.fixedRate.direct;
+  result.addedP99Ms = Object.fromEntries(Object.entries(result.fixedRate).filter(([n]) => n !== "direct").map(([n, v]) => [n, +(v.p99 - direct.p99).toFixed(3)]));
+
+  if (JSON_OUT) console.log(JSON.stringify(result, null, 2));
+  else {
+    for (const workload of Object.keys(BODIES)) {
+      log();
+      log(`${workload.toUpperCase()}: median req/s and proxy CPU µs per request`);
+      log(`| target | req/s | CPU µs/req |\n|---|---:|---:|`);
+      for (const [n, v] of Object.entries(result.throughput[workload])) log(`| ${n} | ${v.rps} | ${v.cpuUsPerRequest.toFixed(1)} |`);
+      log();
+      for (const [n, v] of Object.entries(result.ratios[workload])) log(`  ${n}: ${pct(v)}`);
+    }
+    log();
+    log(`fixed ${RATE} req/s, 10 connections, ${RATE_SECONDS} s (ms):`);
+    log(`| target | req/s | p50 | p99 | p99 added |\n|---|---:|---:|---:|---:|`);
+    for (const [n, v] of Object.entries(result.fixedRate)) log(`| ${n} | ${v.rps} | ${v.p50.toFixed(2)} | ${v.p99.toFixed(2)} | ${n === "direct" ? "" : result.addedP99Ms[n].toFixed(2)} |`);
+  }
+} finally {
+  stopAll();
+}
