@@ -166,3 +166,55 @@ export function printTable(title, table) {
 
 /** The request the benches send: a small OpenAI-style chat body. */
 export const CHAT_BODY = JSON.stringify({ model: "gpt-4o-mini", messages: [{ role: "user", content: "Say hello in five words, please." }] });
+
+/**
+ * Open-loop load at a fixed rate: requests leave on schedule (a 1 ms timer
+ * sends whatever is due), whether or not earlier ones have answered, over
+ * an undici Pool with enough connections; so latency is what a request
+ * meets at that rate, not the queue a closed loop builds (autocannon's
+ * `overallRate` sends each second's quota back to back). Resolves with the
+ * sorted latencies (ms, from send to the end of the body) and failures.
+ */
+export async function openLoop(url, { rate, seconds, body, headers = {} }) {
+  const { Pool } = await import("undici");
+  const target = new URL(url);
+  const pool = new Pool(target.origin, { connections: 256, pipelining: 1 });
+  const latencies = [];
+  let failures = 0;
+  let sent = 0;
+  const total = Math.round(rate * seconds);
+  const inflight = new Set();
+  const one = async () => {
+    const started = performance.now();
+    try {
+      const res = await pool.request({ method: "POST", path: target.pathname, headers: { "content-type": "application/json", ...headers }, body });
+      await res.body.dump();
+      if (res.statusCode >= 200 && res.statusCode < 300) latencies.push(performance.now() - started);
+      else failures++;
+    } catch {
+      failures++;
+    }
+  };
+  const t0 = performance.now();
+  await new Promise((resolve) => {
+    const timer = setInterval(() => {
+      const due = Math.min(total, Math.floor(((performance.now() - t0) * rate) / 1000));
+      while (sent < due) {
+        sent++;
+        const p = one();
+        inflight.add(p);
+        p.finally(() => inflight.delete(p));
+      }
+      if (sent >= total) {
+        clearInterval(timer);
+        resolve();
+      }
+    }, 1);
+  });
+  await Promise.all(inflight);
+  const elapsedS = (performance.now() - t0) / 1000;
+  await pool.close();
+  const sorted = Float64Array.from(latencies).sort();
+  const at = (p) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+  return { rps: latencies.length / elapsedS, p50: at(50), p90: at(90), p99: at(99), max: sorted[sorted.length - 1], failures };
+}

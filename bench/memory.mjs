@@ -22,7 +22,14 @@ const EXTRA_ENV = Object.fromEntries((arg("env", "") || "").split(",").filter(Bo
 const SETTLE_MS = Number(arg("settle", "15")) * 1000;
 const KEY = "sk-bench-memory-000000000000001";
 
-const rssMb = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))[1]) / 1024;
+const status = (pid) => readFileSync(`/proc/${pid}/status`, "utf8");
+const kbField = (text, key) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(text)?.[1] ?? NaN) / 1024;
+const rssMb = (pid) => kbField(status(pid), "VmRSS");
+/** RSS split: anonymous memory (heaps, buffers) and file-backed pages (node's own binary, paged in as code runs). */
+const rssParts = (pid) => {
+  const text = status(pid);
+  return { anon: +kbField(text, "RssAnon").toFixed(1), file: +kbField(text, "RssFile").toFixed(1) };
+};
 
 /** The gateway's V8 heap, from its own /metrics (prom-client's default metrics), in MB. */
 async function heapMb(admin) {
@@ -80,6 +87,7 @@ try {
     const url = `${gw.url}/v1/chat/completions`;
     await sleep(12_000);
     const idle = rssMb(gw.pid);
+    const partsIdle = rssParts(gw.pid);
     const heapIdle = await heapMb(gw.admin);
     const cpuBefore = cpuMs(gw.pid);
     const { sent, reqPerSec, curve } = await drive(url, REQUESTS, gw.pid);
@@ -88,6 +96,7 @@ try {
     // Once the load stops, V8's memory reducer compacts the heap after a few seconds of low allocation.
     await sleep(SETTLE_MS);
     const after = rssMb(gw.pid);
+    const partsAfter = rssParts(gw.pid);
     const heapAfter = await heapMb(gw.admin);
     // Steady state: the RSS once the first 100,000 requests have sized the heap.
     const warm = (curve.find(([n]) => n >= 100_000) ?? curve[0])[1];
@@ -103,19 +112,21 @@ try {
       reqPerSec,
       cpuUsPerRequest,
       curve,
+      rssIdle: partsIdle,
+      rssAfter: partsAfter,
       heapIdle,
       heapAfter,
     });
-    if (!JSON_OUT) process.stderr.write(`  cap ${cap}: heap idle: ${fmtHeap(heapIdle)}\n  cap ${cap}: heap after: ${fmtHeap(heapAfter)}\n  cap ${cap}: RSS curve ${curve.map(([n, r]) => `${n / 1000}k:${r}`).join(" ")}\n`);
+    if (!JSON_OUT) process.stderr.write(`  cap ${cap}: heap idle: ${fmtHeap(heapIdle)}\n  cap ${cap}: heap after: ${fmtHeap(heapAfter)}\n  cap ${cap}: RSS anon/file idle ${partsIdle.anon}/${partsIdle.file}, after ${partsAfter.anon}/${partsAfter.file} MB\n  cap ${cap}: RSS curve ${curve.map(([n, r]) => `${n / 1000}k:${r}`).join(" ")}\n`);
     process.kill(gw.pid, "SIGTERM");
   }
   if (JSON_OUT) console.log(JSON.stringify({ requests: REQUESTS, settleS: SETTLE_MS / 1000, results }, null, 2));
   else {
     console.log(`gateway memory (MB RSS), full pipeline (auth + memory limit + metrics + access log), ${REQUESTS.toLocaleString("en")} requests, 50 connections`);
-    console.log(`| semi-space cap | idle | after 100k | at the end | ${SETTLE_MS / 1000} s later | growth from idle | growth 100k → end | req/s | CPU µs/req |`);
+    console.log(`| semi-space cap | idle | after 100k | at the end | ${SETTLE_MS / 1000} s later | growth from idle (anon + file) | growth 100k → end | req/s | CPU µs/req |`);
     console.log("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (const r of results) {
-      console.log(`| ${r.cap === 0 ? "V8 default" : `${r.cap} MiB`} | ${r.idleMb.toFixed(1)} | ${r.warmMb.toFixed(1)} | ${r.atEndMb.toFixed(1)} | ${r.afterMb.toFixed(1)} | ${r.growthMb.toFixed(1)} | ${r.growthUnderLoadMb.toFixed(1)} | ${r.reqPerSec} | ${r.cpuUsPerRequest.toFixed(1)} |`);
+      console.log(`| ${r.cap === 0 ? "V8 default" : `${r.cap} MiB`} | ${r.idleMb.toFixed(1)} | ${r.warmMb.toFixed(1)} | ${r.atEndMb.toFixed(1)} | ${r.afterMb.toFixed(1)} | ${r.growthMb.toFixed(1)} (${(r.rssAfter.anon - r.rssIdle.anon).toFixed(1)} + ${(r.rssAfter.file - r.rssIdle.file).toFixed(1)}) | ${r.growthUnderLoadMb.toFixed(1)} | ${r.reqPerSec} | ${r.cpuUsPerRequest.toFixed(1)} |`);
     }
   }
 } finally {

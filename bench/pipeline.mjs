@@ -16,8 +16,10 @@
 // 1. throughput, JSON and SSE: 50 connections, the targets interleaved, each
 //    ratio the median over runs of the run's own ratio (req/s), with the
 //    proxy's CPU µs per request alongside.
-// 2. latency at a fixed 1,000 req/s (10 connections): p50/p99 of every
-//    response time, direct to the upstream and through each gateway.
+// 2. latency at a fixed 1,000 req/s, open loop (requests leave on a 1 ms
+//    schedule whether or not earlier ones answered; see lib.mjs openLoop):
+//    p50/p99 of every response time, direct to the upstream and through
+//    each proxy.
 //
 //   npm run build && node bench/pipeline.mjs [--quick] [--json]
 import autocannon from "autocannon";
@@ -27,7 +29,7 @@ import { mkdtempSync, openSync, closeSync, readFileSync, writeFileSync } from "n
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { cpuMs, firstLine, hasTaskset, median, start, startCommand, startUpstream, stopAll, freePort } from "./lib.mjs";
+import { cpuMs, firstLine, freePort, hasTaskset, median, openLoop, start, startCommand, startUpstream, stopAll } from "./lib.mjs";
 
 const QUICK = process.argv.includes("--quick");
 const JSON_OUT = process.argv.includes("--json");
@@ -204,10 +206,12 @@ try {
       ...(nginx === null ? {} : { "full http / nginx": perRun("full http, 10 routes", "nginx"), "floor / nginx": perRun("floor", "nginx") }),
     };
   }
-  // Latency at a fixed rate, JSON, direct first.
+  // Latency at a fixed rate (open loop), JSON, direct first; a warm-up second each.
   const rateTargets = [{ name: "direct", url: upstream + PATH }, ...targets.filter((t) => t.name !== "floor-pipe")];
   for (const t of rateTargets) {
-    const r = await run(t.url, { body: BODIES.json, connections: 10, seconds: RATE_SECONDS, overallRate: RATE });
+    await openLoop(t.url, { rate: RATE, seconds: 2, body: BODIES.json, headers: { authorization: `Bearer ${KEY}` } });
+    const r = await openLoop(t.url, { rate: RATE, seconds: RATE_SECONDS, body: BODIES.json, headers: { authorization: `Bearer ${KEY}` } });
+    if (r.failures > 0) throw new Error(`${t.name}: ${r.failures} failed requests at ${RATE} req/s`);
     result.fixedRate[t.name] = { rps: Math.round(r.rps), p50: +r.p50.toFixed(3), p99: +r.p99.toFixed(3) };
   }
   const direct = result.fixedRate.direct;
@@ -224,7 +228,7 @@ try {
       for (const [n, v] of Object.entries(result.ratios[workload])) log(`  ${n}: ${pct(v)}`);
     }
     log();
-    log(`fixed ${RATE} req/s, 10 connections, ${RATE_SECONDS} s (ms):`);
+    log(`fixed ${RATE} req/s, open loop, ${RATE_SECONDS} s (ms):`);
     log(`| target | req/s | p50 | p99 | p99 added |\n|---|---:|---:|---:|---:|`);
     for (const [n, v] of Object.entries(result.fixedRate)) log(`| ${n} | ${v.rps} | ${v.p50.toFixed(2)} | ${v.p99.toFixed(2)} | ${n === "direct" ? "" : result.addedP99Ms[n].toFixed(2)} |`);
   }

@@ -1,10 +1,13 @@
 import { compileGuardPattern } from "../../config/checks/plugins.js";
+import { requiredLiteral } from "./literal.js";
 
 /**
  * What prompt-guard and response-guard look for: built-in detectors and
  * the config's own regular expressions, each compiled once per loaded
- * config. The custom patterns of one case mode are joined into one
- * alternation, so 20 patterns cost one pass over the text, not 20.
+ * config. A custom pattern with a required literal (`POL-` in
+ * `\bPOL-[0-9]{8}\b`) runs only when the text contains it (a substring
+ * search, see literal.ts); the others, per case mode, are joined into one
+ * alternation, so they cost one pass over the text, not one each.
  */
 export interface Match {
   start: number;
@@ -27,6 +30,9 @@ interface Rule {
   label: string;
   /** Cheap test that must pass before the regex runs. */
   hint?: (text: string) => boolean;
+  /** Text every match contains (lower case when `insensitive`): the regex runs only when the text has it. */
+  literal?: string;
+  insensitive?: boolean;
   verify?: (match: string) => boolean;
 }
 
@@ -99,15 +105,24 @@ export const DETECTORS: Readonly<Record<string, Omit<Rule, "label"> & { label: s
   },
 };
 
-/** The custom patterns as few regexes as possible: one alternation per case mode (separately when they cannot be joined). */
+/**
+ * The custom patterns: one regex each for those with a required literal,
+ * the rest as few regexes as possible (one alternation per case mode, or
+ * separately when they cannot be joined).
+ */
 function customRules(patterns: readonly string[], label: string): Rule[] {
+  const out: Rule[] = [];
   const groups = new Map<string, string[]>();
   for (const p of patterns) {
     const flags = p.startsWith("(?i)") ? "i" : "";
     const source = compileGuardPattern(p).source;
+    const literal = requiredLiteral(source);
+    if (literal !== null) {
+      out.push({ re: new RegExp(source, "g" + flags), kind: "a blocked pattern", label, literal: flags === "i" ? literal.toLowerCase() : literal, insensitive: flags === "i" });
+      continue;
+    }
     groups.set(flags, [...(groups.get(flags) ?? []), source]);
   }
-  const out: Rule[] = [];
   for (const [flags, sources] of groups) {
     // Back-references and named groups do not survive being joined.
     const joinable = sources.length > 1 && !sources.some((s) => /\\[1-9]|\\k<|\(\?</.test(s.replace(/\(\?<[=!]/g, "")));
@@ -125,8 +140,21 @@ export function compileMatcher(config: { detectors?: readonly string[]; patterns
   }
   rules.push(...customRules(config.patterns ?? [], config.replacement ?? "[REDACTED]"));
 
-  const each = (rule: Rule, text: string, onMatch: (start: number, end: number) => boolean): void => {
+  /** The text one scan looks at; its lower-case form made once, and only if a rule needs it. */
+  interface Subject {
+    readonly text: string;
+    lower?: string;
+  }
+  const has = (rule: Rule, subject: Subject): boolean => {
+    if (rule.literal === undefined) return true;
+    if (rule.insensitive !== true) return subject.text.includes(rule.literal);
+    subject.lower ??= subject.text.toLowerCase();
+    return subject.lower.includes(rule.literal);
+  };
+  const each = (rule: Rule, subject: Subject, onMatch: (start: number, end: number) => boolean): void => {
+    const text = subject.text;
     if (rule.hint !== undefined && !rule.hint(text)) return;
+    if (!has(rule, subject)) return;
     const re = rule.re;
     re.lastIndex = 0;
     for (let m = re.exec(text); m !== null; m = re.exec(text)) {
@@ -146,8 +174,9 @@ export function compileMatcher(config: { detectors?: readonly string[]; patterns
   return {
     find(text) {
       const found: Match[] = [];
+      const subject: Subject = { text };
       for (const rule of rules) {
-        each(rule, text, (start, end) => {
+        each(rule, subject, (start, end) => {
           found.push({ start, end, kind: rule.kind, replacement: rule.label });
           return true;
         });
@@ -159,9 +188,10 @@ export function compileMatcher(config: { detectors?: readonly string[]; patterns
       return out;
     },
     detect(text) {
+      const subject: Subject = { text };
       for (const rule of rules) {
         let hit = false;
-        each(rule, text, () => {
+        each(rule, subject, () => {
           hit = true;
           return false;
         });
