@@ -22,7 +22,8 @@
 //    connections, a discarded warm-up, then runs interleaved across targets; medians.
 // 2. fixed rate: 500 req/s over 10 connections, p50/p99 (non-streaming),
 //    direct and gateway.
-// 3. memory: gateway VmRSS idle, and after >= 100,000 requests.
+// 3. memory: gateway VmRSS idle (12 s after start, the config-build thread
+//    stopped), at the end of >= 100,000 requests, and 15 s later (at rest).
 // Latency percentiles come from every 2xx response time autocannon reports
 // (float ms), not from its 1 ms-resolution histogram. Each run also reports
 // the CPU that other processes on the machine used meanwhile (from /proc),
@@ -509,8 +510,8 @@ async function main() {
     log(`floor-pipe ${floorPipeUrl} (pid ${floorPipe.pid}, Readable#pipe)`);
     log(`gateway    ${gatewayUrl} (pid ${gateway.pid}, admin ${adminUrl}, ${ACCESS_LOG ? "access log" : "stdout"} -> ${gatewayLog})`);
 
-    // --- idle memory, before any request
-    await sleep(1000);
+    // --- idle memory, before any request, once the config-build thread has stopped (10 s idle)
+    await sleep(12_000);
     const idle = await gatewayRss(gateway.pid, adminUrl);
     const idleHeap = await heapFigures(adminUrl);
     log(`gateway RSS idle: ${mb(idle.rss).toFixed(1)} MB (${idle.source}); V8 heap used ${fmtMb(idleHeap.heapUsed)} of ${fmtMb(idleHeap.heapTotal)}, external ${fmtMb(idleHeap.external)}`);
@@ -579,7 +580,9 @@ async function main() {
       const r = await cannon(gatewayUrl, "json", { amount });
       count("gateway", r);
     }
-    await sleep(1000);
+    const underLoad = await gatewayRss(gateway.pid, adminUrl);
+    // At rest again: V8's memory reducer hands back heap headroom a few seconds after the load stops.
+    await sleep(15_000);
     const after = await gatewayRss(gateway.pid, adminUrl);
     const afterHeap = await heapFigures(adminUrl);
     report.memory = {
@@ -590,6 +593,7 @@ async function main() {
       source: idle.source,
       idleMb: r2(mb(idle.rss)),
       afterMb: r2(mb(after.rss)),
+      endOfLoadMb: r2(mb(underLoad.rss)),
       growthMb: r2(mb(after.rss - idle.rss)),
       peakMb: after.hwm === null ? null : r2(mb(after.hwm)),
       requests: gatewayRequests,
@@ -658,7 +662,7 @@ async function main() {
   log(`throughput gateway/floor: ${(100 * ratioJson).toFixed(1)}% (JSON; SSE ${(100 * ratioSse).toFixed(1)}%; target >= ${100 * TARGETS.throughputRatio}%) ${mark(report.targets.throughputGatewayOverFloor)}`);
   const tfp = report.targets.throughputGatewayOverFloorPipe;
   log(`throughput gateway/floor-pipe: ${(100 * tfp.value).toFixed(1)}% (JSON; SSE ${(100 * tfp.sse).toFixed(1)}%; same target) ${mark(tfp)}`);
-  log(`RSS idle: ${mem.idleMb.toFixed(1)} MB, after ${fmtInt(mem.requests)} requests: ${mem.afterMb.toFixed(1)} MB, growth ${mem.growthMb.toFixed(1)} MB (peak ${mem.peakMb === null ? "n/a" : mem.peakMb.toFixed(1) + " MB"}; targets idle < ${TARGETS.idleRssMb} MB ${mark(report.targets.idleRssMb)}, growth <= ${TARGETS.rssGrowthMb} MB ${mark(report.targets.rssGrowthMb)})`);
+  log(`RSS idle (12 s after start): ${mem.idleMb.toFixed(1)} MB; at the end of the load: ${mem.endOfLoadMb.toFixed(1)} MB; 15 s after ${fmtInt(mem.requests)} requests: ${mem.afterMb.toFixed(1)} MB, growth ${mem.growthMb.toFixed(1)} MB (peak ${mem.peakMb === null ? "n/a" : mem.peakMb.toFixed(1) + " MB"}; targets idle < ${TARGETS.idleRssMb} MB ${mark(report.targets.idleRssMb)}, growth <= ${TARGETS.rssGrowthMb} MB ${mark(report.targets.rssGrowthMb)})`);
   const h = mem.heap;
   log(`  V8 heap used ${h.idle.usedMb ?? "n/a"} -> ${h.after.usedMb ?? "n/a"} MB, heap total ${h.idle.totalMb ?? "n/a"} -> ${h.after.totalMb ?? "n/a"} MB, external ${h.idle.externalMb ?? "n/a"} -> ${h.after.externalMb ?? "n/a"} MB`);
   if (report.accessLog.lines !== undefined) log(`access log: ${fmtInt(report.accessLog.lines)} lines, ${report.accessLog.mb} MB (gateway requests sent: ${fmtInt(mem.requests)})`);
