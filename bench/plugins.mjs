@@ -1,5 +1,7 @@
 // What plugins cost on the request path (issue 11), measured side by side in
-// one gateway process against the fake upstream (bench/proxy-upstream.mjs):
+// two gateway processes on the same config (one takes the baselines'
+// traffic, the other the plugin routes'), against the fake upstream
+// (bench/proxy-upstream.mjs):
 //
 //   headers      a plain route with three built-in header plugins
 //                (request-headers with ${consumer}/${route}/${requestId},
@@ -10,19 +12,24 @@
 //                most requests)  vs  the same route without it (target < 10%)
 //
 // Throughput: autocannon, 50 connections, the same request to both routes of
-// a pair, the routes interleaved, 9 × 4 s (3 × 3 s with --quick). Each cost
-// is the median over runs of the run's ratio to its own baseline, from the
+// a pair, everything interleaved, 7 × 3 s (2 × 2 s with --quick). Each cost
+// is the mean of the two ways round of the median over runs of the run's
+// ratio to its own baseline, from the
 // gateway's CPU time per request (Linux /proc), with the req/s ratio
-// alongside. The gateway and the upstream are pinned to a core each when
-// `taskset` exists.
+// alongside. The gateways and the upstream are pinned to a core each when
+// `taskset` exists. Why two processes: in one, alternating 4-second blocks of
+// two routes make V8 re-optimise the shared pipeline at every switch, and
+// that cost lands on whichever route runs second (3 header plugins measured
+// 9–11% in one process); and two processes differ by several % on their own,
+// so each pair runs both ways round.
 //
 //   npm run build && node bench/plugins.mjs [--quick] [--json]
 import { cost, measure, pct, printTable, startGateway, startUpstream, stopAll, summary } from "./lib.mjs";
 
 const QUICK = process.argv.includes("--quick");
 const JSON_OUT = process.argv.includes("--json");
-const RUNS = QUICK ? 3 : 9;
-const SECONDS = QUICK ? 3 : 4;
+const RUNS = QUICK ? 2 : 7;
+const SECONDS = QUICK ? 2 : 3;
 
 // Twenty patterns of the kind a team writes: project code names, ticket and
 // document ids, internal host names, markers. None occurs in the prompt.
@@ -91,22 +98,45 @@ const chatBody = JSON.stringify({ model: "gpt-4o-mini", messages: [{ role: "syst
 
 try {
   const upstream = await startUpstream(1);
-  const gw = await startGateway(config(upstream), "plugins");
+  // Two gateway processes on the same config, A and B; each pair is measured both ways (baseline on
+  // A and feature on B, then the reverse), and a run's ratio is the mean of the two. In one process,
+  // 4-second blocks of alternating routes make V8 re-optimise the shared pipeline at every switch,
+  // and that cost lands on whichever route runs second; two processes each keep their JIT state,
+  // and swapping their roles cancels what differs between the processes themselves.
+  const gateways = { A: await startGateway(config(upstream), "plugins-a"), B: await startGateway(config(upstream), "plugins-b") };
   const origin = { origin: "https://app.example.com" };
   // The same request (headers included) to both routes of a pair: only the route differs.
-  const scenarios = [
-    { name: "plain", url: `${gw.url}/plain/v1/chat/completions`, body: plainBody, headers: origin, pid: gw.pid },
-    { name: "3 header plugins", url: `${gw.url}/headers/v1/chat/completions`, body: plainBody, headers: origin, pid: gw.pid },
-    { name: "chat, 4 KB prompt", url: `${gw.url}/v1/chat/completions`, body: chatBody, headers: { "x-bench": "chat" }, pid: gw.pid },
-    { name: "+ prompt-guard, 20 patterns", url: `${gw.url}/v1/chat/completions`, body: chatBody, headers: { "x-bench": "guarded" }, pid: gw.pid },
-  ];
+  const routes = {
+    plain: { path: "/plain/v1/chat/completions", body: plainBody, headers: origin },
+    "3 header plugins": { path: "/headers/v1/chat/completions", body: plainBody, headers: origin },
+    "chat, 4 KB prompt": { path: "/v1/chat/completions", body: chatBody, headers: { "x-bench": "chat" } },
+    "+ prompt-guard, 20 patterns": { path: "/v1/chat/completions", body: chatBody, headers: { "x-bench": "guarded" } },
+  };
+  const pairs = { "3 header plugins": ["3 header plugins", "plain"], "prompt-guard, 20 patterns, 4 KB": ["+ prompt-guard, 20 patterns", "chat, 4 KB prompt"] };
+  const scenarios = [];
+  for (const [feature, baseline] of Object.values(pairs)) {
+    for (const [b, f] of [["A", "B"], ["B", "A"]]) {
+      for (const [name, on] of [[baseline, b], [feature, f]]) {
+        const r = routes[name];
+        scenarios.push({ name: `${name} @${on}`, url: gateways[on].url + r.path, body: r.body, headers: r.headers, pid: gateways[on].pid });
+      }
+    }
+  }
   const series = await measure(scenarios, { runs: RUNS, seconds: SECONDS, progress: !JSON_OUT });
   const table = summary(series);
-  const costs = { "3 header plugins": cost(series, "3 header plugins", "plain"), "prompt-guard, 20 patterns, 4 KB": cost(series, "+ prompt-guard, 20 patterns", "chat, 4 KB prompt") };
+  const both = (feature, baseline) => {
+    const one = cost(series, `${feature} @B`, `${baseline} @A`);
+    const other = cost(series, `${feature} @A`, `${baseline} @B`);
+    return { cpu: (one.cpu + other.cpu) / 2, rps: (one.rps + other.rps) / 2, eachWay: { featureOnB: one, featureOnA: other } };
+  };
+  const costs = Object.fromEntries(Object.entries(pairs).map(([label, [feature, baseline]]) => [label, both(feature, baseline)]));
   if (JSON_OUT) console.log(JSON.stringify({ runs: RUNS, seconds: SECONDS, promptBytes: Buffer.byteLength(prompt), patterns: PATTERNS.length, table, costs }, null, 2));
   else {
-    printTable(`plugin cost (median of ${RUNS} × ${SECONDS} s, 50 connections)`, table);
-    const line = (label, target) => console.log(`${label} costs ${pct(costs[label].cpu)} of throughput by CPU per request (${pct(costs[label].rps)} by req/s) (target < ${target})`);
+    printTable(`plugin cost (median of ${RUNS} × ${SECONDS} s, 50 connections; @A/@B: which gateway process)`, table);
+    const line = (label, target) => {
+      const c = costs[label];
+      console.log(`${label} costs ${pct(c.cpu)} of throughput by CPU per request (${pct(c.rps)} by req/s; feature on B ${pct(c.eachWay.featureOnB.cpu)}, on A ${pct(c.eachWay.featureOnA.cpu)}) (target < ${target})`);
+    };
     line("3 header plugins", "5%");
     line("prompt-guard, 20 patterns, 4 KB", "10%");
   }
