@@ -4,45 +4,15 @@
 // the usage chunk the gateway asked for is dropped, usage is metered), and
 // the median and p90 of the time from sending the request to the first body
 // byte. Part of `npm run bench`; `--json` prints the figures as JSON.
-import { spawn } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { Agent, request } from "undici";
+import { firstLine, start, stopAll } from "./lib.mjs";
 
-const ROOT = new URL("..", import.meta.url).pathname;
 const N = process.argv.includes("--quick") ? 100 : 1000;
 const json = process.argv.includes("--json");
-const children = [];
-
-function start(args) {
-  const p = spawn(process.execPath, args, { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, NODE_ENV: "production" } });
-  children.push(p);
-  return p;
-}
-function firstLine(p, test) {
-  return new Promise((resolve, reject) => {
-    const rl = createInterface({ input: p.stdout });
-    rl.on("line", (line) => {
-      try {
-        const v = JSON.parse(line);
-        if (test(v)) {
-          rl.removeAllListeners("line");
-          p.stdout.resume();
-          resolve(v);
-        }
-      } catch {
-        // not JSON
-      }
-    });
-    p.once("exit", (code) => reject(new Error(`child exited (${code})`)));
-  });
-}
-const stop = () => {
-  for (const c of children) if (c.exitCode === null) c.kill("SIGTERM");
-};
-process.on("exit", stop);
+process.on("exit", stopAll);
 
 try {
   const upstream = start(["bench/proxy-upstream.mjs"]);
@@ -110,5 +80,5 @@ pricing:
   }
   await agent.close();
 } finally {
-  stop();
+  stopAll();
 }
