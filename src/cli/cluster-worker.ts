@@ -8,6 +8,7 @@ import { systemClock } from "../deps.js";
 import { createLogger, flushLogger, flushPeriodically } from "../observability/logger.js";
 import { capYoungGeneration } from "../server/young-generation.js";
 import { youngGenerationCapMb } from "./commands/serve.js";
+import { trimGatewayWhenIdle } from "../server/idle-trim.js";
 
 if (!cluster.isWorker || process.send === undefined) {
   process.stderr.write("aigw: cluster-worker.js is started by `aigw serve --workers N`, not directly\n");
@@ -48,6 +49,7 @@ const worker = new ClusterWorker({
       }),
   },
 });
+const stopTrimming = trimGatewayWhenIdle(() => worker.gateway(), process.env);
 // A signal sent to the worker alone (or to the whole process group) drains it
 // too; the primary forks a replacement unless it is shutting down itself.
 const stop = (signal: NodeJS.Signals): void => {
@@ -59,6 +61,7 @@ process.once("SIGINT", stop);
 
 await worker.done;
 await Promise.race([Promise.all(sends), new Promise((r) => setTimeout(r, 1000).unref())]);
+stopTrimming();
 stopFlushing();
 stopCapping();
 flushLogger(logger);

@@ -6,6 +6,7 @@ import { SnapshotBuilder } from "../reload/builder.js";
 import { upstreamStatus } from "../server/admin.js";
 import { startDataPlane, type RunningDataPlane } from "../server/runtime.js";
 import { gatewayTarget } from "../server/serve.js";
+import type { Gateway } from "../server/gateway.js";
 import type { ConfigPayload, FromWorker, ToWorker } from "./messages.js";
 
 /** How a worker talks to its primary (node:cluster IPC in production). */
@@ -52,6 +53,11 @@ export class ClusterWorker {
     deps.channel.onMessage((m) => this.handle(m));
     // Listening now: the primary sends the config only after this.
     deps.channel.send({ type: "aigw:hello" });
+  }
+
+  /** The gateway once the first config is applied (null before). */
+  gateway(): Gateway | null {
+    return this.target.gateway();
   }
 
   private handle(m: ToWorker): void {

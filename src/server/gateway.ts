@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "pino";
 import type { Snapshot } from "../compile/snapshot.js";
 import type { Deps } from "../deps.js";
-import { writeAccessLog } from "../observability/access-log.js";
+import { AccessLog } from "../observability/access-log.js";
 import type { GatewayMetrics } from "../observability/metrics.js";
 import type { RequestContext } from "../pipeline/context.js";
 import { handleRequest } from "../pipeline/handle.js";
@@ -31,18 +31,19 @@ export class Gateway {
   private generation: Generation | null = null;
   private loadedAt: string | null = null;
   private draining = false;
-  private readonly accessLogger: Logger;
+  private readonly accessLogWriter: AccessLog;
   private accessLog = true;
   private active = 0;
+  private started = 0;
   private idleWaiters: (() => void)[] = [];
 
   constructor(private readonly deps: GatewayDeps) {
     this.metrics = deps.metrics;
     this.registry = deps.registry ?? new ResourceRegistry();
     this.logger = deps.logger;
-    // Access lines carry no headers, bodies or credentials (see access-log.ts), so
-    // the root logger's redaction paths would only cost time on every request.
-    this.accessLogger = deps.logger.child({}, { msgPrefix: "", redact: [] });
+    // Access lines carry no headers, bodies or credentials (see access-log.ts); they
+    // are written with their own serialiser to this logger's destination, at its level.
+    this.accessLogWriter = new AccessLog(deps.logger.child({}, { msgPrefix: "", redact: [] }), deps.clock);
   }
 
   /**
@@ -105,6 +106,11 @@ export class Gateway {
     return this.active;
   }
 
+  /** Requests started since the process began (all generations). */
+  get requestsStarted(): number {
+    return this.started;
+  }
+
   /** Resolves when no request is in flight. */
   idle(): Promise<void> {
     if (this.active === 0) return Promise.resolve();
@@ -125,6 +131,7 @@ export class Gateway {
       return;
     }
     this.active++;
+    this.started++;
     this.metrics.inFlight.inc();
     void handleRequest(generation, req, res, scheme, this.onComplete);
   };
@@ -136,7 +143,7 @@ export class Gateway {
     const route = ctx.route?.compiled.name ?? "(none)";
     this.metrics.recordRequest(route, ctx.req.method ?? "GET", ctx.status, (this.deps.clock.monotonic() - ctx.startedAt) / 1000, ctx.consumer?.name);
     if (ctx.trace !== null) endRequestTrace(ctx, route);
-    if (this.accessLog) writeAccessLog(this.accessLogger, ctx, this.deps.clock);
+    if (this.accessLog) this.accessLogWriter.write(ctx);
   };
 
   /** Retires the current generation and cuts every pool (end of shutdown). */

@@ -7,6 +7,7 @@ import { createLogger, flushLogger, flushPeriodically } from "../../observabilit
 import type { ReloadRecord, Reloader } from "../../reload/reloader.js";
 import { serve, type ServeOptions } from "../../server/serve.js";
 import { capYoungGeneration } from "../../server/young-generation.js";
+import { trimGatewayWhenIdle } from "../../server/idle-trim.js";
 import { ExitCode } from "../exit-codes.js";
 import type { Io } from "../io.js";
 
@@ -47,7 +48,19 @@ async function start(options: ServeOptions, workers: number): Promise<{ serving:
   if (workers === 1) {
     const { serving, first } = await serve(options);
     if (serving === null) return { serving: null, first };
-    return { first, serving: { ...serving, snapshot: serving.gateway.currentSnapshot()!, details: {}, stop: () => serving.stop() } };
+    const stopTrimming = trimGatewayWhenIdle(() => serving.gateway, options.env);
+    return {
+      first,
+      serving: {
+        ...serving,
+        snapshot: serving.gateway.currentSnapshot()!,
+        details: {},
+        stop: () => {
+          stopTrimming();
+          return serving.stop();
+        },
+      },
+    };
   }
   const { serveCluster } = await import("../../cluster/serve-cluster.js");
   const { serving, first } = await serveCluster({ ...options, workers });

@@ -1,0 +1,105 @@
+import { execFileSync } from "node:child_process";
+import { describe, expect, it } from "vitest";
+import { fullGc, idleTrimMs, trimWhenIdle } from "../src/server/idle-trim.js";
+
+/** A hand-driven interval: `tick()` runs the callback as the timer would. */
+function fakeTimer() {
+  let fn: (() => void) | null = null;
+  let ms = 0;
+  let cleared = false;
+  return {
+    setInterval: (f: () => void, every: number) => {
+      fn = f;
+      ms = every;
+      return { unref: () => undefined };
+    },
+    clearInterval: () => {
+      cleared = true;
+    },
+    tick: () => fn?.(),
+    get ms() {
+      return ms;
+    },
+    get cleared() {
+      return cleared;
+    },
+  };
+}
+
+describe("trimWhenIdle", () => {
+  it("collects once after a quiet interval that followed traffic, and again only after new traffic", () => {
+    const timer = fakeTimer();
+    let requests = 0;
+    let inFlight = 0;
+    let collected = 0;
+    const stop = trimWhenIdle({ idleMs: 5000, activity: () => requests, inFlight: () => inFlight, collect: () => collected++, ...timer });
+    expect(timer.ms).toBe(5000);
+
+    timer.tick(); // no traffic yet: nothing to hand back
+    expect(collected).toBe(0);
+
+    requests += 10;
+    timer.tick(); // traffic during this interval
+    expect(collected).toBe(0);
+    timer.tick(); // a quiet interval: trim
+    expect(collected).toBe(1);
+    timer.tick(); // still quiet: once is enough
+    timer.tick();
+    expect(collected).toBe(1);
+
+    requests += 1;
+    inFlight = 1; // a long request (a stream) started and is still running
+    timer.tick();
+    timer.tick();
+    expect(collected).toBe(1);
+    inFlight = 0;
+    timer.tick();
+    expect(collected).toBe(2);
+
+    stop();
+    expect(timer.cleared).toBe(true);
+  });
+
+  it("is off at 0", () => {
+    const timer = fakeTimer();
+    trimWhenIdle({ idleMs: 0, activity: () => 0, inFlight: () => 0, collect: () => undefined, ...timer });
+    expect(timer.ms).toBe(0);
+  });
+});
+
+describe("idleTrimMs", () => {
+  it("reads AIGW_IDLE_GC_MS, 5000 by default, 0 turns it off", () => {
+    expect(idleTrimMs({})).toBe(5000);
+    expect(idleTrimMs({ AIGW_IDLE_GC_MS: "" })).toBe(5000);
+    expect(idleTrimMs({ AIGW_IDLE_GC_MS: "0" })).toBe(0);
+    expect(idleTrimMs({ AIGW_IDLE_GC_MS: "12000" })).toBe(12000);
+    expect(idleTrimMs({ AIGW_IDLE_GC_MS: "soon" })).toBe(5000);
+  });
+});
+
+describe("fullGc", () => {
+  it("frees garbage without --expose-gc and leaves no global gc behind", () => {
+    // A fresh process: the heap grows with garbage, then one call hands it back.
+    const script = `
+      import v8 from "node:v8";
+      import { fullGc } from "./dist/server/idle-trim.js";
+      const gc = fullGc();
+      let keep = [];
+      for (let i = 0; i < 300000; i++) keep.push({ i, s: "x" + i });
+      keep = null;
+      const before = v8.getHeapStatistics().used_heap_size;
+      gc();
+      const after = v8.getHeapStatistics().used_heap_size;
+      console.log(JSON.stringify({ before, after, globalGc: typeof globalThis.gc }));
+    `;
+    const out = JSON.parse(execFileSync(process.execPath, ["--input-type=module", "-e", script], { cwd: new URL("..", import.meta.url).pathname, encoding: "utf8" })) as { before: number; after: number; globalGc: string };
+    expect(out.after).toBeLessThan(out.before / 2);
+    expect(out.globalGc).toBe("undefined");
+  });
+
+  it("returns a function in this process too", () => {
+    const gc = fullGc();
+    expect(typeof gc).toBe("function");
+    expect((globalThis as { gc?: unknown }).gc).toBeUndefined();
+  });
+});
