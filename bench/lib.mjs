@@ -141,6 +141,37 @@ export async function measure(scenarios, { runs, seconds, body, connections = 50
 }
 
 /**
+ * Like `measure`, but side by side: in each round every scenario is under
+ * load at the same time (its own `connections`), its processes sharing one
+ * core (start them all on the same CPU), and each one's CPU µs per request
+ * is taken over the same seconds. This VM's speed drifts by up to 40% from
+ * one minute to the next; run one after the other, two identical gateways
+ * measured up to 16% apart, side by side within ±4% per round (median of 8
+ * rounds: 0.998). Req/s here is each one's share of the core, not its
+ * capacity; compare CPU per request (`cost`). A discarded warm-up round
+ * first (`warmupSeconds`, 0 for none); the start order alternates between rounds.
+ */
+export async function sideBySide(scenarios, { rounds, seconds, body, headers, connections = 50, warmupSeconds = 3, progress = true }) {
+  const round = async (order, s) => {
+    const before = order.map((x) => cpuMs(x.pid));
+    const results = await Promise.all(order.map((x) => load(x.url, { body: x.body ?? body, headers: x.headers ?? headers, connections, seconds: s })));
+    return order.map((x, i) => ({ name: x.name, rps: results[i].requests.total / (s || 1), us: ((cpuMs(x.pid) - before[i]) * 1000) / results[i].requests.total }));
+  };
+  if (warmupSeconds > 0) await round(scenarios, warmupSeconds);
+  const rps = Object.fromEntries(scenarios.map((s) => [s.name, []]));
+  const cpu = Object.fromEntries(scenarios.map((s) => [s.name, []]));
+  for (let r = 0; r < rounds; r++) {
+    const order = r % 2 === 0 ? scenarios : [...scenarios].reverse();
+    for (const x of await round(order, seconds)) {
+      rps[x.name].push(x.rps);
+      cpu[x.name].push(x.us);
+    }
+    if (progress) process.stderr.write(`  side-by-side round ${r + 1}/${rounds} done\n`);
+  }
+  return { rps, cpu };
+}
+
+/**
  * Cost of `feature` over `baseline`: the median over runs of each run's
  * ratio, by CPU per request (1 - base/with: the throughput a CPU-bound
  * gateway loses) and by req/s.

@@ -16,7 +16,9 @@
 // 1. throughput, JSON and SSE: 50 connections, the targets interleaved, each
 //    ratio the median over runs of the run's own ratio (req/s), with the
 //    proxy's CPU µs per request alongside.
-// 2. latency at a fixed 1,000 req/s, open loop (requests leave on a 1 ms
+// 2. side by side: pairs of proxies on CPU 0 under load at the same time
+//    (lib.mjs sideBySide), capacity from the ratio of their CPU per request.
+// 3. latency at a fixed 1,000 req/s, open loop (requests leave on a 1 ms
 //    schedule whether or not earlier ones answered; see lib.mjs openLoop):
 //    p50/p99 of every response time, direct to the upstream and through
 //    each proxy.
@@ -29,13 +31,15 @@ import { mkdtempSync, openSync, closeSync, readFileSync, writeFileSync } from "n
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { cpuMs, firstLine, freePort, hasTaskset, median, openLoop, start, startCommand, startUpstream, stopAll } from "./lib.mjs";
+import { cpuMs, firstLine, freePort, hasTaskset, median, openLoop, pct, sideBySide, start, startCommand, startUpstream, stopAll } from "./lib.mjs";
 
 const QUICK = process.argv.includes("--quick");
 const JSON_OUT = process.argv.includes("--json");
 const RUNS = QUICK ? 2 : 5;
 const SECONDS = QUICK ? 3 : 5;
 const RATE = 1000;
+const SIDE_ROUNDS = QUICK ? 3 : 8;
+const SIDE_SECONDS = QUICK ? 3 : 5;
 const RATE_SECONDS = QUICK ? 5 : 15;
 const KEY = "sk-bench-pipeline-00000000000001";
 const PATH = "/v1/chat/completions";
@@ -159,7 +163,6 @@ function run(url, { body, connections = 50, seconds, overallRate }) {
   });
 }
 
-const pct = (v) => `${(v * 100).toFixed(1)}%`;
 
 try {
   const upstream = await startUpstream(1);
@@ -206,6 +209,27 @@ try {
       ...(nginx === null ? {} : { "full http / nginx": perRun("full http, 10 routes", "nginx"), "floor / nginx": perRun("floor", "nginx") }),
     };
   }
+  // Side by side (lib.mjs sideBySide): two proxies on CPU 0 under load at the
+  // same time, so the VM's drift hits both alike; capacity = the inverse
+  // ratio of CPU per request, the median of the rounds' ratios.
+  const byName = Object.fromEntries(targets.map((t) => [t.name, t]));
+  const PAIRS = [
+    ["full http / floor", "full http, 10 routes", "floor"],
+    ["full http / floor-pipe", "full http, 10 routes", "floor-pipe"],
+    ["10k / 10 routes, http", "full http, 10k routes", "full http, 10 routes"],
+    ["10k / 10 routes, ai", "full ai, 10k routes", "full ai, 10 routes"],
+  ];
+  result.sideBySide = {};
+  for (const [workload, body] of Object.entries(BODIES)) {
+    result.sideBySide[workload] = {};
+    for (const [label, feature, baseline] of PAIRS) {
+      const m = await sideBySide([byName[baseline], byName[feature]], { rounds: SIDE_ROUNDS, seconds: SIDE_SECONDS, body, headers: { authorization: `Bearer ${KEY}` }, progress: false });
+      const capacity = median(m.cpu[feature].map((us, i) => m.cpu[baseline][i] / us));
+      const spread = m.cpu[feature].map((us, i) => m.cpu[baseline][i] / us);
+      result.sideBySide[workload][label] = { capacity, min: Math.min(...spread), max: Math.max(...spread), cpuUs: { [baseline]: Math.round(median(m.cpu[baseline]) * 10) / 10, [feature]: Math.round(median(m.cpu[feature]) * 10) / 10 } };
+      log(`  ${workload} side by side ${label}: ${pct(capacity)}`);
+    }
+  }
   // Latency at a fixed rate (open loop), JSON, direct first; a warm-up second each.
   const rateTargets = [{ name: "direct", url: upstream + PATH }, ...targets.filter((t) => t.name !== "floor-pipe")];
   for (const t of rateTargets) {
@@ -226,6 +250,10 @@ try {
       for (const [n, v] of Object.entries(result.throughput[workload])) log(`| ${n} | ${v.rps} | ${v.cpuUsPerRequest.toFixed(1)} |`);
       log();
       for (const [n, v] of Object.entries(result.ratios[workload])) log(`  ${n}: ${pct(v)}`);
+      log();
+      log(`${workload.toUpperCase()} side by side on CPU 0 (${SIDE_ROUNDS} rounds × ${SIDE_SECONDS} s; capacity = baseline CPU µs/req ÷ target's, median [min–max] of the rounds):`);
+      log(`| pair | capacity | rounds min–max | CPU µs/req (baseline, target) |\n|---|---:|---:|---:|`);
+      for (const [n, v] of Object.entries(result.sideBySide[workload])) log(`| ${n} | ${pct(v.capacity)} | ${pct(v.min)}–${pct(v.max)} | ${Object.values(v.cpuUs).map((x) => x.toFixed(1)).join(", ")} |`);
     }
     log();
     log(`fixed ${RATE} req/s, open loop, ${RATE_SECONDS} s (ms):`);

@@ -11,25 +11,28 @@
 //                20 patterns over a 4 KB prompt (nothing matches, as for
 //                most requests)  vs  the same route without it (target < 10%)
 //
-// Throughput: autocannon, 50 connections, the same request to both routes of
-// a pair, everything interleaved, 7 × 3 s (2 × 2 s with --quick). Each cost
-// is the mean of the two ways round of the median over runs of the run's
-// ratio to its own baseline, from the
-// gateway's CPU time per request (Linux /proc), with the req/s ratio
-// alongside. The gateways and the upstream are pinned to a core each when
-// `taskset` exists. Why two processes: in one, alternating 4-second blocks of
-// two routes make V8 re-optimise the shared pipeline at every switch, and
-// that cost lands on whichever route runs second (3 header plugins measured
-// 9–11% in one process); and two processes differ by several % on their own,
-// so each pair runs both ways round.
+// Side by side (lib.mjs sideBySide): two gateway processes on the same
+// config share CPU 0; in each round the baseline route on one and the plugin
+// route on the other are under load at the same time (50 connections each),
+// so the VM's drift (up to 40% between minutes) hits both alike. A round's
+// cost is 1 - baseline CPU µs per request / feature's (the throughput a
+// CPU-bound gateway loses); after both processes have served both routes,
+// the rounds alternate the feature between process A and B; the figure is the mean of the two ways' medians (what differs
+// between the processes cancels), with each way and the rounds' range. The
+// two ways differ by about 20 points (measured: plugins on B +20%, on A
+// -2%): per-request CPU on this VM depends on more than the code a process
+// runs (its JIT state, the order it saw traffic, how the scheduler shares
+// the core), which is why one way alone proves nothing. 10 rounds × 5 s (2 × 3 s with
+// --quick). Run one after the other instead, the same measurement gave 9–11%
+// for the header plugins, two identical processes differing by up to 16%.
 //
 //   npm run build && node bench/plugins.mjs [--quick] [--json]
-import { cost, measure, pct, printTable, startGateway, startUpstream, stopAll, summary } from "./lib.mjs";
+import { load, median, pct, sideBySide, startGateway, startUpstream, stopAll } from "./lib.mjs";
 
 const QUICK = process.argv.includes("--quick");
 const JSON_OUT = process.argv.includes("--json");
-const RUNS = QUICK ? 2 : 7;
-const SECONDS = QUICK ? 2 : 3;
+const ROUNDS = QUICK ? 2 : 10;
+const SECONDS = QUICK ? 3 : 5;
 
 // Twenty patterns of the kind a team writes: project code names, ticket and
 // document ids, internal host names, markers. None occurs in the prompt.
@@ -98,11 +101,6 @@ const chatBody = JSON.stringify({ model: "gpt-4o-mini", messages: [{ role: "syst
 
 try {
   const upstream = await startUpstream(1);
-  // Two gateway processes on the same config, A and B; each pair is measured both ways (baseline on
-  // A and feature on B, then the reverse), and a run's ratio is the mean of the two. In one process,
-  // 4-second blocks of alternating routes make V8 re-optimise the shared pipeline at every switch,
-  // and that cost lands on whichever route runs second; two processes each keep their JIT state,
-  // and swapping their roles cancels what differs between the processes themselves.
   const gateways = { A: await startGateway(config(upstream), "plugins-a"), B: await startGateway(config(upstream), "plugins-b") };
   const origin = { origin: "https://app.example.com" };
   // The same request (headers included) to both routes of a pair: only the route differs.
@@ -112,33 +110,41 @@ try {
     "chat, 4 KB prompt": { path: "/v1/chat/completions", body: chatBody, headers: { "x-bench": "chat" } },
     "+ prompt-guard, 20 patterns": { path: "/v1/chat/completions", body: chatBody, headers: { "x-bench": "guarded" } },
   };
-  const pairs = { "3 header plugins": ["3 header plugins", "plain"], "prompt-guard, 20 patterns, 4 KB": ["+ prompt-guard, 20 patterns", "chat, 4 KB prompt"] };
-  const scenarios = [];
-  for (const [feature, baseline] of Object.values(pairs)) {
-    for (const [b, f] of [["A", "B"], ["B", "A"]]) {
-      for (const [name, on] of [[baseline, b], [feature, f]]) {
-        const r = routes[name];
-        scenarios.push({ name: `${name} @${on}`, url: gateways[on].url + r.path, body: r.body, headers: r.headers, pid: gateways[on].pid });
-      }
+  const pairs = { "3 header plugins": ["3 header plugins", "plain", "5%"], "prompt-guard, 20 patterns, 4 KB": ["+ prompt-guard, 20 patterns", "chat, 4 KB prompt", "10%"] };
+  const scenario = (name, on) => ({ name, url: gateways[on].url + routes[name].path, body: routes[name].body, headers: routes[name].headers, pid: gateways[on].pid });
+  const results = {};
+  for (const [label, [feature, baseline]] of Object.entries(pairs)) {
+    const rounds = [];
+    const cpu = { [baseline]: [], [feature]: [] };
+    // Both processes serve both routes before any round counts, so neither meets a route for the first time mid-bench.
+    for (const on of ["A", "B"]) for (const name of [baseline, feature]) await load(scenario(name, on).url, { ...scenario(name, on), seconds: 2 });
+    for (let r = 0; r < ROUNDS; r++) {
+      const [b, f] = r % 2 === 0 ? ["A", "B"] : ["B", "A"];
+      const m = await sideBySide([scenario(baseline, b), scenario(feature, f)], { rounds: 1, seconds: SECONDS, warmupSeconds: 0, progress: false });
+      rounds.push({ featureOn: f, cost: 1 - m.cpu[baseline][0] / m.cpu[feature][0] });
+      cpu[baseline].push(m.cpu[baseline][0]);
+      cpu[feature].push(m.cpu[feature][0]);
+      if (!JSON_OUT) process.stderr.write(`  ${label}: round ${r + 1}/${ROUNDS} done\n`);
     }
-  }
-  const series = await measure(scenarios, { runs: RUNS, seconds: SECONDS, progress: !JSON_OUT });
-  const table = summary(series);
-  const both = (feature, baseline) => {
-    const one = cost(series, `${feature} @B`, `${baseline} @A`);
-    const other = cost(series, `${feature} @A`, `${baseline} @B`);
-    return { cpu: (one.cpu + other.cpu) / 2, rps: (one.rps + other.rps) / 2, eachWay: { featureOnB: one, featureOnA: other } };
-  };
-  const costs = Object.fromEntries(Object.entries(pairs).map(([label, [feature, baseline]]) => [label, both(feature, baseline)]));
-  if (JSON_OUT) console.log(JSON.stringify({ runs: RUNS, seconds: SECONDS, promptBytes: Buffer.byteLength(prompt), patterns: PATTERNS.length, table, costs }, null, 2));
-  else {
-    printTable(`plugin cost (median of ${RUNS} × ${SECONDS} s, 50 connections; @A/@B: which gateway process)`, table);
-    const line = (label, target) => {
-      const c = costs[label];
-      console.log(`${label} costs ${pct(c.cpu)} of throughput by CPU per request (${pct(c.rps)} by req/s; feature on B ${pct(c.eachWay.featureOnB.cpu)}, on A ${pct(c.eachWay.featureOnA.cpu)}) (target < ${target})`);
+    const costs = rounds.map((r) => r.cost);
+    const way = (on) => median(rounds.filter((r) => r.featureOn === on).map((r) => r.cost));
+    results[label] = {
+      // The mean of the two ways round: what differs between the processes cancels.
+      cost: (way("A") + way("B")) / 2,
+      featureOnA: way("A"),
+      featureOnB: way("B"),
+      min: Math.min(...costs),
+      max: Math.max(...costs),
+      rounds,
+      cpuUs: { baseline: Math.round(median(cpu[baseline]) * 10) / 10, feature: Math.round(median(cpu[feature]) * 10) / 10 },
     };
-    line("3 header plugins", "5%");
-    line("prompt-guard, 20 patterns, 4 KB", "10%");
+  }
+  if (JSON_OUT) console.log(JSON.stringify({ rounds: ROUNDS, seconds: SECONDS, promptBytes: Buffer.byteLength(prompt), patterns: PATTERNS.length, results }, null, 2));
+  else {
+    console.log(`plugin cost, side by side on one core (${ROUNDS} rounds × ${SECONDS} s, 50 connections each; half the rounds with the plugins on each process)`);
+    console.log("| pair | cost (mean of both ways) | plugins on A | plugins on B | rounds min–max | CPU µs/req without, with |\n|---|---:|---:|---:|---:|---:|");
+    for (const [label, r] of Object.entries(results)) console.log(`| ${label} | ${pct(r.cost)} | ${pct(r.featureOnA)} | ${pct(r.featureOnB)} | ${pct(r.min)} – ${pct(r.max)} | ${r.cpuUs.baseline}, ${r.cpuUs.feature} |`);
+    for (const [label, [, , target]] of Object.entries(pairs)) console.log(`${label} costs ${pct(results[label].cost)} of throughput by CPU per request (target < ${target})`);
   }
 } finally {
   stopAll();
