@@ -49,7 +49,7 @@ const worker = new ClusterWorker({
       }),
   },
 });
-const stopTrimming = trimGatewayWhenIdle(() => worker.gateway(), process.env);
+const stopTrimming = trimGatewayWhenIdle(() => worker.gateway(), process.env, logger);
 // A signal sent to the worker alone (or to the whole process group) drains it
 // too; the primary forks a replacement unless it is shutting down itself.
 const stop = (signal: NodeJS.Signals): void => {

@@ -1,5 +1,6 @@
 import v8 from "node:v8";
 import { runInNewContext } from "node:vm";
+import type { Logger } from "pino";
 import type { Gateway } from "./gateway.js";
 
 /** What the trimmer watches and does; the timer functions are passed in so tests can drive them. */
@@ -68,10 +69,18 @@ export function fullGc(): (() => void) | null {
  * The trimmer of `aigw serve` (one process, or each cluster worker):
  * `AIGW_IDLE_GC_MS` of quiet (default 5000; 0 turns it off), then one full GC.
  */
-export function trimGatewayWhenIdle(gateway: () => Gateway | null, env: Readonly<Record<string, string | undefined>>): () => void {
+export function trimGatewayWhenIdle(gateway: () => Gateway | null, env: Readonly<Record<string, string | undefined>>, logger: Logger): () => void {
   const idleMs = idleTrimMs(env);
-  const collect = idleMs > 0 ? fullGc() : null;
-  if (collect === null) return () => undefined;
+  const gc = idleMs > 0 ? fullGc() : null;
+  if (gc === null) return () => undefined;
+  const collect = (): void => {
+    const before = process.memoryUsage();
+    const started = performance.now();
+    gc();
+    const after = process.memoryUsage();
+    const mb = (n: number): number => Math.round(n / 104857.6) / 10;
+    logger.info({ idleMs, ms: Math.round(performance.now() - started), heapTotalMb: [mb(before.heapTotal), mb(after.heapTotal)], rssMb: [mb(before.rss), mb(after.rss)] }, "idle: heap trimmed");
+  };
   return trimWhenIdle({ idleMs, activity: () => gateway()?.requestsStarted ?? 0, inFlight: () => gateway()?.inFlight ?? 0, collect });
 }
 

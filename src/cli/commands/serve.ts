@@ -48,7 +48,7 @@ async function start(options: ServeOptions, workers: number): Promise<{ serving:
   if (workers === 1) {
     const { serving, first } = await serve(options);
     if (serving === null) return { serving: null, first };
-    const stopTrimming = trimGatewayWhenIdle(() => serving.gateway, options.env);
+    const stopTrimming = trimGatewayWhenIdle(() => serving.gateway, options.env, options.logger);
     return {
       first,
       serving: {
