@@ -146,8 +146,9 @@ export async function measure(scenarios, { runs, seconds, body, connections = 50
  * core (start them all on the same CPU), and each one's CPU µs per request
  * is taken over the same seconds. This VM's speed drifts by up to 40% from
  * one minute to the next; run one after the other, two identical gateways
- * measured up to 16% apart, side by side within ±4% per round (median of 8
- * rounds: 0.998). Req/s here is each one's share of the core, not its
+ * measured up to 16% apart, side by side 0.998 in one calibration (rounds
+ * within ±4%) but 1.117 in another: a process's place matters too, so swap
+ * which process carries what between rounds where the processes allow it. Req/s here is each one's share of the core, not its
  * capacity; compare CPU per request (`cost`). A discarded warm-up round
  * first (`warmupSeconds`, 0 for none); the start order alternates between rounds.
  */
