@@ -39,7 +39,7 @@ function injectCredentials(headers: HeaderMap, upstream: Upstream): void {
  */
 export function upstreamHeaders(ctx: RequestContext, route: CompiledRoute, resources: GenerationResources, drop: ReadonlySet<string>, def: Upstream): HeaderMap {
   const req = ctx.req;
-  const headers = endToEnd(req.headers, drop);
+  let headers = endToEnd(req.headers, drop);
   const remote = req.socket.remoteAddress ?? "";
   const trusted = resources.trusts(remote);
   const xff = firstValue(req.headers["x-forwarded-for"]);
@@ -50,7 +50,7 @@ export function upstreamHeaders(ctx: RequestContext, route: CompiledRoute, resou
   const host = fwdHost ?? req.headers.host ?? firstValue(req.headers[":authority"]);
   if (host !== undefined) headers["x-forwarded-host"] = host;
   headers["x-request-id"] = ctx.id;
-  applyHeaderRules(headers, route.requestHeaders);
+  headers = applyHeaderRules(headers, route.requestHeaders);
   injectCredentials(headers, def);
   if (def.consumerHeader !== undefined) {
     const name = def.consumerHeader.toLowerCase();

@@ -46,9 +46,13 @@ export function endToEnd(headers: IncomingHttpHeaders | Record<string, string | 
   return out;
 }
 
-/** Applies `set`, `add`, `remove` (in that order) to a header map. */
-export function applyHeaderRules(headers: HeaderMap, rules: HeaderRules | null): void {
-  if (rules === null) return;
+/**
+ * Applies `set`, `add`, `remove` (in that order) to a header map; returns
+ * the map. A header there to remove makes a copy without it rather than a
+ * `delete` (which turns the object into a slow dictionary-mode one).
+ */
+export function applyHeaderRules(headers: HeaderMap, rules: HeaderRules | null): HeaderMap {
+  if (rules === null) return headers;
   if (rules.set !== undefined) for (const name in rules.set) headers[name.toLowerCase()] = rules.set[name]!;
   if (rules.add !== undefined) {
     for (const name in rules.add) {
@@ -58,7 +62,11 @@ export function applyHeaderRules(headers: HeaderMap, rules: HeaderRules | null):
       headers[key] = current === undefined ? value : Array.isArray(current) ? [...current, value] : [current, value];
     }
   }
-  if (rules.remove !== undefined) for (const name of rules.remove) delete headers[name.toLowerCase()];
+  if (rules.remove === undefined || !rules.remove.some((name) => headers[name.toLowerCase()] !== undefined)) return headers;
+  const drop = new Set(rules.remove.map((name) => name.toLowerCase()));
+  const out: HeaderMap = {};
+  for (const name in headers) if (!drop.has(name)) out[name] = headers[name]!;
+  return out;
 }
 
 export function firstValue(value: string | string[] | undefined): string | undefined {

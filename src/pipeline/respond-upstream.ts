@@ -15,14 +15,17 @@ const DROP_RESPONSE = new Set(["x-aigw-route", "x-aigw-upstream"]);
  * backpressure (usage captured on the way when a stage asked for it).
  */
 export async function relayResponse(ctx: RequestContext, response: UpstreamResponse, route: CompiledRoute, resources: GenerationResources): Promise<void> {
-  const headers = endToEnd(response.headers, DROP_RESPONSE);
-  applyHeaderRules(headers, route.responseHeaders);
+  let headers = applyHeaderRules(endToEnd(response.headers, DROP_RESPONSE), route.responseHeaders);
   headers["x-request-id"] = ctx.id;
   headers["x-aigw-route"] = route.name;
   headers["x-aigw-upstream"] = ctx.upstream!;
   if (ctx.extraHeaders !== null) Object.assign(headers, ctx.extraHeaders);
   if (ctx.generation.draining && ctx.req.httpVersionMajor === 1) headers.connection = "close";
-  if (ctx.plugins !== null && !ctx.plugins.respond(response.status, headers, response.body)) return;
+  if (ctx.plugins !== null) {
+    const edited = ctx.plugins.respond(response.status, headers, response.body);
+    if (edited === null) return;
+    headers = edited;
+  }
   ctx.status = response.status;
   ctx.res.writeHead(response.status, headers);
   const contentType = String(headers["content-type"] ?? "");

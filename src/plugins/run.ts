@@ -266,14 +266,18 @@ export class PluginRun {
   /**
    * The answer's head is about to be written: runs the response hooks of
    * the plugins entered so far, in order, over `headers` (synchronous hooks;
-   * a promise one returns is not waited for). Returns false when a hook
-   * failed: a 500 was sent instead, and `upstreamBody` (if any) dropped.
+   * a promise one returns is not waited for). Returns the headers to send
+   * (a hook may have replaced the object: removing headers builds a new one,
+   * since \`delete\` would turn the map into a slow dictionary-mode object),
+   * or null when a hook failed: a 500 was sent instead, and \`upstreamBody\`
+   * (if any) dropped.
    */
-  respond(status: number, headers: HeaderMap, upstreamBody?: Readable): boolean {
-    if (this.responded) return true;
+  respond(status: number, headers: HeaderMap, upstreamBody?: Readable): HeaderMap | null {
+    if (this.responded) return headers;
     this.responded = true;
-    if (!this.shared.hasResponseHooks) return true;
-    this.call.response = { status, headers };
+    if (!this.shared.hasResponseHooks) return headers;
+    const response = { status, headers };
+    this.call.response = response;
     for (const step of this.entered) {
       for (const plugin of step.members) {
         const hook = plugin.hooks.response;
@@ -288,11 +292,11 @@ export class PluginRun {
             upstreamBody.destroy();
           }
           sendError(this.ctx, failed);
-          return false;
+          return null;
         }
       }
     }
-    return true;
+    return response.headers;
   }
 
   /** Sends a hook's own answer (through the response hooks). */
@@ -315,9 +319,10 @@ export class PluginRun {
     if (body !== null) headers["content-length"] = String(body.length);
     headers["x-request-id"] = ctx.id;
     if (ctx.route !== null) headers["x-aigw-route"] = ctx.route.compiled.name;
-    if (!this.respond(answer.status, headers)) return;
+    const out = this.respond(answer.status, headers);
+    if (out === null) return;
     ctx.status = answer.status;
-    ctx.res.writeHead(answer.status, headers);
+    ctx.res.writeHead(answer.status, out);
     ctx.res.end(body ?? undefined);
     if (body !== null) ctx.bytesOut += body.length;
   }
@@ -328,8 +333,8 @@ export class PluginRun {
    * failed and answered already.
    */
   errorResponse(err: HttpError): HttpError | null {
-    const headers: HeaderMap = { ...err.headers };
-    if (!this.respond(err.status, headers)) return null;
+    const headers = this.respond(err.status, { ...err.headers });
+    if (headers === null) return null;
     if (!this.shared.hasResponseHooks) return err;
     const flat: Record<string, string> = {};
     for (const [k, v] of Object.entries(headers)) flat[k] = Array.isArray(v) ? v.join(", ") : v;

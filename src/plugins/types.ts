@@ -28,7 +28,8 @@ export interface PluginUsage {
 /** The answer, as the client will see it (`response` hook: headers may be changed). */
 export interface PluginResponse {
   readonly status: number;
-  readonly headers: Record<string, string | string[]>;
+  /** The answer's headers: edit them, or replace the object (what the hooks leave here is sent). */
+  headers: Record<string, string | string[]>;
 }
 
 /**

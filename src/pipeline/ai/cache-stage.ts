@@ -43,8 +43,12 @@ export const cacheStage: StageFactory = {
       if (ctx.plugins !== null && kind === "chat") ctx.plugins.guardCached(hit);
       if (json.stream === true) {
         if (ctx.beforeResponseEnd !== null) await ctx.beforeResponseEnd();
-        const headers = aiHeaders(ctx, route, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache" });
-        if (ctx.plugins !== null && !ctx.plugins.respond(200, headers)) return;
+        let headers = aiHeaders(ctx, route, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache" });
+        if (ctx.plugins !== null) {
+          const edited = ctx.plugins.respond(200, headers);
+          if (edited === null) return;
+          headers = edited;
+        }
         ctx.status = 200;
         ctx.res.writeHead(200, headers);
         const includeUsage = (json.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true;

@@ -8,8 +8,7 @@ import type { UpstreamResponse } from "../../upstream/exchange.js";
 
 /** The gateway's headers on an AI answer (ids, route, upstream, cache, limits, cost) and the route's response rules. */
 export function aiHeaders(ctx: RequestContext, route: CompiledRoute, base: HeaderMap): HeaderMap {
-  const headers = { ...base };
-  applyHeaderRules(headers, route.responseHeaders);
+  const headers = applyHeaderRules({ ...base }, route.responseHeaders);
   headers["x-request-id"] = ctx.id;
   headers["x-aigw-route"] = route.name;
   if (ctx.upstream !== null) headers["x-aigw-upstream"] = ctx.upstream;
@@ -31,12 +30,16 @@ export function costHeader(cost: number | null): string | undefined {
  */
 export async function sendJson(ctx: RequestContext, route: CompiledRoute, status: number, base: HeaderMap, body: Buffer): Promise<void> {
   if (status < 300 && ctx.beforeResponseEnd !== null) await ctx.beforeResponseEnd();
-  const headers = aiHeaders(ctx, route, base);
+  let headers = aiHeaders(ctx, route, base);
   headers["content-type"] = "application/json";
   headers["content-length"] = String(body.length);
   const cost = costHeader(ctx.costUsd);
   if (cost !== undefined) headers["x-aigw-cost-usd"] = cost;
-  if (ctx.plugins !== null && !ctx.plugins.respond(status, headers)) return;
+  if (ctx.plugins !== null) {
+    const edited = ctx.plugins.respond(status, headers);
+    if (edited === null) return;
+    headers = edited;
+  }
   ctx.status = status;
   ctx.res.writeHead(status, headers);
   ctx.res.end(body);
@@ -58,11 +61,13 @@ export function streamThrough(
   onOutput?: (bytes: Buffer) => void,
 ): Promise<boolean> {
   const res = ctx.res;
-  const headers = aiHeaders(ctx, route, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache" });
+  let headers = aiHeaders(ctx, route, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache" });
   if (ctx.req.httpVersionMajor === 1) headers.trailer = "x-aigw-cost-usd";
   if (ctx.plugins !== null) {
     // Plugins: response hooks, and the guards (response-guard) scan what the translator emits.
-    if (!ctx.plugins.respond(response.status, headers, response.body)) return Promise.resolve(false);
+    const edited = ctx.plugins.respond(response.status, headers, response.body);
+    if (edited === null) return Promise.resolve(false);
+    headers = edited;
     translator = ctx.plugins.guardStream(translator);
   }
   ctx.status = response.status;

@@ -33,30 +33,46 @@ export function compileTemplate(text: string): Value {
 
 const render = (v: Value, c: PluginCall): string => (typeof v === "string" ? v : v(c));
 
-export type HeaderEditor = (headers: Record<string, string | string[] | undefined>, call: PluginCall) => void;
+type Headers = Record<string, string | string[] | undefined>;
+export type HeaderEditor = <H extends Headers>(headers: H, call: PluginCall) => H;
 
 /**
  * `set` replaces (a value that expands to nothing removes the header, so a
  * client cannot supply it), `add` appends (nothing when it expands to
  * nothing), `remove` deletes; in that order, names case-insensitive.
+ * Returns the edited headers: with `copyOnRemove`, a header that is there
+ * to remove makes a new object without it instead of a `delete`, which
+ * would turn the map into a dictionary-mode object that every later read,
+ * and node's `writeHead`, walks slowly. Otherwise edits in place.
  */
-export function compileHeaderEdits(rules: HeaderRules): HeaderEditor {
+export function compileHeaderEdits(rules: HeaderRules, copyOnRemove = false): HeaderEditor {
   const set = Object.entries(rules.set ?? {}).map(([k, v]) => [k.toLowerCase(), compileTemplate(v)] as const);
   const add = Object.entries(rules.add ?? {}).map(([k, v]) => [k.toLowerCase(), compileTemplate(v)] as const);
   const remove = (rules.remove ?? []).map((k) => k.toLowerCase());
-  return (headers, call) => {
+  return <H extends Headers>(headers: H, call: PluginCall): H => {
+    let drop: Set<string> | null = null;
+    const h = headers as Headers;
     for (const [name, value] of set) {
       const v = render(value, call);
-      if (v === "") delete headers[name];
-      else headers[name] = v;
+      if (v !== "") h[name] = v;
+      else if (h[name] !== undefined) (drop ??= new Set()).add(name);
     }
     for (const [name, value] of add) {
       const v = render(value, call);
       if (v === "") continue;
-      const current = headers[name];
-      headers[name] = current === undefined ? v : Array.isArray(current) ? [...current, v] : [current, v];
+      // A header \`set\` to nothing above is gone: \`add\` starts it afresh.
+      const current = drop?.delete(name) === true ? undefined : h[name];
+      h[name] = current === undefined ? v : Array.isArray(current) ? [...current, v] : [current, v];
     }
-    for (const name of remove) delete headers[name];
+    for (const name of remove) if (h[name] !== undefined) (drop ??= new Set()).add(name);
+    if (drop === null) return headers;
+    if (!copyOnRemove) {
+      for (const name of drop) delete h[name];
+      return headers;
+    }
+    const out: Headers = {};
+    for (const name in h) if (!drop.has(name)) out[name] = h[name];
+    return out as H;
   };
 }
 
@@ -79,10 +95,11 @@ export const responseHeaders: BuiltinPlugin = {
   name: "response-headers",
   needsBody: false,
   create(config) {
-    const edit = compileHeaderEdits(config as HeaderRules);
+    const edit = compileHeaderEdits(config as HeaderRules, true);
     return {
       response(call) {
-        edit(call.response!.headers, call);
+        const response = call.response!;
+        response.headers = edit(response.headers, call);
       },
     };
   },
