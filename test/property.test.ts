@@ -245,6 +245,19 @@ describe("the pipeline never throws", () => {
       expect(r.snapshot).toBeDefined();
     });
 
+    if (label !== "gateway.yaml") {
+      // Found by the property below (seed -812342244): an alias inserted where it makes a duplicate key;
+      // the parser counted the key's column past the end of the (empty) last line.
+      it("points a duplicate key made of an unresolved alias inside the text", () => {
+        const mutations: Mutation[] = [
+          { kind: "delete", i: 1248948828 },
+          { kind: "swap", i: 941999272, j: 1308333355 },
+          { kind: "insert", at: 330707846, text: "*anchor" },
+        ];
+        runAll(mutate(text, mutations), false);
+      });
+    }
+
     it(`on mutations of ${label}`, () => {
       fc.assert(
         fc.property(fc.array(mutation, { minLength: 1, maxLength: 4 }), fc.boolean(), (mutations, serve) => runAll(mutate(text, mutations), serve)),
