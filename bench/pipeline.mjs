@@ -224,8 +224,8 @@ try {
     result.sideBySide[workload] = {};
     for (const [label, feature, baseline] of PAIRS) {
       const m = await sideBySide([byName[baseline], byName[feature]], { rounds: SIDE_ROUNDS, seconds: SIDE_SECONDS, body, headers: { authorization: `Bearer ${KEY}` }, progress: false });
-      const capacity = median(m.cpu[feature].map((us, i) => m.cpu[baseline][i] / us));
       const spread = m.cpu[feature].map((us, i) => m.cpu[baseline][i] / us);
+      const capacity = median(spread);
       result.sideBySide[workload][label] = { capacity, min: Math.min(...spread), max: Math.max(...spread), cpuUs: { [baseline]: Math.round(median(m.cpu[baseline]) * 10) / 10, [feature]: Math.round(median(m.cpu[feature]) * 10) / 10 } };
       log(`  ${workload} side by side ${label}: ${pct(capacity)}`);
     }

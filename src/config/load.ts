@@ -52,7 +52,6 @@ function syntaxMessage(code: string, message: string): string {
 /** A position past the end of the text (an unexpected end of input) points at the last line instead; one past the end of its line, at that line's end. */
 function clamp(text: string, at: { line: number; column: number }): { line: number; column: number } {
   const lines = text.split("\n");
-  // A column past the end of its line (the parser's count can run on after an unresolved alias) points at the line's end.
   if (at.line <= lines.length) return { line: at.line, column: Math.min(at.column, (lines[at.line - 1]?.length ?? 0) + 1) };
   const last = lines.length - (lines[lines.length - 1] === "" && lines.length > 1 ? 1 : 0);
   return { line: last, column: (lines[last - 1]?.length ?? 0) + 1 };

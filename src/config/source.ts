@@ -15,10 +15,8 @@ export interface Position {
   column: number;
 }
 
-export function positionAt(src: Pick<SourceDocument, "lineCounter" | "text">, offset: number): Position {
-  // The yaml parser can report an offset past the end (a duplicate key made
-  // of an unresolved alias): point at the end of the text instead.
-  const { line, col } = src.lineCounter.linePos(Math.min(Math.max(offset, 0), src.text.length));
+export function positionAt(src: Pick<SourceDocument, "lineCounter">, offset: number): Position {
+  const { line, col } = src.lineCounter.linePos(offset);
   return { line, column: col };
 }
 

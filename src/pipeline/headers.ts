@@ -63,10 +63,18 @@ export function applyHeaderRules(headers: HeaderMap, rules: HeaderRules | null):
     }
   }
   if (rules.remove === undefined || !rules.remove.some((name) => headers[name.toLowerCase()] !== undefined)) return headers;
-  const drop = new Set(rules.remove.map((name) => name.toLowerCase()));
-  const out: HeaderMap = {};
-  for (const name in headers) if (!drop.has(name)) out[name] = headers[name]!;
-  return out;
+  return withoutHeaders(headers, new Set(rules.remove.map((name) => name.toLowerCase())));
+}
+
+/**
+ * A copy of `headers` without the names in `drop` (lower case). Used instead
+ * of `delete`, which turns a header map into a dictionary-mode object that
+ * every later read, and node's `writeHead`, walks slowly.
+ */
+export function withoutHeaders<H extends Record<string, unknown>>(headers: H, drop: ReadonlySet<string>): H {
+  const out: Record<string, unknown> = {};
+  for (const name in headers) if (!drop.has(name)) out[name] = headers[name];
+  return out as H;
 }
 
 export function firstValue(value: string | string[] | undefined): string | undefined {

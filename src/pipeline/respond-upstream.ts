@@ -15,20 +15,17 @@ const DROP_RESPONSE = new Set(["x-aigw-route", "x-aigw-upstream"]);
  * backpressure (usage captured on the way when a stage asked for it).
  */
 export async function relayResponse(ctx: RequestContext, response: UpstreamResponse, route: CompiledRoute, resources: GenerationResources): Promise<void> {
-  let headers = applyHeaderRules(endToEnd(response.headers, DROP_RESPONSE), route.responseHeaders);
+  const headers = applyHeaderRules(endToEnd(response.headers, DROP_RESPONSE), route.responseHeaders);
   headers["x-request-id"] = ctx.id;
   headers["x-aigw-route"] = route.name;
   headers["x-aigw-upstream"] = ctx.upstream!;
   if (ctx.extraHeaders !== null) Object.assign(headers, ctx.extraHeaders);
   if (ctx.generation.draining && ctx.req.httpVersionMajor === 1) headers.connection = "close";
-  if (ctx.plugins !== null) {
-    const edited = ctx.plugins.respond(response.status, headers, response.body);
-    if (edited === null) return;
-    headers = edited;
-  }
+  const sent = ctx.plugins === null ? headers : ctx.plugins.respond(response.status, headers, response.body);
+  if (sent === null) return;
   ctx.status = response.status;
-  ctx.res.writeHead(response.status, headers);
-  const contentType = String(headers["content-type"] ?? "");
+  ctx.res.writeHead(response.status, sent);
+  const contentType = String(sent["content-type"] ?? "");
   const streaming = contentType.startsWith("text/event-stream");
   if (streaming) resources.metrics.activeStreams.inc();
   const tap = ctx.captureUsage && response.status < 300 ? new UsageTap(contentType) : null;

@@ -267,10 +267,9 @@ export class PluginRun {
    * The answer's head is about to be written: runs the response hooks of
    * the plugins entered so far, in order, over `headers` (synchronous hooks;
    * a promise one returns is not waited for). Returns the headers to send
-   * (a hook may have replaced the object: removing headers builds a new one,
-   * since \`delete\` would turn the map into a slow dictionary-mode object),
-   * or null when a hook failed: a 500 was sent instead, and \`upstreamBody\`
-   * (if any) dropped.
+   * (a hook may have replaced the object: removing headers makes a copy,
+   * see `withoutHeaders`), or null when a hook failed: a 500 was sent
+   * instead, and `upstreamBody` (if any) dropped.
    */
   respond(status: number, headers: HeaderMap, upstreamBody?: Readable): HeaderMap | null {
     if (this.responded) return headers;

@@ -43,14 +43,11 @@ export const cacheStage: StageFactory = {
       if (ctx.plugins !== null && kind === "chat") ctx.plugins.guardCached(hit);
       if (json.stream === true) {
         if (ctx.beforeResponseEnd !== null) await ctx.beforeResponseEnd();
-        let headers = aiHeaders(ctx, route, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache" });
-        if (ctx.plugins !== null) {
-          const edited = ctx.plugins.respond(200, headers);
-          if (edited === null) return;
-          headers = edited;
-        }
+        const headers = aiHeaders(ctx, route, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache" });
+        const sent = ctx.plugins === null ? headers : ctx.plugins.respond(200, headers);
+        if (sent === null) return;
         ctx.status = 200;
-        ctx.res.writeHead(200, headers);
+        ctx.res.writeHead(200, sent);
         const includeUsage = (json.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true;
         for (const chunk of completionToSse(hit, includeUsage)) {
           ctx.bytesOut += chunk.length;

@@ -30,18 +30,15 @@ export function costHeader(cost: number | null): string | undefined {
  */
 export async function sendJson(ctx: RequestContext, route: CompiledRoute, status: number, base: HeaderMap, body: Buffer): Promise<void> {
   if (status < 300 && ctx.beforeResponseEnd !== null) await ctx.beforeResponseEnd();
-  let headers = aiHeaders(ctx, route, base);
+  const headers = aiHeaders(ctx, route, base);
   headers["content-type"] = "application/json";
   headers["content-length"] = String(body.length);
   const cost = costHeader(ctx.costUsd);
   if (cost !== undefined) headers["x-aigw-cost-usd"] = cost;
-  if (ctx.plugins !== null) {
-    const edited = ctx.plugins.respond(status, headers);
-    if (edited === null) return;
-    headers = edited;
-  }
+  const sent = ctx.plugins === null ? headers : ctx.plugins.respond(status, headers);
+  if (sent === null) return;
   ctx.status = status;
-  ctx.res.writeHead(status, headers);
+  ctx.res.writeHead(status, sent);
   ctx.res.end(body);
   ctx.bytesOut += body.length;
 }

@@ -1,4 +1,5 @@
 import type { HeaderRules } from "../../config/types.js";
+import { withoutHeaders } from "../../pipeline/headers.js";
 import type { BuiltinPlugin, PluginCall } from "../instance.js";
 
 type Value = string | ((call: PluginCall) => string);
@@ -41,9 +42,8 @@ export type HeaderEditor = <H extends Headers>(headers: H, call: PluginCall) => 
  * client cannot supply it), `add` appends (nothing when it expands to
  * nothing), `remove` deletes; in that order, names case-insensitive.
  * Returns the edited headers: with `copyOnRemove`, a header that is there
- * to remove makes a new object without it instead of a `delete`, which
- * would turn the map into a dictionary-mode object that every later read,
- * and node's `writeHead`, walks slowly. Otherwise edits in place.
+ * to remove makes a copy without it (`withoutHeaders`) instead of a
+ * `delete`; otherwise edits in place.
  */
 export function compileHeaderEdits(rules: HeaderRules, copyOnRemove = false): HeaderEditor {
   const set = Object.entries(rules.set ?? {}).map(([k, v]) => [k.toLowerCase(), compileTemplate(v)] as const);
@@ -60,7 +60,7 @@ export function compileHeaderEdits(rules: HeaderRules, copyOnRemove = false): He
     for (const [name, value] of add) {
       const v = render(value, call);
       if (v === "") continue;
-      // A header \`set\` to nothing above is gone: \`add\` starts it afresh.
+      // A header `set` to nothing above is gone: `add` starts it afresh.
       const current = drop?.delete(name) === true ? undefined : h[name];
       h[name] = current === undefined ? v : Array.isArray(current) ? [...current, v] : [current, v];
     }
@@ -70,9 +70,7 @@ export function compileHeaderEdits(rules: HeaderRules, copyOnRemove = false): He
       for (const name of drop) delete h[name];
       return headers;
     }
-    const out: Headers = {};
-    for (const name in h) if (!drop.has(name)) out[name] = h[name];
-    return out as H;
+    return withoutHeaders(headers, drop);
   };
 }
 
