@@ -560,6 +560,33 @@ routes:
   });
 });
 
+describe("plugin phases", () => {
+  it("fold into one stage on a route without auth, and stay two around auth; order and answers unchanged", async () => {
+    const up = await upstream(new FakeUpstream().start());
+    const plugins = `[{ name: request-headers, config: { set: { x-team: platform } } }, { name: response-headers, config: { set: { x-served-by: aigw } } }, { name: cors, config: { origins: ["https://app.example.com"] } }]`;
+    const gw = await gateway(`${AUTH}
+upstreams: [{ name: svc, type: http, targets: [{ url: "${up.url}" }] }]
+routes:
+  - { name: public, match: { pathPrefix: /public }, upstream: svc, plugins: ${plugins} }
+  - { name: private, match: { pathPrefix: /private }, auth: [keys], upstream: svc, plugins: ${plugins} }
+`);
+    const stages = Object.fromEntries(gw.gateway.current!.routes.map((r) => [r.compiled.name, r.stages]));
+    expect(stages).toEqual({ public: ["plugins:access", "proxy"], private: ["plugins:access", "auth", "plugins", "proxy"] });
+    for (const [path, headers] of [["/public/x", {}], ["/private/x", { authorization: `Bearer ${KEY_A}` }]] as const) {
+      const res = await fetch(`${gw.url}${path}`, { headers: { origin: "https://app.example.com", ...headers } });
+      expect(res.status).toBe(200);
+      expect(res.headers.get("x-served-by")).toBe("aigw");
+      expect(res.headers.get("access-control-allow-origin")).toBe("https://app.example.com");
+      expect(up.last.headers["x-team"]).toBe("platform");
+      const preflight = await fetch(`${gw.url}${path}`, { method: "OPTIONS", headers: { origin: "https://app.example.com", "access-control-request-method": "POST" } });
+      expect(preflight.status).toBe(204);
+      // Answered in the access phase: the request phase (response-headers) was never entered, folded or not.
+      expect(preflight.headers.get("x-served-by")).toBeNull();
+    }
+    expect(up.requests).toHaveLength(2);
+  });
+});
+
 describe("routes without plugins", () => {
   it("compose no plugin stage (AI-only gateway plugins are left out of plain routes)", async () => {
     const gw = await gateway(`upstreams: [{ name: mock, type: mock }, { name: svc, type: http, targets: [{ url: "http://127.0.0.1:1" }] }]

@@ -7,8 +7,14 @@ import type { RequestContext } from "./context.js";
 import type { AuthOutcome } from "../auth/authenticator.js";
 import type { Identity } from "../compile/identity.js";
 import type { Consumer } from "../config/types.js";
+import type { CompiledRoute } from "../compile/route.js";
 
 const REALM = 'Bearer realm="aigw"';
+
+/** Whether a route's chain has the auth stage (routes without `auth` are public). */
+export function authRequired(route: CompiledRoute): boolean {
+  return route.auth.length > 0;
+}
 
 function challenge(error?: string, description?: string, scope?: string): string {
   let value = REALM;
@@ -29,7 +35,7 @@ function challenge(error?: string, description?: string, scope?: string): string
 export const authStage: StageFactory = {
   name: "auth",
   create(route, resources) {
-    if (route.auth.length === 0) return null;
+    if (!authRequired(route)) return null;
     const providers: Authenticator[] = route.auth.map((name) => resources.authenticators.get(name)!);
     const required = route.scopes;
     const failures = resources.metrics.authFailures;

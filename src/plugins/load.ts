@@ -16,8 +16,10 @@ import type { Plugin, PluginLogger } from "./types.js";
 
 /** A route's plugins as the two plugin stages run them. */
 export interface RoutePlugins {
-  readonly access: readonly RuntimeStep[];
-  readonly request: readonly RuntimeStep[];
+  /** Every step in run order: the access phase's first, then the request phase's. */
+  readonly steps: readonly RuntimeStep[];
+  /** How many of `steps` are the access phase's. */
+  readonly accessSteps: number;
   readonly shared: RunShared;
 }
 
@@ -56,16 +58,23 @@ export class PreparedPlugins {
         phase: s.phase,
         step: { concurrent: s.concurrent, members: s.plugins.map((p) => (p.source === "gateway" ? this.gateway[p.index]! : own[p.index]!)) } as RuntimeStep,
       }));
-      const all = runtime.flatMap((r) => r.step.members);
+      const ordered = runtime.map((r) => r.step);
+      const all = ordered.flatMap((step) => step.members);
+      // The plugins with a hook among the first k steps, for every k: a run that entered k steps calls these.
+      const upTo = (has: (p: PluginInstance) => boolean): PluginInstance[][] =>
+        ordered.reduce<PluginInstance[][]>((acc, step) => [...acc, [...acc[acc.length - 1]!, ...step.members.filter(has)]], [[]]);
       plan = {
-        access: runtime.filter((r) => r.phase === "access").map((r) => r.step),
-        request: runtime.filter((r) => r.phase === "request").map((r) => r.step),
+        steps: ordered,
+        accessSteps: runtime.filter((r) => r.phase === "access").length,
         shared: {
           metrics,
           logger,
           loggers: this.loggers,
           hasResponseHooks: all.some((p) => p.hooks.response !== undefined),
           hasCompleteHooks: all.some((p) => p.hooks.complete !== undefined),
+          steps: ordered,
+          responders: upTo((p) => p.hooks.response !== undefined),
+          guards: upTo((p) => p.hooks.guard !== undefined),
         },
       };
     }

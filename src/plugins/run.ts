@@ -26,6 +26,12 @@ export interface RunShared {
   readonly loggers: ReadonlyMap<PluginInstance, Logger>;
   readonly hasResponseHooks: boolean;
   readonly hasCompleteHooks: boolean;
+  /** The route's steps in run order (access phase, then request phase). */
+  readonly steps: readonly RuntimeStep[];
+  /** `responders[k]`: the plugins with a response hook among the first k steps, in order. */
+  readonly responders: readonly (readonly PluginInstance[])[];
+  /** `guards[k]`: the plugins with a completion guard among the first k steps. */
+  readonly guards: readonly (readonly PluginInstance[])[];
 }
 
 function pluginLogger(logger: Logger, requestId: string): PluginLogger {
@@ -157,7 +163,8 @@ const isThenable = (v: unknown): v is PromiseLike<unknown> => v !== null && type
  */
 export class PluginRun {
   readonly call: Call;
-  private readonly entered: RuntimeStep[] = [];
+  /** How many of the route's steps this request has entered (their response and complete hooks run). */
+  private entered = 0;
   private views: Map<PluginInstance, PluginContext> | null = null;
   /** Plugins whose hook failed on this request: their later hooks are skipped. */
   private failed: Set<PluginInstance> | null = null;
@@ -204,21 +211,23 @@ export class PluginRun {
   }
 
   /**
-   * The request hooks of `steps` from `i` on; synchronous while the hooks
-   * are. Resolves with the first answer a hook gives (the rest is skipped),
-   * or undefined; rejects with the HttpError to answer with.
+   * The request hooks of the route's steps `i` to `end` (exclusive);
+   * synchronous while the hooks are. Resolves with the first answer a hook
+   * gives (the rest is skipped), or undefined; rejects with the HttpError to
+   * answer with.
    */
-  request(steps: readonly RuntimeStep[], i = 0): PluginAnswer | undefined | Promise<PluginAnswer | undefined> {
-    for (; i < steps.length; i++) {
+  request(i: number, end: number): PluginAnswer | undefined | Promise<PluginAnswer | undefined> {
+    const steps = this.shared.steps;
+    for (; i < end; i++) {
       const step = steps[i]!;
-      this.entered.push(step);
+      this.entered = i + 1;
       if (!step.concurrent) {
         const plugin = step.members[0]!;
         if (plugin.hooks.request === undefined) continue;
         const out = this.invokeRequest(plugin);
         if (isThenable(out)) {
           const next = i + 1;
-          return Promise.resolve(out).then((answer) => (answer === null || answer === undefined ? this.request(steps, next) : this.checked(plugin, answer)));
+          return Promise.resolve(out).then((answer) => (answer === null || answer === undefined ? this.request(next, end) : this.checked(plugin, answer)));
         }
         if (out !== null && out !== undefined) return this.checked(plugin, out);
         continue;
@@ -239,7 +248,7 @@ export class PluginRun {
       return Promise.all(runs).then((results) => {
         for (const r of results) if (!r.ok) throw r.error;
         for (const r of results) if (r.ok && r.value !== null && r.value !== undefined) return this.checked(r.plugin, r.value);
-        return this.request(steps, next);
+        return this.request(next, end);
       });
     }
     return undefined;
@@ -277,22 +286,19 @@ export class PluginRun {
     if (!this.shared.hasResponseHooks) return headers;
     const response = { status, headers };
     this.call.response = response;
-    for (const step of this.entered) {
-      for (const plugin of step.members) {
-        const hook = plugin.hooks.response;
-        if (hook === undefined || this.failed?.has(plugin) === true) continue;
-        try {
-          const out: unknown = hook(this.contextFor(plugin));
-          if (isThenable(out)) Promise.resolve(out).then(undefined, (err: unknown) => void this.failure(plugin, err));
-        } catch (err) {
-          const failed = this.failure(plugin, err);
-          if (upstreamBody !== undefined) {
-            upstreamBody.on("error", () => undefined);
-            upstreamBody.destroy();
-          }
-          sendError(this.ctx, failed);
-          return null;
+    for (const plugin of this.shared.responders[this.entered]!) {
+      if (this.failed?.has(plugin) === true) continue;
+      try {
+        const out: unknown = plugin.hooks.response!(this.contextFor(plugin));
+        if (isThenable(out)) Promise.resolve(out).then(undefined, (err: unknown) => void this.failure(plugin, err));
+      } catch (err) {
+        const failed = this.failure(plugin, err);
+        if (upstreamBody !== undefined) {
+          upstreamBody.on("error", () => undefined);
+          upstreamBody.destroy();
         }
+        sendError(this.ctx, failed);
+        return null;
       }
     }
     return response.headers;
@@ -341,10 +347,8 @@ export class PluginRun {
   }
 
   /** The guards (response-guard) of the plugins entered, in order. */
-  private guards(): PluginInstance[] {
-    const out: PluginInstance[] = [];
-    for (const step of this.entered) for (const p of step.members) if (p.hooks.guard !== undefined) out.push(p);
-    return out;
+  private guards(): readonly PluginInstance[] {
+    return this.shared.guards[this.entered]!;
   }
 
   /** A whole `chat.completion`: redacted in place (true when it changed), or the error to answer with. */
@@ -384,7 +388,7 @@ export class PluginRun {
   private async complete(): Promise<void> {
     const call = this.call;
     call.response ??= { status: this.ctx.status, headers: {} };
-    for (const step of this.entered) {
+    for (const step of this.shared.steps.slice(0, this.entered)) {
       const runs: Promise<void>[] = [];
       for (const plugin of step.members) {
         const hook = plugin.hooks.complete;

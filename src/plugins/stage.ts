@@ -2,6 +2,7 @@ import { readAiBody } from "../pipeline/body.js";
 import type { RequestContext } from "../pipeline/context.js";
 import type { Handler, StageFactory } from "../pipeline/order.js";
 import { toHttpError } from "../pipeline/respond.js";
+import { authRequired } from "../pipeline/auth.js";
 import type { PluginPhase } from "./order.js";
 import { PluginRun } from "./run.js";
 import type { PluginAnswer } from "./types.js";
@@ -14,6 +15,9 @@ import type { PluginAnswer } from "./types.js";
  * relays call for the response hooks and guards) and turns any error from
  * the stages after it into an answer that went through the response hooks
  * (so `cors` and `response-headers` apply to the gateway's own errors too).
+ * On a route without auth nothing sits between the two phases: the access
+ * stage then runs the request phase's steps too, and the request stage is
+ * left out (one stage, one run of the chain, instead of two).
  */
 export function pluginStage(phase: PluginPhase): StageFactory {
   return {
@@ -23,10 +27,15 @@ export function pluginStage(phase: PluginPhase): StageFactory {
       if (prepared === null) return null;
       const plan = prepared.planFor(route, resources.metrics, resources.logger);
       if (plan === null) return null;
-      const steps = phase === "access" ? plan.access : plan.request;
-      if (steps.length === 0) return null;
-      const owner = phase === "access" || plan.access.length === 0;
-      const readBody = route.ai && steps.some((s) => s.members.some((m) => m.needsBody));
+      const access = plan.accessSteps;
+      const total = plan.steps.length;
+      // Adjacent phases (no auth stage between them) fold into the access stage.
+      const folded = !authRequired(route) && access > 0 && access < total;
+      if (folded && phase === "request") return null;
+      const [from, end] = phase === "request" ? [access, total] : [0, folded ? total : access];
+      if (from === end) return null;
+      const owner = phase === "access" || access === 0;
+      const readBody = route.ai && plan.steps.slice(from, end).some((s) => s.members.some((m) => m.needsBody));
       const maxBodyBytes = resources.maxBodyBytes;
       const shared = plan.shared;
 
@@ -39,7 +48,7 @@ export function pluginStage(phase: PluginPhase): StageFactory {
       const hooks = (run: PluginRun, ctx: RequestContext, next: Handler): Promise<void> => {
         let out;
         try {
-          out = run.request(steps);
+          out = run.request(from, end);
         } catch (err) {
           return Promise.reject(err);
         }

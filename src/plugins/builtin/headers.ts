@@ -46,25 +46,30 @@ export type HeaderEditor = <H extends Headers>(headers: H, call: PluginCall) => 
  * `delete`; otherwise edits in place.
  */
 export function compileHeaderEdits(rules: HeaderRules, copyOnRemove = false): HeaderEditor {
-  const set = Object.entries(rules.set ?? {}).map(([k, v]) => [k.toLowerCase(), compileTemplate(v)] as const);
-  const add = Object.entries(rules.add ?? {}).map(([k, v]) => [k.toLowerCase(), compileTemplate(v)] as const);
+  // Names and values in parallel arrays, walked by index (the editor runs on every request).
+  const setNames = Object.keys(rules.set ?? {}).map((k) => k.toLowerCase());
+  const setValues = Object.values(rules.set ?? {}).map(compileTemplate);
+  const addNames = Object.keys(rules.add ?? {}).map((k) => k.toLowerCase());
+  const addValues = Object.values(rules.add ?? {}).map(compileTemplate);
   const remove = (rules.remove ?? []).map((k) => k.toLowerCase());
   return <H extends Headers>(headers: H, call: PluginCall): H => {
     let drop: Set<string> | null = null;
     const h = headers as Headers;
-    for (const [name, value] of set) {
-      const v = render(value, call);
+    for (let i = 0; i < setNames.length; i++) {
+      const name = setNames[i]!;
+      const v = render(setValues[i]!, call);
       if (v !== "") h[name] = v;
       else if (h[name] !== undefined) (drop ??= new Set()).add(name);
     }
-    for (const [name, value] of add) {
-      const v = render(value, call);
+    for (let i = 0; i < addNames.length; i++) {
+      const name = addNames[i]!;
+      const v = render(addValues[i]!, call);
       if (v === "") continue;
       // A header `set` to nothing above is gone: `add` starts it afresh.
       const current = drop?.delete(name) === true ? undefined : h[name];
       h[name] = current === undefined ? v : Array.isArray(current) ? [...current, v] : [current, v];
     }
-    for (const name of remove) if (h[name] !== undefined) (drop ??= new Set()).add(name);
+    for (let i = 0; i < remove.length; i++) if (h[remove[i]!] !== undefined) (drop ??= new Set()).add(remove[i]!);
     if (drop === null) return headers;
     if (!copyOnRemove) {
       for (const name of drop) delete h[name];
