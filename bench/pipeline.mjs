@@ -26,11 +26,11 @@
 //   npm run build && node bench/pipeline.mjs [--quick] [--json]
 import autocannon from "autocannon";
 import { execFileSync, spawn } from "node:child_process";
-import { createHash } from "node:crypto";
 import { mkdtempSync, openSync, closeSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { BODIES, KEY, PATH, gatewayYaml } from "./pipeline-config.mjs";
 import { cpuMs, firstLine, freePort, hasTaskset, median, openLoop, pct, sideBySide, start, startCommand, startUpstream, stopAll } from "./lib.mjs";
 
 const QUICK = process.argv.includes("--quick");
@@ -41,12 +41,8 @@ const RATE = 1000;
 const SIDE_ROUNDS = QUICK ? 3 : 8;
 const SIDE_SECONDS = QUICK ? 3 : 5;
 const RATE_SECONDS = QUICK ? 5 : 15;
-const KEY = "sk-bench-pipeline-00000000000001";
-const PATH = "/v1/chat/completions";
 const log = (line = "") => (JSON_OUT ? process.stderr : process.stdout).write(line + "\n");
 
-const chat = { model: "gpt-4o-mini", messages: [{ role: "system", content: "You are a helpful assistant." }, { role: "user", content: "Say hello to the benchmark." }] };
-const BODIES = { json: JSON.stringify(chat), sse: JSON.stringify({ ...chat, stream: true }) };
 
 if (hasTaskset) {
   try {
@@ -54,36 +50,6 @@ if (hasTaskset) {
   } catch {
     // not pinned: the figures say so below
   }
-}
-
-/** A gateway config: the measured routes first, then `filler` routes that never match. */
-function gatewayYaml(upstream, filler) {
-  const lines = [
-    "version: 1",
-    'server: { listen: "127.0.0.1:0", admin: "127.0.0.1:0", shutdown: { drainDelayMs: 0, graceMs: 1000 } }',
-    "observability: { logs: { level: info, accessLog: true }, metrics: { enabled: true } }",
-    "auth:",
-    "  - name: keys",
-    "    type: apiKey",
-    `    keys: [{ id: bench, consumer: team-a, sha256: "${createHash("sha256").update(KEY).digest("hex")}" }]`,
-    "consumers: [{ name: team-a, rateLimits: [per-consumer] }]",
-    "rateLimits:",
-    "  - { name: per-consumer, algorithm: token_bucket, limit: 1000000000, window: 1s, key: consumer }",
-    "upstreams:",
-    `  - { name: fake, type: http, targets: [{ url: "${upstream}" }], pool: { connections: 128 } }`,
-    `  - { name: ai, type: openai, targets: [{ url: "${upstream}" }], pool: { connections: 128 } }`,
-    "routes:",
-    "  - { name: plain, match: { path: /plain/v1/chat/completions, methods: [POST] }, auth: [keys], upstream: fake, rewrite: { stripPrefix: /plain } }",
-    `  - { name: chat-gpt, match: { path: ${PATH}, methods: [POST], model: "gpt-4o*" }, auth: [keys], upstream: ai }`,
-    `  - { name: chat-other, match: { path: ${PATH}, methods: [POST] }, auth: [keys], upstream: ai }`,
-  ];
-  for (let i = 0; i < filler; i++) {
-    // Exact paths, prefixes and method-only routes, as a large config has them.
-    if (i % 3 === 0) lines.push(`  - { name: svc-${i}, match: { path: /svc${i}/v1/items }, upstream: fake }`);
-    else if (i % 3 === 1) lines.push(`  - { name: team-${i}, match: { pathPrefix: /team${i}/api }, upstream: fake, rewrite: { stripPrefix: /team${i} } }`);
-    else lines.push(`  - { name: admin-${i}, match: { path: /svc${i}/admin, methods: [GET, DELETE] }, upstream: fake }`);
-  }
-  return lines.join("\n") + "\n";
 }
 
 /** `aigw serve` on CPU 0, its stdout (access log) to a file; resolves when it listens. */
