@@ -83,6 +83,32 @@ routes:
     expect(up.last.body).toBe("");
   });
 
+  it("the upstream's key replaces the client's credentials; a route rule cannot put back what the upstream owns", async () => {
+    const up = await fake();
+    gw = await startTestGateway(`version: 1
+upstreams:
+  - { name: azure, type: http, targets: [{ url: "${up.url}" }], credentials: { apiKey: upstream-key, header: api-key }, consumerHeader: x-who }
+  - { name: bearer, type: http, targets: [{ url: "${up.url}" }], credentials: { apiKey: upstream-key } }
+routes:
+  - name: azure
+    match: { pathPrefix: /azure }
+    upstream: azure
+    headers: { request: { set: { authorization: "Bearer from-rule", x-who: from-rule, x-keep: kept } } }
+  - { name: bearer, match: { pathPrefix: /bearer }, upstream: bearer }
+`);
+    const client = { authorization: "Bearer client-key", "api-key": "client-key", "x-api-key": "client-key", "x-who": "spoofed" };
+    expect((await fetch(`${gw.url}/azure/x`, { headers: client })).status).toBe(200);
+    expect(up.last.headers["api-key"]).toBe("upstream-key");
+    expect(up.last.headers.authorization).toBeUndefined();
+    expect(up.last.headers["x-who"]).toBeUndefined();
+    expect(up.last.headers["x-keep"]).toBe("kept");
+    expect(up.last.headers["x-api-key"]).toBe("client-key");
+    expect((await fetch(`${gw.url}/bearer/x`, { headers: client })).status).toBe(200);
+    expect(up.last.headers.authorization).toBe("Bearer upstream-key");
+    expect(up.last.headers["x-api-key"]).toBeUndefined();
+    expect(up.last.headers["x-who"]).toBe("spoofed");
+  });
+
   it("reads a small body with a Content-Length before it contacts the upstream; a large one streams", async () => {
     const { createServer } = await import("node:http");
     const seen: { at: "headers" | "end"; bytes: number }[] = [];

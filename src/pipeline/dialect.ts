@@ -6,7 +6,7 @@ import type { UpstreamResponse } from "../upstream/exchange.js";
 import type { Target } from "../upstream/pool.js";
 import { RequestBody, checkDeclaredLength, hasBody } from "./body.js";
 import type { RequestContext } from "./context.js";
-import { upstreamHeaders } from "./forward.js";
+import { forwarding, upstreamHeaders } from "./forward.js";
 import type { HeaderMap } from "./headers.js";
 import { relayResponse } from "./respond-upstream.js";
 import { upstreamPath } from "./rewrite.js";
@@ -39,9 +39,10 @@ export function passthroughDialect(route: CompiledRoute, resources: GenerationRe
     await relayResponse(ctx, response, route, resources);
     return true;
   };
+  const forward = forwarding(drop, def);
   return {
     request(ctx, target) {
-      const headers = upstreamHeaders(ctx, route, resources, drop, def);
+      const headers = upstreamHeaders(ctx, route, resources, forward);
       let body: Buffer | Readable | null = ctx.body;
       if (body === null && hasBody(ctx.req)) {
         const length = ctx.req.headers["content-length"];

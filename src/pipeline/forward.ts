@@ -1,7 +1,7 @@
 import type { Upstream } from "../config/types.js";
 import type { GenerationResources } from "../reload/generation.js";
 import type { RequestContext } from "./context.js";
-import { applyHeaderRules, endToEnd, firstValue, type HeaderMap } from "./headers.js";
+import { applyHeaderRules, endToEnd, firstValue, withoutHeaders, type HeaderMap } from "./headers.js";
 import type { CompiledRoute } from "../compile/route.js";
 
 const DROP_REQUEST = ["host", "content-length", "x-request-id", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host"];
@@ -11,20 +11,36 @@ export function dropSet(route: CompiledRoute, resources: GenerationResources): R
   return new Set([...DROP_REQUEST, ...route.auth.flatMap((name) => resources.authenticators.get(name)?.credentialHeaders ?? [])]);
 }
 
-/** Credentials of the upstream replace whatever the client sent. */
+/**
+ * How requests are forwarded to one upstream on one route, worked out once
+ * per snapshot: the client headers left out of the copy (`drop`), and among
+ * them those the upstream side owns (`owned`: the credential header its own
+ * key replaces, its consumer header, and any the dialect names), which are
+ * removed again if a route rule set them.
+ */
+export interface Forwarding {
+  readonly def: Upstream;
+  readonly drop: ReadonlySet<string>;
+  readonly owned: ReadonlySet<string>;
+}
+
+export function forwarding(drop: ReadonlySet<string>, def: Upstream, extra: readonly string[] = []): Forwarding {
+  const owned = new Set(extra);
+  if (def.credentials?.apiKey !== undefined) {
+    if (def.credentials.header !== undefined || def.type === "anthropic") owned.add("authorization");
+    else owned.add("x-api-key");
+  }
+  if (def.consumerHeader !== undefined) owned.add(def.consumerHeader.toLowerCase());
+  return { def, drop: new Set([...drop, ...owned]), owned };
+}
+
+/** Credentials of the upstream replace whatever the client sent (the client's were not copied). */
 function injectCredentials(headers: HeaderMap, upstream: Upstream): void {
   const key = upstream.credentials?.apiKey;
   if (key !== undefined) {
-    if (upstream.credentials?.header !== undefined) {
-      delete headers.authorization;
-      headers[upstream.credentials.header.toLowerCase()] = key;
-    } else if (upstream.type === "anthropic") {
-      delete headers.authorization;
-      headers["x-api-key"] = key;
-    } else {
-      delete headers["x-api-key"];
-      headers.authorization = `Bearer ${key}`;
-    }
+    if (upstream.credentials?.header !== undefined) headers[upstream.credentials.header.toLowerCase()] = key;
+    else if (upstream.type === "anthropic") headers["x-api-key"] = key;
+    else headers.authorization = `Bearer ${key}`;
   }
   if (upstream.type === "anthropic" && headers["anthropic-version"] === undefined) {
     headers["anthropic-version"] = upstream.anthropicVersion ?? "2023-06-01";
@@ -32,14 +48,17 @@ function injectCredentials(headers: HeaderMap, upstream: Upstream): void {
 }
 
 /**
- * The headers sent upstream: end-to-end client headers (minus `drop`),
- * `x-forwarded-*` per trustProxy, the request id, the route's header
+ * The headers sent upstream: end-to-end client headers (minus the dropped
+ * ones), `x-forwarded-*` per trustProxy, the request id, the route's header
  * rules, the upstream's credentials, and the consumer header when the
- * upstream asks for one (a client-sent value is always replaced).
+ * upstream asks for one (a client-sent value is always replaced). Nothing
+ * is deleted from the map (`delete` makes it a slow dictionary-mode
+ * object): what must not go is left out of the copy.
  */
-export function upstreamHeaders(ctx: RequestContext, route: CompiledRoute, resources: GenerationResources, drop: ReadonlySet<string>, def: Upstream): HeaderMap {
+export function upstreamHeaders(ctx: RequestContext, route: CompiledRoute, resources: GenerationResources, forward: Forwarding): HeaderMap {
   const req = ctx.req;
-  let headers = endToEnd(req.headers, drop);
+  const def = forward.def;
+  let headers = endToEnd(req.headers, forward.drop);
   const remote = req.socket.remoteAddress ?? "";
   const trusted = resources.trusts(remote);
   const xff = firstValue(req.headers["x-forwarded-for"]);
@@ -50,13 +69,20 @@ export function upstreamHeaders(ctx: RequestContext, route: CompiledRoute, resou
   const host = fwdHost ?? req.headers.host ?? firstValue(req.headers[":authority"]);
   if (host !== undefined) headers["x-forwarded-host"] = host;
   headers["x-request-id"] = ctx.id;
-  headers = applyHeaderRules(headers, route.requestHeaders);
+  if (route.requestHeaders !== null) {
+    headers = applyHeaderRules(headers, route.requestHeaders);
+    // A rule may have set what the upstream side owns: it goes, as the client's did.
+    for (const name of forward.owned) {
+      if (headers[name] !== undefined) {
+        headers = withoutHeaders(headers, forward.owned);
+        break;
+      }
+    }
+  }
   injectCredentials(headers, def);
   if (def.consumerHeader !== undefined) {
-    const name = def.consumerHeader.toLowerCase();
-    delete headers[name];
     const who = ctx.consumer?.name ?? ctx.identity?.subject;
-    if (who !== undefined) headers[name] = who;
+    if (who !== undefined) headers[def.consumerHeader.toLowerCase()] = who;
   }
   return headers;
 }

@@ -5,7 +5,7 @@ import { HttpError } from "../../errors/http.js";
 import type { GenerationResources } from "../../reload/generation.js";
 import { usageOf } from "../../usage/extract.js";
 import type { Dialect } from "../dialect.js";
-import { upstreamHeaders } from "../forward.js";
+import { forwarding, upstreamHeaders } from "../forward.js";
 import { endToEnd } from "../headers.js";
 import { relayResponse } from "../respond-upstream.js";
 import { upstreamPath } from "../rewrite.js";
@@ -27,6 +27,7 @@ const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
  * cached when the route caches, and otherwise passed through.
  */
 export function openAiDialect(route: CompiledRoute, resources: GenerationResources, drop: ReadonlySet<string>, def: Upstream, kind: AiKind): Dialect {
+  const forward = forwarding(drop, def);
   return {
     request(ctx, target) {
       const json = ctx.json;
@@ -39,7 +40,7 @@ export function openAiDialect(route: CompiledRoute, resources: GenerationResourc
         const { max_completion_tokens, ...rest } = out;
         out = { ...rest, max_tokens: max_completion_tokens };
       }
-      const headers = upstreamHeaders(ctx, route, resources, drop, def);
+      const headers = upstreamHeaders(ctx, route, resources, forward);
       headers["content-type"] = "application/json";
       headers["accept-encoding"] = "identity";
       return {

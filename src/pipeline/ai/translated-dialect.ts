@@ -4,7 +4,7 @@ import type { Upstream } from "../../config/types.js";
 import { HttpError } from "../../errors/http.js";
 import type { GenerationResources } from "../../reload/generation.js";
 import type { Dialect } from "../dialect.js";
-import { upstreamHeaders } from "../forward.js";
+import { forwarding, upstreamHeaders } from "../forward.js";
 import { cacheCollector, storeCompletion } from "./cache-store.js";
 import { parseJson, readAll } from "./read.js";
 import { sendJson, streamThrough } from "./respond.js";
@@ -23,13 +23,13 @@ const CLIENT_CONTENT = ["content-type", "content-length", "accept", "accept-enco
  * counts.
  */
 export function translatedDialect(route: CompiledRoute, resources: GenerationResources, drop: ReadonlySet<string>, def: Upstream, translator: ChatTranslator): Dialect {
+  const forward = forwarding(drop, def, CLIENT_CONTENT);
   return {
     request(ctx, target) {
       if (ctx.json === null || !Array.isArray(ctx.json.messages)) throw new HttpError("invalid_body", "the request body must be a JSON object with `messages`");
       const tctx = translateContext(ctx, resources, def);
       const out = translator.request(ctx.json as OpenAIChatRequest, tctx);
-      const headers = upstreamHeaders(ctx, route, resources, drop, def);
-      for (const h of CLIENT_CONTENT) delete headers[h];
+      const headers = upstreamHeaders(ctx, route, resources, forward);
       Object.assign(headers, out.headers);
       headers["accept-encoding"] = "identity";
       const path = (target?.basePath ?? "") + out.path;
