@@ -46,6 +46,14 @@ interface PolicySet {
   readonly tokens: boolean;
 }
 
+/** One request's token charge: the estimate taken up front, until reconciled with the real usage. */
+interface TokenCharge {
+  readonly set: PolicySet;
+  readonly checks: readonly LimitCheck[];
+  readonly estimate: number;
+  reconciled: boolean;
+}
+
 function policySet(list: readonly RuntimePolicy[]): PolicySet | null {
   const policies = [...new Set(list)]; // a policy named twice counts once
   if (policies.length === 0) return null;
@@ -127,6 +135,26 @@ export const rateLimitStage: StageFactory = {
       });
     };
 
+    // Reconcile the estimate with the real usage: before the response ends
+    // when the upstream answered, else (it failed before answering) refund.
+    const reconcile = async (charge: TokenCharge, actual: number): Promise<void> => {
+      if (charge.reconciled) return;
+      charge.reconciled = true;
+      const delta = actual - charge.estimate;
+      if (delta === 0) return;
+      await Promise.all(
+        charge.set.policies.map((p, i) =>
+          p.policy.cost !== "tokens"
+            ? undefined
+            : rl.store.adjust(charge.checks[i]!, delta).catch((err: Error) => log(p.policy.name, "adjust", { error: err.message }, "could not reconcile token usage")),
+        ),
+      );
+    };
+    const settleTokens = async (ctx: RequestContext, previous: (() => Promise<void>) | null, charge: TokenCharge): Promise<void> => {
+      await previous?.();
+      await reconcile(charge, ctx.usage === null ? charge.estimate : ctx.usage.inputTokens + ctx.usage.outputTokens);
+    };
+
     /** Token-metered: charge an estimate from the body, reconcile with the real usage. */
     const withTokens = async (ctx: RequestContext, next: Handler, set: PolicySet): Promise<void> => {
       const estimate = estimateTokens(await readAiBody(ctx, maxBodyBytes));
@@ -142,31 +170,13 @@ export const rateLimitStage: StageFactory = {
       const denial = apply(ctx, set, outcome);
       if (denial !== null) throw denial;
       ctx.captureUsage = true;
-      let reconciled = false;
-      // Reconcile the estimate with the real usage: before the response ends
-      // when the upstream answered, else (it failed before answering) refund.
-      const reconcile = async (actual: number): Promise<void> => {
-        if (reconciled) return;
-        reconciled = true;
-        const delta = actual - estimate;
-        if (delta === 0) return;
-        await Promise.all(
-          set.policies.map((p, i) =>
-            p.policy.cost !== "tokens"
-              ? undefined
-              : rl.store.adjust(checks[i]!, delta).catch((err: Error) => log(p.policy.name, "adjust", { error: err.message }, "could not reconcile token usage")),
-          ),
-        );
-      };
-      const previous = ctx.beforeResponseEnd;
-      ctx.beforeResponseEnd = async () => {
-        await previous?.();
-        await reconcile(ctx.usage === null ? estimate : ctx.usage.inputTokens + ctx.usage.outputTokens);
-      };
+      const state: TokenCharge = { set, checks, estimate, reconciled: false };
+      // Bound, not a closure kept on the context (see usage-stage.ts).
+      ctx.beforeResponseEnd = settleTokens.bind(null, ctx, ctx.beforeResponseEnd, state);
       try {
         await next(ctx);
       } finally {
-        if (!reconciled) void reconcile(ctx.res.headersSent ? estimate : 0);
+        if (!state.reconciled) void reconcile(state, ctx.res.headersSent ? estimate : 0);
       }
     };
 
