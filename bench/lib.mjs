@@ -187,6 +187,17 @@ export function summary({ rps, cpu }) {
   return Object.fromEntries(Object.keys(rps).map((n) => [n, { rps: Math.round(median(rps[n])), cpuUs: Math.round(median(cpu[n]) * 10) / 10 }]));
 }
 
+/**
+ * Rounds run both ways round (`wayOf(round)` is "A" or "B"): the mean of the
+ * two ways' medians of `valueOf(round)` (what differs between the processes
+ * cancels), each way, and the rounds' range.
+ */
+export function bothWays(rounds, wayOf, valueOf) {
+  const way = (on) => median(rounds.filter((r) => wayOf(r) === on).map(valueOf));
+  const values = rounds.map(valueOf);
+  return { mean: (way("A") + way("B")) / 2, A: way("A"), B: way("B"), min: Math.min(...values), max: Math.max(...values) };
+}
+
 export const pct = (v) => `${(v * 100).toFixed(1)}%`;
 
 /** Prints the scenario table. */

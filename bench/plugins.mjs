@@ -27,7 +27,7 @@
 // for the header plugins, two identical processes differing by up to 16%.
 //
 //   npm run build && node bench/plugins.mjs [--quick] [--json]
-import { load, median, pct, sideBySide, startGateway, startUpstream, stopAll } from "./lib.mjs";
+import { bothWays, load, median, pct, sideBySide, startGateway, startUpstream, stopAll } from "./lib.mjs";
 
 const QUICK = process.argv.includes("--quick");
 const JSON_OUT = process.argv.includes("--json");
@@ -126,15 +126,13 @@ try {
       cpu[feature].push(m.cpu[feature][0]);
       if (!JSON_OUT) process.stderr.write(`  ${label}: round ${r + 1}/${ROUNDS} done\n`);
     }
-    const costs = rounds.map((r) => r.cost);
-    const way = (on) => median(rounds.filter((r) => r.featureOn === on).map((r) => r.cost));
+    const ways = bothWays(rounds, (r) => r.featureOn, (r) => r.cost);
     results[label] = {
-      // The mean of the two ways round: what differs between the processes cancels.
-      cost: (way("A") + way("B")) / 2,
-      featureOnA: way("A"),
-      featureOnB: way("B"),
-      min: Math.min(...costs),
-      max: Math.max(...costs),
+      cost: ways.mean,
+      featureOnA: ways.A,
+      featureOnB: ways.B,
+      min: ways.min,
+      max: ways.max,
       rounds,
       cpuUs: { baseline: Math.round(median(cpu[baseline]) * 10) / 10, feature: Math.round(median(cpu[feature]) * 10) / 10 },
     };

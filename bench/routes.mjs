@@ -22,7 +22,7 @@ import { BODIES, KEY, PATH, gatewayYaml } from "./pipeline-config.mjs";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { firstLine, median, pct, sideBySide, start, startUpstream, stopAll } from "./lib.mjs";
+import { bothWays, firstLine, median, pct, sideBySide, start, startUpstream, stopAll } from "./lib.mjs";
 
 const QUICK = process.argv.includes("--quick");
 const JSON_OUT = process.argv.includes("--json");
@@ -74,14 +74,13 @@ try {
       rounds.push({ bigOn, ratio: m.cpu["10"][0] / m.cpu["10k"][0], cpuUs: { 10: m.cpu["10"][0], "10k": m.cpu["10k"][0] } });
       if (!JSON_OUT) process.stderr.write(`  ${label}: round ${r + 1}/${ROUNDS} done\n`);
     }
-    const way = (on) => median(rounds.filter((r) => r.bigOn === on).map((r) => r.ratio));
-    const ratios = rounds.map((r) => r.ratio);
+    const ways = bothWays(rounds, (r) => r.bigOn, (r) => r.ratio);
     results[label] = {
-      ratio: (way("A") + way("B")) / 2,
-      bigOnA: way("A"),
-      bigOnB: way("B"),
-      min: Math.min(...ratios),
-      max: Math.max(...ratios),
+      ratio: ways.mean,
+      bigOnA: ways.A,
+      bigOnB: ways.B,
+      min: ways.min,
+      max: ways.max,
       cpuUs: { 10: Math.round(median(rounds.map((r) => r.cpuUs[10])) * 10) / 10, "10k": Math.round(median(rounds.map((r) => r.cpuUs["10k"])) * 10) / 10 },
       rounds,
     };

@@ -1,12 +1,11 @@
 import type { Readable } from "node:stream";
 import type { CompiledRoute } from "../compile/route.js";
-import type { Upstream } from "../config/types.js";
 import type { GenerationResources } from "../reload/generation.js";
 import type { UpstreamResponse } from "../upstream/exchange.js";
 import type { Target } from "../upstream/pool.js";
 import { RequestBody, checkDeclaredLength, hasBody } from "./body.js";
 import type { RequestContext } from "./context.js";
-import { forwarding, upstreamHeaders } from "./forward.js";
+import { upstreamHeaders, type Forwarding } from "./forward.js";
 import type { HeaderMap } from "./headers.js";
 import { relayResponse } from "./respond-upstream.js";
 import { upstreamPath } from "./rewrite.js";
@@ -34,12 +33,11 @@ export interface Dialect {
 }
 
 /** Everything but the OpenAI-compatible surface: the request as the client sent it, the answer as the upstream gave it. */
-export function passthroughDialect(route: CompiledRoute, resources: GenerationResources, drop: ReadonlySet<string>, def: Upstream): Dialect {
+export function passthroughDialect(route: CompiledRoute, resources: GenerationResources, forward: Forwarding): Dialect {
   const relay = async (ctx: RequestContext, response: UpstreamResponse): Promise<boolean> => {
     await relayResponse(ctx, response, route, resources);
     return true;
   };
-  const forward = forwarding(drop, def);
   return {
     request(ctx, target) {
       const headers = upstreamHeaders(ctx, route, resources, forward);

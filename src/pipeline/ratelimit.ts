@@ -170,13 +170,13 @@ export const rateLimitStage: StageFactory = {
       const denial = apply(ctx, set, outcome);
       if (denial !== null) throw denial;
       ctx.captureUsage = true;
-      const state: TokenCharge = { set, checks, estimate, reconciled: false };
+      const charge: TokenCharge = { set, checks, estimate, reconciled: false };
       // Bound, not a closure kept on the context (see usage-stage.ts).
-      ctx.beforeResponseEnd = settleTokens.bind(null, ctx, ctx.beforeResponseEnd, state);
+      ctx.beforeResponseEnd = settleTokens.bind(null, ctx, ctx.beforeResponseEnd, charge);
       try {
         await next(ctx);
       } finally {
-        if (!state.reconciled) void reconcile(state, ctx.res.headersSent ? estimate : 0);
+        if (!charge.reconciled) void reconcile(charge, ctx.res.headersSent ? estimate : 0);
       }
     };
 

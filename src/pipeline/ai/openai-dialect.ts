@@ -1,11 +1,10 @@
 import { openAiStream } from "../../ai/openai/stream.js";
 import type { CompiledRoute } from "../../compile/route.js";
-import type { Upstream } from "../../config/types.js";
 import { HttpError } from "../../errors/http.js";
 import type { GenerationResources } from "../../reload/generation.js";
 import { usageOf } from "../../usage/extract.js";
 import type { Dialect } from "../dialect.js";
-import { forwarding, upstreamHeaders } from "../forward.js";
+import { upstreamHeaders, type Forwarding } from "../forward.js";
 import { endToEnd } from "../headers.js";
 import { relayResponse } from "../respond-upstream.js";
 import { upstreamPath } from "../rewrite.js";
@@ -26,8 +25,8 @@ const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
  * for `max_completion_tokens` (it ignores the latter). Answers are metered,
  * cached when the route caches, and otherwise passed through.
  */
-export function openAiDialect(route: CompiledRoute, resources: GenerationResources, drop: ReadonlySet<string>, def: Upstream, kind: AiKind): Dialect {
-  const forward = forwarding(drop, def);
+export function openAiDialect(route: CompiledRoute, resources: GenerationResources, forward: Forwarding, kind: AiKind): Dialect {
+  const def = forward.def;
   return {
     request(ctx, target) {
       const json = ctx.json;

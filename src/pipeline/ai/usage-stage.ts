@@ -1,8 +1,7 @@
 import { HttpError } from "../../errors/http.js";
-import { periodEnd } from "../../usage/period.js";
+import { periodEnd, type Period } from "../../usage/period.js";
 import type { StageFactory } from "../order.js";
 import type { RequestContext } from "../context.js";
-import type { Period } from "../../usage/period.js";
 
 /**
  * Consumer budgets and metering on AI routes (DESIGN.md 5, "consumer
