@@ -51,18 +51,38 @@ export function trimWhenIdle(options: IdleTrimOptions): () => void {
 /**
  * V8's `gc()` without `--expose-gc` on node's command line: the flag is set
  * for a moment, a fresh context picks the function up, the flag is unset so
- * no other code sees a global `gc`. Null when V8 refuses.
+ * no other code sees a global `gc`. Each call is a compacting full GC (see
+ * `compacting`). Null when V8 refuses.
  */
 export function fullGc(): (() => void) | null {
   try {
     v8.setFlagsFromString("--expose-gc");
     const gc = runInNewContext("gc") as unknown;
-    return typeof gc === "function" ? () => (gc as () => void)() : null;
+    return typeof gc === "function" ? compacting(gc as () => void) : null;
   } catch {
     return null;
   } finally {
     v8.setFlagsFromString("--no-expose-gc");
   }
+}
+
+/**
+ * A full GC that also compacts every old-space page. A plain full GC only
+ * moves objects off pages that are mostly empty, so after a load the old
+ * space keeps its high-water pages half used (measured after 100,000
+ * requests: 17.5 MB of old space for 12 MB of objects, 5–6 MB of RSS over
+ * idle); V8's memory reducer compacts, but on its own schedule. The flag is
+ * set for this one collection only.
+ */
+function compacting(gc: () => void): () => void {
+  return () => {
+    v8.setFlagsFromString("--compact-on-every-full-gc");
+    try {
+      gc();
+    } finally {
+      v8.setFlagsFromString("--no-compact-on-every-full-gc");
+    }
+  };
 }
 
 /**
