@@ -53,6 +53,32 @@ describe("requiredLiteral: the text every match of a guard pattern contains", ()
     });
   }
 
+  it("the one-regex check for case-insensitive literals rules out no text a pattern matches", () => {
+    // Several case-insensitive patterns, so the matcher tests one alternation of
+    // their literals before any of them; the reference runs each regex alone.
+    const patterns = ["(?i)password\\s*[:=]", "(?i)secret\\s*[:=]", "(?i)salary (band|grade) [a-z][0-9]", "(?i)internal use only", "(?i)do not distribute", "\\bPOL-[0-9]{2}\\b"];
+    const matcher = compileMatcher({ patterns });
+    const regexes = patterns.map((p) => (p.startsWith("(?i)") ? new RegExp(p.slice(4), "gi") : new RegExp(p, "g")));
+    const reference = (t: string): [number, number][] => {
+      const all: [number, number][] = [];
+      for (const re of regexes) for (const m of t.matchAll(re)) if (m[0].length > 0) all.push([m.index, m.index + m[0].length]);
+      all.sort((a, b) => a[0] - b[0] || b[1] - a[1]);
+      const out: [number, number][] = [];
+      for (const m of all) if (out.length === 0 || m[0] >= out[out.length - 1]![1]) out.push(m);
+      return out;
+    };
+    const pieces = ["pass", "word", "PassWord", "SECRET", "sec", "ret", ":", "=", " ", "salary ", "Band ", "b7", "internal use ", "ONLY", "do not ", "Distribute", "POL-", "12", "ſ", "İ", "K", "x"];
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...pieces), { maxLength: 16 }), (parts) => {
+        const t = parts.join("");
+        const found = matcher.find(t).map((m): [number, number] => [m.start, m.end]);
+        expect(found).toEqual(reference(t));
+        expect(matcher.detect(t) !== null).toBe(found.length > 0);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
   it("a matcher with literal prefilters finds the same matches as the plain regexes", () => {
     const patterns = ["\\bPOL-[0-9]{8}\\b", "(?i)internal use only", "(?i)password\\s*[:=]", "\\b[A-Z]{3}-RESTRICTED\\b", "[0-9]{3}-x"];
     const matcher = compileMatcher({ patterns });

@@ -163,6 +163,57 @@ routes:
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe("upstream_connect_error");
   });
 
+  it("a removed upstream header is gone whichever way it is removed, and a plugin before response-headers still sees it", async () => {
+    // Removals the first response hook or a route rule would make anyway are left
+    // out of the copy of the upstream's headers (responseCopy); what runs before
+    // them must not notice.
+    const dir = mkdtempSync(join(tmpdir(), "aigw-strips-"));
+    writeFileSync(
+      join(dir, "peek.mjs"),
+      `export default { name: "peek", create() { return { response(ctx) { ctx.response.headers["x-peeked"] = String(ctx.response.headers["x-internal"] ?? "none"); } }; } };\n`,
+    );
+    const up = await upstream(new FakeUpstream((_req, res) => {
+      res.writeHead(200, { "content-type": "application/json", "x-internal": "42", "x-trace": "t", server: "fake/1.0" });
+      res.end("{}");
+    }).start());
+    const strip = `{ name: response-headers, config: { set: { x-served-by: aigw }, remove: [X-Internal] } }`;
+    const peek = `{ name: peek, module: "${join(dir, "peek.mjs")}" }`;
+    const gw = await gateway(`upstreams: [{ name: svc, type: http, targets: [{ url: "${up.url}" }] }]
+routes:
+  - { name: first, match: { pathPrefix: /first }, upstream: svc, plugins: [${strip}, ${peek}] }
+  - { name: after, match: { pathPrefix: /after }, upstream: svc, plugins: [${peek}, ${strip}] }
+  - name: cors
+    match: { pathPrefix: /cors }
+    upstream: svc
+    plugins:
+      - { name: cors, config: { origins: ["https://app.example.com"] } }
+      - { name: response-headers, config: { remove: [x-internal, access-control-allow-origin] } }
+  - name: rules
+    match: { pathPrefix: /rules }
+    upstream: svc
+    headers: { response: { set: { x-trace: mine }, remove: [x-internal, x-trace, Server] } }
+`);
+    const first = await fetch(`${gw.url}/first`);
+    expect(first.headers.get("x-internal")).toBeNull();
+    expect(first.headers.get("x-served-by")).toBe("aigw");
+    expect(first.headers.get("x-peeked")).toBe("none");
+    const after = await fetch(`${gw.url}/after`);
+    expect(after.headers.get("x-internal")).toBeNull();
+    expect(after.headers.get("x-peeked")).toBe("42");
+    // cors runs first: the upstream's x-internal never reaches the answer, and
+    // cors still set its own allow-origin, which the removal then takes out.
+    const corsRes = await fetch(`${gw.url}/cors`, { headers: { origin: "https://app.example.com" } });
+    expect(corsRes.headers.get("x-internal")).toBeNull();
+    expect(corsRes.headers.get("access-control-allow-origin")).toBeNull();
+    expect(corsRes.headers.get("vary")).toBe("Origin");
+    const rules = await fetch(`${gw.url}/rules`);
+    expect(rules.headers.get("x-internal")).toBeNull();
+    expect(rules.headers.get("server")).toBeNull();
+    // Set and removed by the same rule: removal comes last.
+    expect(rules.headers.get("x-trace")).toBeNull();
+    expect(rules.headers.get("content-type")).toBe("application/json");
+  });
+
   it("a set value that expands to nothing removes the header (an anonymous caller cannot supply x-consumer)", async () => {
     const up = await upstream(new FakeUpstream().start());
     const gw = await gateway(`upstreams: [{ name: svc, type: http, targets: [{ url: "${up.url}" }] }]

@@ -7,7 +7,7 @@ import { RequestBody, checkDeclaredLength, hasBody } from "./body.js";
 import type { RequestContext } from "./context.js";
 import { upstreamHeaders, type Forwarding } from "./forward.js";
 import type { HeaderMap } from "./headers.js";
-import { relayResponse } from "./respond-upstream.js";
+import { relayResponse, type ResponseCopy } from "./respond-upstream.js";
 import { upstreamPath } from "./rewrite.js";
 
 /** What goes to a target: method, path (with the target's base path), headers, body. */
@@ -33,9 +33,9 @@ export interface Dialect {
 }
 
 /** Everything but the OpenAI-compatible surface: the request as the client sent it, the answer as the upstream gave it. */
-export function passthroughDialect(route: CompiledRoute, resources: GenerationResources, forward: Forwarding): Dialect {
+export function passthroughDialect(route: CompiledRoute, resources: GenerationResources, forward: Forwarding, copy: ResponseCopy): Dialect {
   const relay = async (ctx: RequestContext, response: UpstreamResponse): Promise<boolean> => {
-    await relayResponse(ctx, response, route, resources);
+    await relayResponse(ctx, response, route, resources, copy);
     return true;
   };
   return {

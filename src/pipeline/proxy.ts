@@ -7,6 +7,7 @@ import { hasBody, readAiBody, readBody } from "./body.js";
 import { aiKind } from "./ai/kind.js";
 import type { RequestContext } from "./context.js";
 import { dropSet } from "./forward.js";
+import { responseCopy } from "./respond-upstream.js";
 import { dialectsFor, type DialectSet } from "./ai/dialects.js";
 import type { Handler } from "./order.js";
 import { chooseUpstream } from "./split.js";
@@ -74,10 +75,11 @@ function discard(response: UpstreamResponse): void {
  */
 export function createProxy(route: CompiledRoute, resources: GenerationResources): Handler {
   const drop = dropSet(route, resources);
+  const copy = responseCopy(route, resources.plugins?.planFor(route, resources.metrics, resources.logger)?.responseStrips ?? []);
   // How to talk to each upstream the route may use, built once per snapshot.
   const dialects = new Map<string, DialectSet>();
   for (const name of [route.upstream, ...(route.split ?? []).map((s) => s.upstream), ...route.fallback]) {
-    if (name !== null && !dialects.has(name)) dialects.set(name, dialectsFor(route, resources, drop, resources.upstreams.get(name)!.definition));
+    if (name !== null && !dialects.has(name)) dialects.set(name, dialectsFor(route, resources, drop, resources.upstreams.get(name)!.definition, copy));
   }
   // Connect errors are retried without buffering (the body is read only once
   // a target accepted the connection); a fallback, or retries on timeouts,

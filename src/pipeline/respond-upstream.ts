@@ -7,15 +7,38 @@ import { applyHeaderRules, endToEnd } from "./headers.js";
 import { relayBody } from "./relay.js";
 import { recordFirstToken } from "./first-token.js";
 
-const DROP_RESPONSE = new Set(["x-aigw-route", "x-aigw-upstream"]);
+/** The gateway's own headers: an upstream's are never passed on. */
+const GATEWAY_HEADERS = ["x-aigw-route", "x-aigw-upstream"];
+
+/**
+ * How an upstream's answer headers are copied on one route, worked out once
+ * per snapshot: the names left out of the copy (`drop`; `dropWhole` for a
+ * whole JSON answer the gateway sends again, without the upstream's length
+ * and encoding). Besides the gateway's own headers, those a removal would
+ * take out again anyway: a route `remove` rule (the rules still run whole,
+ * so a name the same rule sets is removed after, as before), and what a
+ * response plugin removes from every answer when no plugin before it reads
+ * the name (the `remove` of `response-headers`, see `foldableStrips`).
+ * Leaving them out costs nothing; removing them later copies the map.
+ */
+export interface ResponseCopy {
+  readonly drop: ReadonlySet<string>;
+  readonly dropWhole: ReadonlySet<string>;
+}
+
+export function responseCopy(route: CompiledRoute, strips: readonly string[]): ResponseCopy {
+  const removed = (route.responseHeaders?.remove ?? []).map((name) => name.toLowerCase());
+  const drop = new Set([...GATEWAY_HEADERS, ...removed, ...strips]);
+  return { drop, dropWhole: new Set([...drop, "content-length", "content-encoding"]) };
+}
 
 /**
  * Sends an upstream's answer to the client: end-to-end headers, the route's
  * response rules, the gateway's own headers, then the body streamed with
  * backpressure (usage captured on the way when a stage asked for it).
  */
-export async function relayResponse(ctx: RequestContext, response: UpstreamResponse, route: CompiledRoute, resources: GenerationResources): Promise<void> {
-  const headers = applyHeaderRules(endToEnd(response.headers, DROP_RESPONSE), route.responseHeaders);
+export async function relayResponse(ctx: RequestContext, response: UpstreamResponse, route: CompiledRoute, resources: GenerationResources, copy: ResponseCopy): Promise<void> {
+  const headers = applyHeaderRules(endToEnd(response.headers, copy.drop), route.responseHeaders);
   headers["x-request-id"] = ctx.id;
   headers["x-aigw-route"] = route.name;
   headers["x-aigw-upstream"] = ctx.upstream!;

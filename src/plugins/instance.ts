@@ -29,6 +29,10 @@ export interface InternalHooks {
   response?(call: PluginCall): void;
   complete?(call: PluginCall): void | Promise<void>;
   guard?: CompletionGuard;
+  /** Response header names the response hook always removes (lower case): see `responseCopy`. */
+  strips?: readonly string[];
+  /** The only response header names the response hook reads (lower case); unset: it may read any. */
+  reads?: readonly string[];
 }
 
 /** One configured plugin of one loaded config: an entry of `gateway.plugins` or of a route's `plugins`. */

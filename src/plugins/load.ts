@@ -21,6 +21,29 @@ export interface RoutePlugins {
   /** How many of `steps` are the access phase's. */
   readonly accessSteps: number;
   readonly shared: RunShared;
+  /**
+   * Response header names a response hook of the route removes on every
+   * answer and no hook before it reads (`foldableStrips`): a relay may leave
+   * them out of its copy of an upstream's headers.
+   */
+  readonly responseStrips: readonly string[];
+}
+
+/**
+ * The names response hooks remove from every answer that no hook before
+ * them reads (an upstream's answer reaches the proxy only after every step
+ * ran, so all `responders` see it, in this order). A hook that does not say
+ * what it reads (custom plugins) ends the list.
+ */
+function foldableStrips(responders: readonly PluginInstance[]): string[] {
+  const out: string[] = [];
+  const read = new Set<string>();
+  for (const plugin of responders) {
+    for (const name of plugin.hooks.strips ?? []) if (!read.has(name)) out.push(name);
+    if (plugin.hooks.reads === undefined) break;
+    for (const name of plugin.hooks.reads) read.add(name);
+  }
+  return out;
 }
 
 function adapt(logger: Logger): PluginLogger {
@@ -63,6 +86,7 @@ export class PreparedPlugins {
       // The plugins with a hook among the first k steps, for every k: a run that entered k steps calls these.
       const upTo = (has: (p: PluginInstance) => boolean): PluginInstance[][] =>
         ordered.reduce<PluginInstance[][]>((acc, step) => [...acc, [...acc[acc.length - 1]!, ...step.members.filter(has)]], [[]]);
+      const responders = upTo((p) => p.hooks.response !== undefined);
       plan = {
         steps: ordered,
         accessSteps: runtime.filter((r) => r.phase === "access").length,
@@ -73,9 +97,10 @@ export class PreparedPlugins {
           hasResponseHooks: all.some((p) => p.hooks.response !== undefined),
           hasCompleteHooks: all.some((p) => p.hooks.complete !== undefined),
           steps: ordered,
-          responders: upTo((p) => p.hooks.response !== undefined),
+          responders,
           guards: upTo((p) => p.hooks.guard !== undefined),
         },
+        responseStrips: foldableStrips(responders[ordered.length]!),
       };
     }
     this.plans.set(route.index, plan);

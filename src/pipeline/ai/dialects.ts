@@ -4,6 +4,7 @@ import type { GenerationResources } from "../../reload/generation.js";
 import type { RequestContext } from "../context.js";
 import { passthroughDialect, type Dialect } from "../dialect.js";
 import { forwarding } from "../forward.js";
+import type { ResponseCopy } from "../respond-upstream.js";
 import { aiKind } from "./kind.js";
 import { openAiDialect } from "./openai-dialect.js";
 import { translatedDialect, unsupportedDialect } from "./translated-dialect.js";
@@ -21,15 +22,15 @@ export interface DialectSet {
  * bedrock through their translators; any other path passes through
  * natively to the upstream type (`/v1/messages` to Anthropic).
  */
-export function dialectsFor(route: CompiledRoute, resources: GenerationResources, drop: ReadonlySet<string>, def: Upstream): DialectSet {
+export function dialectsFor(route: CompiledRoute, resources: GenerationResources, drop: ReadonlySet<string>, def: Upstream, copy: ResponseCopy): DialectSet {
   // What the client's headers lose on the way to this upstream, worked out once for its dialects.
   const forward = forwarding(drop, def);
-  const passthrough = passthroughDialect(route, resources, forward);
+  const passthrough = passthroughDialect(route, resources, forward, copy);
   if (!route.ai) return { for: () => passthrough };
   const translator = translatorFor(def.type);
   const native = def.type === "openai" || def.type === "ollama" || def.type === "mock";
-  const chat = native ? openAiDialect(route, resources, forward, "chat") : translator !== null ? translatedDialect(route, resources, drop, def, translator) : passthrough;
-  const embeddings = native ? openAiDialect(route, resources, forward, "embeddings") : unsupportedDialect(def, "embeddings");
+  const chat = native ? openAiDialect(route, resources, forward, copy, "chat") : translator !== null ? translatedDialect(route, resources, drop, def, translator) : passthrough;
+  const embeddings = native ? openAiDialect(route, resources, forward, copy, "embeddings") : unsupportedDialect(def, "embeddings");
   return {
     for(ctx) {
       const kind = aiKind(ctx.path);

@@ -6,7 +6,7 @@ import { usageOf } from "../../usage/extract.js";
 import type { Dialect } from "../dialect.js";
 import { upstreamHeaders, type Forwarding } from "../forward.js";
 import { endToEnd } from "../headers.js";
-import { relayResponse } from "../respond-upstream.js";
+import { relayResponse, type ResponseCopy } from "../respond-upstream.js";
 import { upstreamPath } from "../rewrite.js";
 import type { AiKind } from "./kind.js";
 import { parseJson, readAll } from "./read.js";
@@ -25,7 +25,7 @@ const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
  * for `max_completion_tokens` (it ignores the latter). Answers are metered,
  * cached when the route caches, and otherwise passed through.
  */
-export function openAiDialect(route: CompiledRoute, resources: GenerationResources, forward: Forwarding, kind: AiKind): Dialect {
+export function openAiDialect(route: CompiledRoute, resources: GenerationResources, forward: Forwarding, copy: ResponseCopy, kind: AiKind): Dialect {
   const def = forward.def;
   return {
     request(ctx, target) {
@@ -71,11 +71,11 @@ export function openAiDialect(route: CompiledRoute, resources: GenerationResourc
         if (guarded) out = Buffer.from(JSON.stringify(json));
       }
       if (kind === "chat" && json !== undefined) await storeCompletion(ctx, resources, json);
-      await sendJson(ctx, route, response.status, endToEnd(response.headers, new Set(["content-length", "content-encoding"])), out);
+      await sendJson(ctx, route, response.status, endToEnd(response.headers, copy.dropWhole), out);
       return true;
     },
     async relayError(ctx, response) {
-      await relayResponse(ctx, response, route, resources);
+      await relayResponse(ctx, response, route, resources, copy);
     },
   };
 }

@@ -98,8 +98,12 @@ export const responseHeaders: BuiltinPlugin = {
   name: "response-headers",
   needsBody: false,
   create(config) {
-    const edit = compileHeaderEdits(config as HeaderRules, true);
+    const rules = config as HeaderRules;
+    const edit = compileHeaderEdits(rules, true);
+    const lower = (names: readonly string[]): string[] => names.map((name) => name.toLowerCase());
     return {
+      strips: lower(rules.remove ?? []),
+      reads: lower([...Object.keys(rules.set ?? {}), ...Object.keys(rules.add ?? {}), ...(rules.remove ?? [])]),
       response(call) {
         const response = call.response!;
         response.headers = edit(response.headers, call);
