@@ -3,6 +3,7 @@ import type { GenerationResources } from "../reload/generation.js";
 import type { UpstreamResponse } from "../upstream/exchange.js";
 import { UsageTap } from "../usage/extract.js";
 import type { RequestContext } from "./context.js";
+import type { HeaderRules } from "../config/types.js";
 import { applyHeaderRules, endToEnd } from "./headers.js";
 import { relayBody } from "./relay.js";
 import { recordFirstToken } from "./first-token.js";
@@ -20,16 +21,27 @@ const GATEWAY_HEADERS = ["x-aigw-route", "x-aigw-upstream"];
  * response plugin removes from every answer when no plugin before it reads
  * the name (the `remove` of `response-headers`, see `foldableStrips`).
  * Leaving them out costs nothing; removing them later copies the map.
+ * `rules`: the route's response rules to apply to such a copy, their
+ * `remove` kept only for names the same rule sets or adds (the rest is not
+ * there to remove).
  */
 export interface ResponseCopy {
   readonly drop: ReadonlySet<string>;
   readonly dropWhole: ReadonlySet<string>;
+  readonly rules: HeaderRules | null;
 }
 
 export function responseCopy(route: CompiledRoute, strips: readonly string[]): ResponseCopy {
-  const removed = (route.responseHeaders?.remove ?? []).map((name) => name.toLowerCase());
+  const rules = route.responseHeaders;
+  const removed = (rules?.remove ?? []).map((name) => name.toLowerCase());
   const drop = new Set([...GATEWAY_HEADERS, ...removed, ...strips]);
-  return { drop, dropWhole: new Set([...drop, "content-length", "content-encoding"]) };
+  return { drop, dropWhole: new Set([...drop, "content-length", "content-encoding"]), rules: rules === null ? null : afterCopy(rules) };
+}
+
+function afterCopy(rules: HeaderRules): HeaderRules {
+  const written = new Set([...Object.keys(rules.set ?? {}), ...Object.keys(rules.add ?? {})].map((name) => name.toLowerCase()));
+  const remove = (rules.remove ?? []).filter((name) => written.has(name.toLowerCase()));
+  return { ...rules, remove: remove.length > 0 ? remove : undefined };
 }
 
 /**
@@ -38,7 +50,7 @@ export function responseCopy(route: CompiledRoute, strips: readonly string[]): R
  * backpressure (usage captured on the way when a stage asked for it).
  */
 export async function relayResponse(ctx: RequestContext, response: UpstreamResponse, route: CompiledRoute, resources: GenerationResources, copy: ResponseCopy): Promise<void> {
-  const headers = applyHeaderRules(endToEnd(response.headers, copy.drop), route.responseHeaders);
+  const headers = applyHeaderRules(endToEnd(response.headers, copy.drop), copy.rules);
   headers["x-request-id"] = ctx.id;
   headers["x-aigw-route"] = route.name;
   headers["x-aigw-upstream"] = ctx.upstream!;
