@@ -82,19 +82,25 @@ export async function handleRequest(generation: Generation, req: IncomingMessage
     }));
   }
   generation.enter();
-  let completed = false;
+  // The request is complete when the client's response has closed and the
+  // chain has settled, whichever comes last: a relay resolves after the
+  // response's 'close' (its byte count and the upstream attempt's time are
+  // recorded then), and the access line must see them.
+  let closed = false;
+  let settled = false;
   const complete = (): void => {
-    if (completed) return;
-    completed = true;
+    generation.leave();
+    onComplete(ctx);
+  };
+  res.once("close", () => {
+    closed = true;
     if (!res.writableFinished) {
       // The client left (or the response was cut): cancel the upstream request.
       ctx.cancel.abort();
       if (!res.headersSent) ctx.status = 499;
     }
-    generation.leave();
-    onComplete(ctx);
-  };
-  res.once("close", complete);
+    if (settled) complete();
+  });
 
   try {
     const normalized = normalizePath(ctx.path);
@@ -136,5 +142,8 @@ export async function handleRequest(generation: Generation, req: IncomingMessage
     const httpError = toHttpError(err);
     if (httpError.code === "internal_error") resources.logger.error({ err, requestId: ctx.id }, "request failed inside the gateway");
     sendError(ctx, httpError);
+  } finally {
+    settled = true;
+    if (closed) complete();
   }
 }
