@@ -198,6 +198,17 @@ export function bothWays(rounds, wayOf, valueOf) {
   return { mean: (way("A") + way("B")) / 2, A: way("A"), B: way("B"), min: Math.min(...values), max: Math.max(...values) };
 }
 
+/**
+ * How long to wait after a gateway's last request for it to be at rest: the
+ * idle trim's quiet period (AIGW_IDLE_GC_MS as the gateway sees it, a minute
+ * by default), one check, and a margin (src/server/idle-trim.ts).
+ */
+export async function restAfterLoadMs(env = process.env) {
+  const { IDLE_CHECK_MS, idleTrimMs } = await import("../dist/server/idle-trim.js");
+  const idle = idleTrimMs(env);
+  return idle > 0 ? idle + Math.min(idle, IDLE_CHECK_MS) + 3000 : 15_000;
+}
+
 export const pct = (v) => `${(v * 100).toFixed(1)}%`;
 
 /** Prints the scenario table. */

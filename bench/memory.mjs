@@ -2,16 +2,17 @@
 // start (12 s: the config-build worker thread has stopped), then along N
 // requests through the full pipeline (API-key auth, an in-memory token
 // bucket per consumer, metrics, access log): after every 50,000, at the
-// end, and `--settle` seconds after the load stopped; for each
+// end, and at rest after the load stopped (once the idle trim has run, or
+// `--settle` seconds); for each
 // young-generation cap (AIGW_MAX_SEMI_SPACE_MB; 0 = V8's default, up to
 // 16 MiB semi-spaces), with the throughput and CPU per request of each.
 //
-//   npm run build && node bench/memory.mjs [--requests=1000000] [--caps=0,2,4] [--settle=15] [--json]
+//   npm run build && node bench/memory.mjs [--requests=1000000] [--caps=0,2,4] [--settle=S] [--json]
 import autocannon from "autocannon";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
-import { CHAT_BODY as body, cpuMs, median, startGateway, startUpstream, stopAll } from "./lib.mjs";
+import { CHAT_BODY as body, cpuMs, median, restAfterLoadMs, startGateway, startUpstream, stopAll } from "./lib.mjs";
 
 const arg = (name, fallback) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
 const REQUESTS = Number(arg("requests", "100000"));
@@ -19,7 +20,8 @@ const CAPS = arg("caps", "4").split(",").map(Number);
 const JSON_OUT = process.argv.includes("--json");
 // Experiments: --env=NAME=value,NAME2=value (e.g. glibc's MALLOC_ARENA_MAX) for the gateway.
 const EXTRA_ENV = Object.fromEntries((arg("env", "") || "").split(",").filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]));
-const SETTLE_MS = Number(arg("settle", "15")) * 1000;
+// At rest: by default once the idle trim has run (its quiet period, one check, a margin).
+const SETTLE_MS = arg("settle", "") === "" ? await restAfterLoadMs({ ...process.env, ...EXTRA_ENV }) : Number(arg("settle", "15")) * 1000;
 const KEY = "sk-bench-memory-000000000000001";
 
 const status = (pid) => readFileSync(`/proc/${pid}/status`, "utf8");

@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { fullGc, idleTrimMs, trimWhenIdle } from "../src/server/idle-trim.js";
+import { DEFAULT_IDLE_MS, IDLE_CHECK_MS, fullGc, idleTrimMs, trimWhenIdle } from "../src/server/idle-trim.js";
 
 /** A hand-driven interval: `tick()` runs the callback as the timer would. */
 function fakeTimer() {
@@ -27,37 +27,71 @@ function fakeTimer() {
 }
 
 describe("trimWhenIdle", () => {
-  it("collects once after a quiet interval that followed traffic, and again only after new traffic", () => {
+  it("collects once after idleMs of quiet that followed traffic, and again only after new traffic", () => {
     const timer = fakeTimer();
+    let clock = 0;
     let requests = 0;
     let inFlight = 0;
     let collected = 0;
-    const stop = trimWhenIdle({ idleMs: 5000, activity: () => requests, inFlight: () => inFlight, collect: () => collected++, ...timer });
-    expect(timer.ms).toBe(5000);
+    const stop = trimWhenIdle({ idleMs: 20_000, activity: () => requests, inFlight: () => inFlight, collect: () => collected++, now: () => clock, ...timer });
+    expect(timer.ms).toBe(IDLE_CHECK_MS);
+    const check = (ms = IDLE_CHECK_MS): void => {
+      clock += ms;
+      timer.tick();
+    };
 
-    timer.tick(); // no traffic yet: nothing to hand back
+    for (let i = 0; i < 6; i++) check(); // no traffic yet: nothing to hand back
     expect(collected).toBe(0);
 
     requests += 10;
-    timer.tick(); // traffic during this interval
-    expect(collected).toBe(0);
-    timer.tick(); // a quiet interval: trim
+    check(); // traffic during this check's interval: quiet starts now
+    check();
+    check();
+    check();
+    expect(collected).toBe(0); // 15 s of quiet
+    check();
+    expect(collected).toBe(1); // 20 s of quiet: trim
+    check();
+    check();
+    expect(collected).toBe(1); // still quiet: once is enough
+
+    requests += 1;
+    check();
+    for (let i = 0; i < 3; i++) check();
+    requests += 1; // traffic again before 20 s of quiet: the count starts over
+    check();
+    for (let i = 0; i < 3; i++) check();
     expect(collected).toBe(1);
-    timer.tick(); // still quiet: once is enough
-    timer.tick();
-    expect(collected).toBe(1);
+    check();
+    expect(collected).toBe(2);
 
     requests += 1;
     inFlight = 1; // a long request (a stream) started and is still running
-    timer.tick();
-    timer.tick();
-    expect(collected).toBe(1);
-    inFlight = 0;
-    timer.tick();
+    for (let i = 0; i < 8; i++) check();
     expect(collected).toBe(2);
+    inFlight = 0; // the stream ended: quiet counts from the last check that saw it
+    for (let i = 0; i < 3; i++) check();
+    expect(collected).toBe(2);
+    check();
+    expect(collected).toBe(3);
 
     stop();
     expect(timer.cleared).toBe(true);
+  });
+
+  it("checks every idleMs when that is shorter than the check interval", () => {
+    const timer = fakeTimer();
+    let clock = 0;
+    let requests = 0;
+    let collected = 0;
+    trimWhenIdle({ idleMs: 1000, activity: () => requests, inFlight: () => 0, collect: () => collected++, now: () => clock, ...timer });
+    expect(timer.ms).toBe(1000);
+    requests = 1;
+    clock += 1000;
+    timer.tick();
+    clock += 1000;
+    timer.tick();
+    expect(collected).toBe(1);
   });
 
   it("is off at 0", () => {
@@ -68,12 +102,13 @@ describe("trimWhenIdle", () => {
 });
 
 describe("idleTrimMs", () => {
-  it("reads AIGW_IDLE_GC_MS, 5000 by default, 0 turns it off", () => {
-    expect(idleTrimMs({})).toBe(5000);
-    expect(idleTrimMs({ AIGW_IDLE_GC_MS: "" })).toBe(5000);
+  it("reads AIGW_IDLE_GC_MS, a minute by default, 0 turns it off", () => {
+    expect(DEFAULT_IDLE_MS).toBe(60_000);
+    expect(idleTrimMs({})).toBe(DEFAULT_IDLE_MS);
+    expect(idleTrimMs({ AIGW_IDLE_GC_MS: "" })).toBe(DEFAULT_IDLE_MS);
     expect(idleTrimMs({ AIGW_IDLE_GC_MS: "0" })).toBe(0);
     expect(idleTrimMs({ AIGW_IDLE_GC_MS: "12000" })).toBe(12000);
-    expect(idleTrimMs({ AIGW_IDLE_GC_MS: "soon" })).toBe(5000);
+    expect(idleTrimMs({ AIGW_IDLE_GC_MS: "soon" })).toBe(DEFAULT_IDLE_MS);
   });
 });
 
@@ -97,7 +132,7 @@ describe("fullGc", () => {
     expect(out.globalGc).toBe("undefined");
   });
 
-  it("compacts when asked (AIGW_IDLE_GC_COMPACT): an old space left sparse by a load shrinks to about what is live", () => {
+  it("compacts (unless AIGW_IDLE_GC_COMPACT=0): an old space left sparse by a load shrinks to about what is live", () => {
     // Objects promoted to the old space, then seven in eight dropped: every page
     // keeps a few live objects. A plain full GC frees the objects but keeps the
     // pages (measured: 56 MB of old space for 10 MB live); a compacting one moves

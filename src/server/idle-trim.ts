@@ -3,7 +3,7 @@ import { runInNewContext } from "node:vm";
 import type { Logger } from "pino";
 import type { Gateway } from "./gateway.js";
 
-/** What the trimmer watches and does; the timer functions are passed in so tests can drive them. */
+/** What the trimmer watches and does; the clock and timer functions are passed in so tests can drive them. */
 export interface IdleTrimOptions {
   /** How long the data plane must be quiet (no request started, none in flight) before a trim. */
   idleMs: number;
@@ -13,37 +13,48 @@ export interface IdleTrimOptions {
   inFlight: () => number;
   /** Hands memory back (a full GC). */
   collect: () => void;
+  /** Monotonic milliseconds (default `performance.now`). */
+  now?: () => number;
   setInterval?: (fn: () => void, ms: number) => { unref?: () => void };
   clearInterval?: (timer: never) => void;
 }
+
+/** The trimmer looks at the data plane this often at most (less when `idleMs` is shorter). */
+export const IDLE_CHECK_MS = 5000;
 
 /**
  * Once the data plane has been quiet for `idleMs` after serving traffic, run
  * one full garbage collection so the heap that the load grew goes back to
  * the OS; then wait for traffic again. V8's own memory reducer does this
  * too, but on its own schedule (measured: sometimes not within 15 s, the
- * heap then holds 30 MB of headroom at rest). The same idea as Envoy's
- * periodic release of free memory to the system (tcmalloc). Checks every
- * `idleMs` (an unref'd timer), so the trim lands between one and two
- * `idleMs` after the last request. Returns the function that stops it.
+ * heap then holds 30 MB of headroom at rest). Like a JVM's periodic G1
+ * collection or Envoy's release of free memory, it is for a process that
+ * has gone quiet: memory handed back is faulted in again when traffic
+ * returns, which costs the first second after the trim (see
+ * docs/performance.md, "Idle trim"), hence the long default. Checks every
+ * `min(idleMs, IDLE_CHECK_MS)` (an unref'd timer), so the trim lands at most
+ * one check after `idleMs` of quiet. Returns the function that stops it.
  */
 export function trimWhenIdle(options: IdleTrimOptions): () => void {
   if (!(options.idleMs > 0)) return () => undefined;
   const every = options.setInterval ?? setInterval;
   const stop = options.clearInterval ?? clearInterval;
+  const now = options.now ?? (() => performance.now());
   let seen = options.activity();
+  let quietSince = now();
   let trimmed = true; // nothing to hand back before the first request
   const timer = every(() => {
-    const now = options.activity();
-    if (now !== seen) {
-      seen = now;
+    const count = options.activity();
+    if (count !== seen || options.inFlight() > 0) {
+      seen = count;
+      quietSince = now();
       trimmed = false;
       return;
     }
-    if (trimmed || options.inFlight() > 0) return;
+    if (trimmed || now() - quietSince < options.idleMs) return;
     trimmed = true;
     options.collect();
-  }, options.idleMs);
+  }, Math.min(options.idleMs, IDLE_CHECK_MS));
   timer.unref?.();
   return () => stop(timer as never);
 }
@@ -73,11 +84,12 @@ export function fullGc(compact = false): (() => void) | null {
  * space keeps its high-water pages half used (measured after 100,000
  * requests: 17.5 MB of old space for 12 MB of objects, 5–6 MB of RSS over
  * idle); V8's memory reducer compacts, but on its own schedule. The flag is
- * set for this one collection only. Opt-in (`AIGW_IDLE_GC_COMPACT=1`): the
- * pages handed back are faulted in again when traffic returns, and the
- * first seconds after a quiet spell then have a longer tail (measured at
- * 500 req/s right after a trim: p99 added over direct, median of six runs,
- * 4.6 ms compacting against 3.3 ms not).
+ * set for this one collection only. On by default (`AIGW_IDLE_GC_COMPACT=0`
+ * turns it off): the pages handed back are faulted in again when traffic
+ * returns, and the first seconds after the trim have a longer tail
+ * (measured at 500 req/s right after a trim: p99 added over direct, median
+ * of six runs, 4.6 ms compacting against 3.3 ms not); with the trim only
+ * after a minute of quiet, that moment is rare.
  */
 function compacting(gc: () => void): () => void {
   return () => {
@@ -92,11 +104,12 @@ function compacting(gc: () => void): () => void {
 
 /**
  * The trimmer of `aigw serve` (one process, or each cluster worker):
- * `AIGW_IDLE_GC_MS` of quiet (default 5000; 0 turns it off), then one full GC.
+ * `AIGW_IDLE_GC_MS` of quiet (default 60000; 0 turns it off), then one full
+ * GC, compacting unless `AIGW_IDLE_GC_COMPACT` is off.
  */
 export function trimGatewayWhenIdle(gateway: () => Gateway | null, env: Readonly<Record<string, string | undefined>>, logger: Logger): () => void {
   const idleMs = idleTrimMs(env);
-  const gc = idleMs > 0 ? fullGc(isOn(env.AIGW_IDLE_GC_COMPACT)) : null;
+  const gc = idleMs > 0 ? fullGc(!isOff(env.AIGW_IDLE_GC_COMPACT)) : null;
   if (gc === null) return () => undefined;
   const collect = (): void => {
     const before = process.memoryUsage();
@@ -109,12 +122,12 @@ export function trimGatewayWhenIdle(gateway: () => Gateway | null, env: Readonly
   return trimWhenIdle({ idleMs, activity: () => gateway()?.requestsStarted ?? 0, inFlight: () => gateway()?.inFlight ?? 0, collect });
 }
 
-const isOn = (value: string | undefined): boolean => value !== undefined && ["1", "true", "yes", "on"].includes(value.trim().toLowerCase());
+const isOff = (value: string | undefined): boolean => value !== undefined && ["0", "false", "no", "off"].includes(value.trim().toLowerCase());
 
-/** `AIGW_IDLE_GC_MS`: ms of quiet before the trim; 0 = off; 5000 when unset or not a number. */
+/** `AIGW_IDLE_GC_MS`: ms of quiet before the trim; 0 = off; 60000 when unset or not a number. */
 export function idleTrimMs(env: Readonly<Record<string, string | undefined>>): number {
   const raw = env.AIGW_IDLE_GC_MS?.trim();
   const value = raw === undefined || raw === "" ? DEFAULT_IDLE_MS : Number(raw);
   return Number.isFinite(value) && value >= 0 ? value : DEFAULT_IDLE_MS;
 }
-const DEFAULT_IDLE_MS = 5000;
+export const DEFAULT_IDLE_MS = 60_000;
