@@ -567,16 +567,18 @@ async function main() {
     // --- 2. fixed rate, open loop: requests leave on a 1 ms schedule whether
     // or not earlier ones answered (autocannon's overallRate sends each
     // second's quota at once and then waits, which measures a queue). Rounds
-    // of direct then gateway, each after a 2 s warm-up at the same rate (the
+    // of direct, floor-pipe and gateway, each after a 2 s warm-up at the rate (the
     // other target's cell is a quiet spell for this one: its keep-alive
     // connections have closed); the added p99 is the median over rounds of
     // the round's gateway p99 minus its direct p99, so the VM's drift from
     // one minute to the next hits both sides of each difference alike.
     log();
     log(`fixed rate (${RATE} req/s, open loop, ${PLAN.rateRounds} round(s) × ${PLAN.rateDurationS} s per target after a 2 s warm-up, JSON):`);
-    const rateRounds = { direct: [], gateway: [] };
+    // floor-pipe too: what the bare Node proxy adds at this rate, for reference.
+    const RATE_TARGETS = ["direct", "floor-pipe", "gateway"];
+    const rateRounds = Object.fromEntries(RATE_TARGETS.map((t) => [t, []]));
     for (let round = 1; round <= PLAN.rateRounds; round++) {
-      for (const target of ["direct", "gateway"]) {
+      for (const target of RATE_TARGETS) {
         const opts = { rate: RATE, body: WORKLOADS.json.body, headers: HEADERS };
         const warm = await openLoop(targets[target] + PATH, { ...opts, seconds: 2 });
         const r = await openLoop(targets[target] + PATH, { ...opts, seconds: PLAN.rateDurationS });
@@ -585,12 +587,13 @@ async function main() {
         log(`  [${elapsed()}] round ${round}/${PLAN.rateRounds} ${padEnd(target, 10)} ${pad(fmtInt(r.rps), 5)} req/s  p50 ${fmtMs(r.p50)}  p90 ${fmtMs(r.p90)}  p99 ${fmtMs(r.p99)}  max ${fmtMs(r.max)}${r.failures > 0 ? `  ${r.failures} failed` : ""}`);
       }
     }
-    for (const target of ["direct", "gateway"]) {
+    for (const target of RATE_TARGETS) {
       const rounds = rateRounds[target];
       report.fixedRate[target] = { p50: median(rounds.map((r) => r.p50)), p99: median(rounds.map((r) => r.p99)), failures: rounds.reduce((s, r) => s + r.failures, 0), rounds };
     }
     report.fixedRate.addedP99 = r3(median(rateRounds.gateway.map((g, i) => g.p99 - rateRounds.direct[i].p99)));
     report.fixedRate.addedP50 = r3(median(rateRounds.gateway.map((g, i) => g.p50 - rateRounds.direct[i].p50)));
+    report.fixedRate.floorPipeAddedP99 = r3(median(rateRounds["floor-pipe"].map((g, i) => g.p99 - rateRounds.direct[i].p99)));
 
     // --- 3. memory after >= 100k requests
     if (gatewayRequests < MEMORY_REQUESTS) {
@@ -683,7 +686,7 @@ async function main() {
     rssGrowthMb: { value: mem.growthMb, target: `<= ${TARGETS.rssGrowthMb}`, pass: mem.growthMb <= TARGETS.rssGrowthMb },
   };
   const mark = (t) => (t.pass ? "PASS" : "FAIL");
-  log(`at ${RATE} req/s (medians of ${PLAN.rateRounds} round(s)): direct p50 ${fmtMs(fr.direct.p50)} / p99 ${fmtMs(fr.direct.p99)} ms, gateway p50 ${fmtMs(fr.gateway.p50)} / p99 ${fmtMs(fr.gateway.p99)} ms`);
+  log(`at ${RATE} req/s (medians of ${PLAN.rateRounds} round(s)): direct p50 ${fmtMs(fr.direct.p50)} / p99 ${fmtMs(fr.direct.p99)} ms, floor-pipe p50 ${fmtMs(fr["floor-pipe"].p50)} / p99 ${fmtMs(fr["floor-pipe"].p99)} ms (p99 added ${fmtMs(fr.floorPipeAddedP99).trim()} ms), gateway p50 ${fmtMs(fr.gateway.p50)} / p99 ${fmtMs(fr.gateway.p99)} ms`);
   log(`p99 added over direct (median of the rounds' differences: ${fr.gateway.rounds.map((g, i) => fmtMs(g.p99 - fr.direct.rounds[i].p99).trim()).join(", ")}): ${fmtMs(added)} ms (p50 added ${fmtMs(addedP50)} ms; target < ${TARGETS.addedP99Ms} ms) ${mark(report.targets.addedP99Ms)}`);
   log(`throughput gateway/floor: ${(100 * ratioJson).toFixed(1)}% (JSON; SSE ${(100 * ratioSse).toFixed(1)}%; target >= ${100 * TARGETS.throughputRatio}%) ${mark(report.targets.throughputGatewayOverFloor)}`);
   const tfp = report.targets.throughputGatewayOverFloorPipe;

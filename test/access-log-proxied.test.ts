@@ -14,6 +14,19 @@ afterEach(async () => {
   for (const u of ups.splice(0)) await u.close();
 });
 
+/** A real upstream answering with `handler`, and a gateway with one catch-all route to it. */
+async function proxyTo(handler: ConstructorParameters<typeof FakeUpstream>[0]): Promise<TestGateway> {
+  const up = await new FakeUpstream(handler).start();
+  ups.push(up);
+  gw = await startTestGateway(`version: 1
+upstreams:
+  - { name: svc, type: http, targets: [{ url: "${up.url}" }] }
+routes:
+  - { name: all, upstream: svc }
+`);
+  return gw;
+}
+
 async function accessLine(requestId: string): Promise<Record<string, unknown>> {
   for (let i = 0; i < 50; i++) {
     const line = gw!.logs.find((l) => l.type === "access" && l.requestId === requestId);
@@ -26,18 +39,11 @@ async function accessLine(requestId: string): Promise<Record<string, unknown>> {
 describe("access log of proxied requests", () => {
   it("counts the bytes sent and the upstream time of a plain JSON answer", async () => {
     const body = JSON.stringify({ ok: true, pad: "x".repeat(500) });
-    const up = await new FakeUpstream((_req, res) => {
+    const g = await proxyTo((_req, res) => {
       res.writeHead(200, { "content-type": "application/json" });
       res.end(body);
-    }).start();
-    ups.push(up);
-    gw = await startTestGateway(`version: 1
-upstreams:
-  - { name: svc, type: http, targets: [{ url: "${up.url}" }] }
-routes:
-  - { name: all, upstream: svc }
-`);
-    const res = await fetch(`${gw.url}/a`, { method: "POST", body: "hello", headers: { "x-request-id": "plain-1" } });
+    });
+    const res = await fetch(`${g.url}/a`, { method: "POST", body: "hello", headers: { "x-request-id": "plain-1" } });
     expect(await res.text()).toBe(body);
     const line = await accessLine("plain-1");
     expect(line.status).toBe(200);
@@ -49,22 +55,15 @@ routes:
 
   it("counts every byte of a streamed answer", async () => {
     const chunks = Array.from({ length: 5 }, (_, i) => `data: {"n":${i}}\n\n`);
-    const up = await new FakeUpstream(async (_req, res) => {
+    const g = await proxyTo(async (_req, res) => {
       res.writeHead(200, { "content-type": "text/event-stream" });
       for (const c of chunks) {
         res.write(c);
         await new Promise((r) => setTimeout(r, 5));
       }
       res.end();
-    }).start();
-    ups.push(up);
-    gw = await startTestGateway(`version: 1
-upstreams:
-  - { name: svc, type: http, targets: [{ url: "${up.url}" }] }
-routes:
-  - { name: all, upstream: svc }
-`);
-    const res = await fetch(`${gw.url}/s`, { headers: { "x-request-id": "sse-1" } });
+    });
+    const res = await fetch(`${g.url}/s`, { headers: { "x-request-id": "sse-1" } });
     expect(await res.text()).toBe(chunks.join(""));
     const line = await accessLine("sse-1");
     expect(line.bytesOut).toBe(Buffer.byteLength(chunks.join("")));
