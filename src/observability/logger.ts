@@ -1,4 +1,5 @@
 import pino, { type DestinationStream, type Logger } from "pino";
+import { LineBatch } from "./line-batch.js";
 
 export interface LoggerOptions {
   level?: string;
@@ -35,8 +36,7 @@ const redactPaths = [
 
 /** JSON logs to stdout (pino). One logger per gateway process, passed in, never imported. */
 export function createLogger(options: LoggerOptions = {}): Logger {
-  const destination =
-    options.destination ?? pino.destination(options.sharedStdout === true ? { dest: 1, sync: false, minLength: 3584, maxWrite: 4096 } : { dest: 1, sync: false, minLength: 4096 });
+  const destination = options.destination ?? stdoutDestination(options.sharedStdout === true);
   return pino(
     {
       level: options.level ?? "info",
@@ -75,3 +75,21 @@ export function flushLogger(logger: Logger): void {
     // A destination without flush (tests) has nothing buffered.
   }
 }
+
+/**
+ * stdout through sonic-boom (asynchronous writes, flushed on exit), with
+ * whole lines gathered in front of it (`LineBatch`): up to 16 KiB a batch,
+ * or 4 KiB of whole lines when other processes share the pipe.
+ */
+function stdoutDestination(shared: boolean): DestinationStream {
+  const batch = new LineBatch(shared ? PIPE_BUF : 16 * 1024);
+  // Registered before pino's own exit flush of the destination (next line),
+  // so lines still gathered here reach it first.
+  const release = (): void => batch.release();
+  process.on("beforeExit", release);
+  process.on("exit", release);
+  batch.target = pino.destination(shared ? { dest: 1, sync: false, minLength: PIPE_BUF - 512, maxWrite: PIPE_BUF } : { dest: 1, sync: false, minLength: 4096 });
+  return batch;
+}
+
+const PIPE_BUF = 4096;
