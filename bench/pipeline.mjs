@@ -204,9 +204,9 @@ try {
   // minus direct's p99 in the same round.
   const rateTargets = [{ name: "direct", url: upstream + PATH }, ...targets.filter((t) => t.name !== "floor-pipe")];
   const rateRounds = Object.fromEntries(rateTargets.map((t) => [t.name, []]));
+  const opts = { rate: RATE, body: BODIES.json, headers: { authorization: `Bearer ${KEY}` } };
   for (let round = 0; round < RATE_ROUNDS; round++) {
     for (const t of rateTargets) {
-      const opts = { rate: RATE, body: BODIES.json, headers: { authorization: `Bearer ${KEY}` } };
       await openLoop(t.url, { ...opts, seconds: 2 });
       const r = await openLoop(t.url, { ...opts, seconds: RATE_SECONDS });
       if (r.failures > 0) throw new Error(`${t.name}: ${r.failures} failed requests at ${RATE} req/s`);

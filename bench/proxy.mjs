@@ -577,9 +577,9 @@ async function main() {
     // floor-pipe too: what the bare Node proxy adds at this rate, for reference.
     const RATE_TARGETS = ["direct", "floor-pipe", "gateway"];
     const rateRounds = Object.fromEntries(RATE_TARGETS.map((t) => [t, []]));
+    const opts = { rate: RATE, body: WORKLOADS.json.body, headers: HEADERS };
     for (let round = 1; round <= PLAN.rateRounds; round++) {
       for (const target of RATE_TARGETS) {
-        const opts = { rate: RATE, body: WORKLOADS.json.body, headers: HEADERS };
         const warm = await openLoop(targets[target] + PATH, { ...opts, seconds: 2 });
         const r = await openLoop(targets[target] + PATH, { ...opts, seconds: PLAN.rateDurationS });
         count(target, { completed: Math.round(r.rps * PLAN.rateDurationS + warm.rps * 2) });
@@ -591,9 +591,11 @@ async function main() {
       const rounds = rateRounds[target];
       report.fixedRate[target] = { p50: median(rounds.map((r) => r.p50)), p99: median(rounds.map((r) => r.p99)), failures: rounds.reduce((s, r) => s + r.failures, 0), rounds };
     }
-    report.fixedRate.addedP99 = r3(median(rateRounds.gateway.map((g, i) => g.p99 - rateRounds.direct[i].p99)));
-    report.fixedRate.addedP50 = r3(median(rateRounds.gateway.map((g, i) => g.p50 - rateRounds.direct[i].p50)));
-    report.fixedRate.floorPipeAddedP99 = r3(median(rateRounds["floor-pipe"].map((g, i) => g.p99 - rateRounds.direct[i].p99)));
+    /** The median over rounds of a target's figure minus direct's in the same round. */
+    const addedOverDirect = (target, key) => r3(median(rateRounds[target].map((r, i) => r[key] - rateRounds.direct[i][key])));
+    report.fixedRate.addedP99 = addedOverDirect("gateway", "p99");
+    report.fixedRate.addedP50 = addedOverDirect("gateway", "p50");
+    report.fixedRate.floorPipeAddedP99 = addedOverDirect("floor-pipe", "p99");
 
     // --- 3. memory after >= 100k requests
     if (gatewayRequests < MEMORY_REQUESTS) {
@@ -644,9 +646,7 @@ async function main() {
       }
       carry = text.slice(-keep);
     }
-    const lines = found.access;
-    const trims = found.trims;
-    report.accessLog = { lines, mb: r2(mb(statSync(gatewayLog).size)), idleTrims: trims };
+    report.accessLog = { lines: found.access, mb: r2(mb(statSync(gatewayLog).size)), idleTrims: found.trims };
   }
   rmSync(dir, { recursive: true, force: true });
 
@@ -673,8 +673,7 @@ async function main() {
   }
   log();
   const fr = report.fixedRate;
-  const added = fr.addedP99;
-  const addedP50 = fr.addedP50;
+  const { addedP99: added, addedP50 } = fr;
   const ratioJson = report.ratios.json.gatewayOverFloor;
   const ratioSse = report.ratios.sse.gatewayOverFloor;
   const mem = report.memory;

@@ -36,8 +36,7 @@ describe("LineBatch", () => {
     fc.assert(
       fc.property(fc.array(line, { maxLength: 200 }), fc.integer({ min: 64, max: 4096 }), (lines, maxBytes) => {
         const r = recorder();
-        const batch = new LineBatch(maxBytes);
-        batch.target = r.target;
+        const batch = new LineBatch(r.target, maxBytes);
         for (const l of lines) batch.write(l);
         batch.flush();
         expect(r.chunks.join("")).toBe(lines.join(""));
@@ -58,8 +57,7 @@ describe("LineBatch", () => {
 
   it("hands a batch on as soon as it reaches maxBytes, and the rest on flush", () => {
     const r = recorder();
-    const batch = new LineBatch(100);
-    batch.target = r.target;
+    const batch = new LineBatch(r.target, 100);
     const l = "x".repeat(39) + "\n"; // 40 bytes
     batch.write(l);
     batch.write(l);
@@ -75,21 +73,17 @@ describe("LineBatch", () => {
     expect(r.syncFlushes).toBe(1);
   });
 
-  it("keeps lines while there is no target, then hands them on within the limit; drops them for a destroyed one", () => {
+  it("drops the lines it gathered when the target is destroyed (stdout closed)", () => {
     const r = recorder();
-    const batch = new LineBatch(10);
-    batch.write("before\n");
-    batch.write("target\n");
-    expect(r.chunks).toEqual([]);
-    batch.target = r.target;
-    batch.release();
-    expect(r.chunks).toEqual(["before\n", "target\n"]);
+    const batch = new LineBatch(r.target, 100);
+    batch.write("kept\n");
+    batch.flush();
     batch.write("gone\n");
-    batch.target = { ...r.target, destroyed: true };
+    r.target.destroyed = true;
     batch.flush();
-    batch.target = r.target;
+    r.target.destroyed = false;
     batch.flush();
-    expect(r.chunks).toEqual(["before\n", "target\n"]);
+    expect(r.chunks).toEqual(["kept\n"]);
   });
 });
 

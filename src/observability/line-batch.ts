@@ -18,61 +18,43 @@ export interface BatchTarget {
  * write to a pipe keeps together.
  */
 export class LineBatch {
-  target: BatchTarget | null = null;
   private lines: string[] = [];
-  private sizes: number[] = [];
   private bytes = 0;
 
-  constructor(private readonly maxBytes: number) {}
+  constructor(
+    private readonly target: BatchTarget,
+    private readonly maxBytes: number,
+  ) {}
 
   write(line: string): boolean {
     const size = Buffer.byteLength(line);
     if (this.bytes + size > this.maxBytes && this.lines.length > 0) this.release();
     this.lines.push(line);
-    this.sizes.push(size);
     this.bytes += size;
     if (this.bytes >= this.maxBytes) this.release();
     return true;
   }
 
   /**
-   * Hands the gathered lines on (no flush of the target), in batches of at
-   * most `maxBytes`. Without a target they wait; a destroyed target (stdout
-   * closed: EPIPE) drops them, as pino stops writing then.
+   * Hands the gathered lines on as one string (no flush of the target). A
+   * destroyed target (stdout closed: EPIPE) drops them, as pino stops
+   * writing then.
    */
   release(): void {
-    const target = this.target;
-    if (this.lines.length === 0 || target === null) return;
-    const { lines, sizes } = this;
+    if (this.lines.length === 0) return;
+    const chunk = this.lines.length === 1 ? this.lines[0]! : this.lines.join("");
     this.lines = [];
-    this.sizes = [];
     this.bytes = 0;
-    if (target.destroyed === true) return;
-    let from = 0;
-    let bytes = 0;
-    for (let i = 0; i < lines.length; i++) {
-      if (bytes + sizes[i]! > this.maxBytes && i > from) {
-        target.write(joined(lines, from, i));
-        from = i;
-        bytes = 0;
-      }
-      bytes += sizes[i]!;
-    }
-    target.write(joined(lines, from, lines.length));
+    if (this.target.destroyed !== true) this.target.write(chunk);
   }
 
   flush(): void {
     this.release();
-    this.target?.flush?.();
+    this.target.flush?.();
   }
 
   flushSync(): void {
     this.release();
-    this.target?.flushSync?.();
+    this.target.flushSync?.();
   }
-}
-
-function joined(lines: string[], from: number, to: number): string {
-  if (to - from === 1) return lines[from]!;
-  return from === 0 && to === lines.length ? lines.join("") : lines.slice(from, to).join("");
 }

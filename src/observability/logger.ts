@@ -82,13 +82,14 @@ export function flushLogger(logger: Logger): void {
  * or 4 KiB of whole lines when other processes share the pipe.
  */
 function stdoutDestination(shared: boolean): DestinationStream {
-  const batch = new LineBatch(shared ? PIPE_BUF : 16 * 1024);
-  // Registered before pino's own exit flush of the destination (next line),
-  // so lines still gathered here reach it first.
-  const release = (): void => batch.release();
+  // Registered before pino.destination registers its own exit flush of the
+  // destination, so lines still gathered here reach it first.
+  let batch: LineBatch | null = null;
+  const release = (): void => batch?.release();
   process.on("beforeExit", release);
   process.on("exit", release);
-  batch.target = pino.destination(shared ? { dest: 1, sync: false, minLength: PIPE_BUF - 512, maxWrite: PIPE_BUF } : { dest: 1, sync: false, minLength: 4096 });
+  const sonic = pino.destination(shared ? { dest: 1, sync: false, minLength: PIPE_BUF - 512, maxWrite: PIPE_BUF } : { dest: 1, sync: false, minLength: 4096 });
+  batch = new LineBatch(sonic, shared ? PIPE_BUF : 16 * 1024);
   return batch;
 }
 
