@@ -1,10 +1,8 @@
 import fc from "fast-check";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { LineBatch } from "../src/observability/line-batch.js";
 import { spawnGateway, type ChildGateway } from "./helpers/child.js";
+import { ConfigDir } from "./helpers/config-dir.js";
 import { FakeUpstream } from "./helpers/fake-upstream.js";
 
 /** A target that records what it is handed. */
@@ -98,10 +96,8 @@ describe("stdout of a real `aigw serve`", () => {
 
   it("writes every access line, the last ones gathered in a batch included, before it exits on SIGTERM", async () => {
     up = await new FakeUpstream().start();
-    const dir = mkdtempSync(join(tmpdir(), "aigw-line-batch-"));
-    const file = join(dir, "gateway.yaml");
-    writeFileSync(
-      file,
+    const { file } = new ConfigDir(
+      "in-place",
       `version: 1
 server:
   listen: 127.0.0.1:0
