@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { AccessLog, accessLogLine } from "../src/observability/access-log.js";
+import { AccessLog, accessLogLine, millis } from "../src/observability/access-log.js";
 import { createLogger } from "../src/observability/logger.js";
 import type { RequestContext } from "../src/pipeline/context.js";
 import type { Clock } from "../src/deps.js";
@@ -115,5 +115,21 @@ describe("AccessLog", () => {
     log.write(ctx);
     expect(out.lines.map((l) => (JSON.parse(l) as { time: string }).time)).toEqual([new Date(now - 1).toISOString(), new Date(now).toISOString()]);
   });
-});
 
+  it("writes durations as the same text String() gives the rounded value (property and sweep)", () => {
+    const expected = (ms: number) => {
+      const v = Math.round(ms * 1000) / 1000;
+      return Number.isFinite(v) ? String(v) : "null";
+    };
+    // Every microsecond of the first ten seconds, then doubles of any size and sign.
+    const wrong: number[] = [];
+    for (let us = 0; us <= 10_000_000; us++) if (millis(us / 1000) !== expected(us / 1000)) wrong.push(us);
+    expect(wrong).toEqual([]);
+    fc.assert(
+      fc.property(fc.oneof(fc.double(), fc.double({ min: 0, max: 3e6, noNaN: true }), fc.integer({ min: 0, max: 2 ** 31 }).map((us) => us / 1000)), (ms) => {
+        expect(millis(ms)).toBe(expected(ms));
+      }),
+      { numRuns: 20_000 },
+    );
+  });
+});

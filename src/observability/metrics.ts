@@ -121,22 +121,24 @@ export class GatewayMetrics {
   }
 
   // Bound children by label values: prom-client hashes a label object on every
-  // call otherwise. Label values are bounded (config names, methods, classes).
-  private readonly requestChildren = new Map<string, { inc(): void }>();
+  // call otherwise. Label values are bounded (config names, methods, classes),
+  // and looked up one level at a time, so no key string is built per request
+  // (route → method → status class → consumer; upstream → target → class).
+  private readonly requestChildren = new Map<string, Map<string, Map<string, Map<string, { inc(): void }>>>>();
   private readonly durationChildren = new Map<string, { observe(v: number): void }>();
-  private readonly upstreamChildren = new Map<string, { inc(): void }>();
-
+  private readonly upstreamChildren = new Map<string, Map<string, Map<string, { inc(): void }>>>();
   private readonly upstreamDurationChildren = new Map<string, { observe(v: number): void }>();
 
   /** Counts one answered request (and its duration). `consumer` is used only with `consumerLabel`. */
   recordRequest(route: string, method: string, status: number, seconds: number, consumer = "-"): void {
     if (!this.enabled) return;
     const cls = statusClass(status);
-    const key = this.consumerLabel ? `${route}\u0000${method}\u0000${cls}\u0000${consumer}` : `${route}\u0000${method}\u0000${cls}`;
-    let counter = this.requestChildren.get(key);
+    const who = this.consumerLabel ? consumer : "-";
+    const byConsumer = level(level(level(this.requestChildren, route), method), cls);
+    let counter = byConsumer.get(who);
     if (counter === undefined) {
       counter = this.httpRequests.labels(this.consumerLabel ? { route, method, status_class: cls, consumer } : { route, method, status_class: cls });
-      this.requestChildren.set(key, counter);
+      byConsumer.set(who, counter);
     }
     counter.inc();
     let histogram = this.durationChildren.get(route);
@@ -151,11 +153,11 @@ export class GatewayMetrics {
   recordUpstream(upstream: string, target: string, status: number, seconds: number): void {
     if (!this.enabled) return;
     const cls = status === 0 ? "error" : statusClass(status);
-    const key = `${upstream}\u0000${target}\u0000${cls}`;
-    let counter = this.upstreamChildren.get(key);
+    const byClass = level(level(this.upstreamChildren, upstream), target);
+    let counter = byClass.get(cls);
     if (counter === undefined) {
       counter = this.upstreamRequests.labels({ upstream, target, status_class: cls });
-      this.upstreamChildren.set(key, counter);
+      byClass.set(cls, counter);
     }
     counter.inc();
     let histogram = this.upstreamDurationChildren.get(upstream);
@@ -191,6 +193,16 @@ export class GatewayMetrics {
     this.configInfo.reset();
     this.configInfo.set({ hash: hash.replace(/^sha256:/, "").slice(0, 12) }, 1);
   }
+}
+
+/** The map under `key` in `tree`, made on first use. */
+function level<V>(tree: Map<string, Map<string, V>>, key: string): Map<string, V> {
+  let next = tree.get(key);
+  if (next === undefined) {
+    next = new Map<string, V>();
+    tree.set(key, next);
+  }
+  return next;
 }
 
 export function statusClass(status: number): string {

@@ -76,10 +76,22 @@ function discard(response: UpstreamResponse): void {
 export function createProxy(route: CompiledRoute, resources: GenerationResources): Handler {
   const drop = dropSet(route, resources);
   const copy = responseCopy(route, resources.plugins?.planFor(route, resources.metrics, resources.logger)?.responseStrips ?? []);
-  // How to talk to each upstream the route may use, built once per snapshot.
-  const dialects = new Map<string, DialectSet>();
-  for (const name of [route.upstream, ...(route.split ?? []).map((s) => s.upstream), ...route.fallback]) {
-    if (name !== null && !dialects.has(name)) dialects.set(name, dialectsFor(route, resources, drop, resources.upstreams.get(name)!.definition, copy));
+  // How to talk to each upstream the route may use and when to retry it, built once per snapshot.
+  const firsts = [route.upstream, ...(route.split ?? []).map((s) => s.upstream)];
+  const plans = new Map<string, UpstreamPlan>();
+  for (const name of [...firsts, ...route.fallback]) {
+    if (name === null || plans.has(name)) continue;
+    const def = resources.upstreams.get(name)!.definition;
+    plans.set(name, { dialects: dialectsFor(route, resources, drop, def, copy), retryOn: new Set<string | number>(def.retries?.on ?? ["connect_error"]) });
+  }
+  // Per upstream a request can start at: the upstreams to try in order, and
+  // the time all attempts together may take (0 means "no limit" at each
+  // level; the tightest remaining one applies).
+  const starts = new Map<string, { chain: readonly string[]; timeoutMs: number }>();
+  for (const name of firsts) {
+    if (name === null || starts.has(name)) continue;
+    const limits = [route.timeoutMs ?? resources.requestTimeoutMs, resources.upstreams.get(name)!.definition.timeouts?.requestMs ?? 0].filter((ms) => ms > 0);
+    starts.set(name, { chain: [name, ...route.fallback], timeoutMs: limits.length === 0 ? 0 : Math.min(...limits) });
   }
   // Connect errors are retried without buffering (the body is read only once
   // a target accepted the connection); a fallback, or retries on timeouts,
@@ -93,11 +105,7 @@ export function createProxy(route: CompiledRoute, resources: GenerationResources
 
   return async (ctx) => {
     const method = ctx.req.method ?? "GET";
-    const chain = [chooseUpstream(route, ctx, resources.random), ...route.fallback];
-    const first = resources.upstreams.get(chain[0]!)!.definition;
-    // 0 means "no limit" at each level; the tightest remaining one applies (to all attempts together).
-    const limits = [route.timeoutMs ?? resources.requestTimeoutMs, first.timeouts?.requestMs ?? 0].filter((ms) => ms > 0);
-    const timeoutMs = limits.length === 0 ? 0 : Math.min(...limits);
+    const { chain, timeoutMs } = starts.get(chooseUpstream(route, ctx, resources.random))!;
     const timer =
       timeoutMs > 0
         ? setTimeout(() => ctx.cancel.abort(new HttpError("upstream_timeout", `the upstream did not finish within ${timeoutMs}ms`)), timeoutMs)
@@ -117,7 +125,7 @@ export function createProxy(route: CompiledRoute, resources: GenerationResources
         const runtime = resources.upstreams.get(name)!;
         ctx.upstream = name;
         if (u > 0) resources.logger.debug({ requestId: ctx.id, route: route.name, fallback: name }, "trying fallback upstream");
-        const outcome = await attemptUpstream(ctx, route, resources, runtime, dialects, method, u < chain.length - 1);
+        const outcome = await attemptUpstream(ctx, route, resources, runtime, plans.get(name)!, method, u < chain.length - 1);
         if (outcome === "done") return;
         failure = outcome;
         if (ctx.cancel.aborted || !replayable(ctx)) break;
@@ -127,6 +135,12 @@ export function createProxy(route: CompiledRoute, resources: GenerationResources
       if (timer !== null) clearTimeout(timer);
     }
   };
+}
+
+/** How a route talks to one upstream, and which failures it retries there. */
+interface UpstreamPlan {
+  readonly dialects: DialectSet;
+  readonly retryOn: ReadonlySet<string | number>;
 }
 
 /** The client went away (the request was cancelled without a gateway reason such as a timeout). */
@@ -149,12 +163,12 @@ async function attemptUpstream(
   route: CompiledRoute,
   resources: GenerationResources,
   runtime: UpstreamRuntime,
-  dialects: ReadonlyMap<string, DialectSet>,
+  plan: UpstreamPlan,
   method: string,
   canFallBack: boolean,
 ): Promise<"done" | HttpError> {
   const def = runtime.definition;
-  const dialect = dialects.get(def.name)!.for(ctx);
+  const dialect = plan.dialects.for(ctx);
   if (runtime.mock !== null) {
     ctx.target = "mock";
     const attempt = startAttempt(ctx, resources, def, null, 0);
@@ -171,13 +185,13 @@ async function attemptUpstream(
   }
   const pool = runtime.pool!;
   const retries = def.retries?.attempts ?? 1;
-  const retryOn = new Set<string | number>(def.retries?.on ?? ["connect_error"]);
-  const tried = new Set<Target>();
+  const retryOn = plan.retryOn;
+  // The targets already tried, made only when an attempt is retried.
+  let tried: Set<Target> | undefined;
   pool.retryBudget.recordRequest();
   for (let n = 0; ; n++) {
     const target = pool.pick(tried);
     if (target === undefined) return new HttpError("no_healthy_target", `upstream ${def.name} has no target that can take traffic`);
-    tried.add(target);
     ctx.target = target.url;
     const attempt = startAttempt(ctx, resources, def, target, n);
     const out = dialect.request(ctx, target);
@@ -193,7 +207,10 @@ async function attemptUpstream(
       const allowed = retryOn.has(kind) && (kind === "connect_error" || (IDEMPOTENT.has(method) && kind !== "error"));
       // A refused connection never reached an upstream: retrying it on another
       // target adds no load, so it does not spend the retry budget.
-      if (n < retries && allowed && replayable(ctx) && (kind === "connect_error" || pool.retryBudget.tryRetry())) continue;
+      if (n < retries && allowed && replayable(ctx) && (kind === "connect_error" || pool.retryBudget.tryRetry())) {
+        (tried ??= new Set<Target>()).add(target);
+        continue;
+      }
       return error;
     }
     const failed = response.status >= 500;
@@ -203,6 +220,7 @@ async function attemptUpstream(
         pool.finish(target, !failed);
         discard(response);
         attempt.end(response.status);
+        (tried ??= new Set<Target>()).add(target);
         continue;
       }
       if (canFallBack && replayable(ctx)) {

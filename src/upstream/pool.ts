@@ -117,6 +117,11 @@ export class UpstreamPool implements SharedResource {
     return t.healthy && t.ejectedUntil <= now && (t.breaker === null || t.breaker.available);
   }
 
+  private allAvailable(now: number): boolean {
+    for (let i = 0; i < this.targets.length; i++) if (!this.isAvailable(this.targets[i]!, now)) return false;
+    return true;
+  }
+
   /**
    * A target to send to, preferring ones not in `avoid` (tried already), or
    * undefined when none can take traffic (unhealthy, ejected or open).
@@ -124,7 +129,8 @@ export class UpstreamPool implements SharedResource {
    */
   pick(avoid?: ReadonlySet<Target>): Target | undefined {
     const now = this.deps.clock.now();
-    let available = this.targets.filter((t) => this.isAvailable(t, now));
+    // Every target available and none to avoid (the usual case): no list is made.
+    let available = this.allAvailable(now) ? this.targets : this.targets.filter((t) => this.isAvailable(t, now));
     if (avoid !== undefined && avoid.size > 0) {
       const fresh = available.filter((t) => !avoid.has(t));
       if (fresh.length > 0) available = fresh;
