@@ -221,19 +221,20 @@ export function printTable(title, table) {
 /** The request the benches send: a small OpenAI-style chat body. */
 export const CHAT_BODY = JSON.stringify({ model: "gpt-4o-mini", messages: [{ role: "user", content: "Say hello in five words, please." }] });
 
+/** Sorted latencies (ms) -> the figures every latency cell reports. */
+function percentiles(latencies, elapsedS, failures) {
+  const sorted = Float64Array.from(latencies).sort();
+  const at = (p) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+  return { rps: latencies.length / elapsedS, p50: at(50), p90: at(90), p99: at(99), max: sorted[sorted.length - 1], failures, count: latencies.length };
+}
+
 /**
- * Open-loop load at a fixed rate: requests leave on schedule (a 1 ms timer
- * sends whatever is due), whether or not earlier ones have answered, over
- * an undici Pool with enough connections; so latency is what a request
- * meets at that rate, not the queue a closed loop builds (autocannon's
- * `overallRate` sends each second's quota back to back). Resolves with the
- * sorted latencies (ms, from send to the end of the body) and failures.
+ * Sends `rate` requests a second for `seconds` over `pool` on a 1 ms
+ * schedule (whatever is due leaves, answered or not), pushing each
+ * successful response time (ms, send to end of body) to `latencies`;
+ * resolves with the failure count and the elapsed seconds.
  */
-export async function openLoop(url, { rate, seconds, body, headers = {} }) {
-  const { Pool } = await import("undici");
-  const target = new URL(url);
-  const pool = new Pool(target.origin, { connections: 256, pipelining: 1 });
-  const latencies = [];
+async function openLoopOn(pool, path, { rate, seconds, body, headers = {} }, latencies) {
   let failures = 0;
   let sent = 0;
   const total = Math.round(rate * seconds);
@@ -241,7 +242,7 @@ export async function openLoop(url, { rate, seconds, body, headers = {} }) {
   const one = async () => {
     const started = performance.now();
     try {
-      const res = await pool.request({ method: "POST", path: target.pathname, headers: { "content-type": "application/json", ...headers }, body });
+      const res = await pool.request({ method: "POST", path, headers: { "content-type": "application/json", ...headers }, body });
       await res.body.dump();
       if (res.statusCode >= 200 && res.statusCode < 300) latencies.push(performance.now() - started);
       else failures++;
@@ -266,9 +267,69 @@ export async function openLoop(url, { rate, seconds, body, headers = {} }) {
     }, 1);
   });
   await Promise.all(inflight);
-  const elapsedS = (performance.now() - t0) / 1000;
+  return { failures, elapsedS: (performance.now() - t0) / 1000 };
+}
+
+/**
+ * Open-loop load at a fixed rate: requests leave on schedule (a 1 ms timer
+ * sends whatever is due), whether or not earlier ones have answered, over
+ * an undici Pool with enough connections; so latency is what a request
+ * meets at that rate, not the queue a closed loop builds (autocannon's
+ * `overallRate` sends each second's quota back to back). Resolves with
+ * p50/p90/p99/max of the latencies (ms, from send to the end of the body),
+ * the achieved rate and the failures.
+ */
+export async function openLoop(url, { rate, seconds, body, headers = {} }) {
+  const { Pool } = await import("undici");
+  const target = new URL(url);
+  const pool = new Pool(target.origin, { connections: 256, pipelining: 1 });
+  const latencies = [];
+  const { failures, elapsedS } = await openLoopOn(pool, target.pathname, { rate, seconds, body, headers }, latencies);
   await pool.close();
-  const sorted = Float64Array.from(latencies).sort();
-  const at = (p) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
-  return { rps: latencies.length / elapsedS, p50: at(50), p90: at(90), p99: at(99), max: sorted[sorted.length - 1], failures };
+  return percentiles(latencies, elapsedS, failures);
+}
+
+/**
+ * The same open loop over several targets (`{ name: url }`) in short
+ * interleaved slices: `slices` rounds, in each one `sliceSeconds` of load
+ * on every target in turn (the order rotating from round to round), after
+ * `warmupSeconds` on each. Every target's percentiles are over all of its
+ * slices' responses together (`pooled`), and over each of `groups`
+ * consecutive runs of rounds (`groups`, to show the spread). On a VM whose
+ * speed drifts from one second to the next, five-second cells one after
+ * the other differ by whatever the host did in each; slices a second long
+ * spread those spells over all targets alike, so the difference between
+ * two targets' pooled p99s is what the extra hop costs, not which target
+ * met the noisy minute; and no target sits idle long enough for its
+ * keep-alive connections to close or its idle trim to run. Pools (one per
+ * target) stay open across slices.
+ */
+export async function interleavedOpenLoop(urls, { rate, slices, sliceSeconds = 1, warmupSeconds = 2, groups = 1, body, headers = {} }) {
+  const { Pool } = await import("undici");
+  const names = Object.keys(urls);
+  const state = Object.fromEntries(
+    names.map((n) => {
+      const target = new URL(urls[n]);
+      const perGroup = Array.from({ length: groups }, () => ({ latencies: [], failures: 0, elapsedS: 0 }));
+      return [n, { pool: new Pool(target.origin, { connections: 256, pipelining: 1 }), path: target.pathname, perGroup }];
+    }),
+  );
+  for (const n of names) await openLoopOn(state[n].pool, state[n].path, { rate, seconds: warmupSeconds, body, headers }, []);
+  for (let round = 0; round < slices; round++) {
+    for (let i = 0; i < names.length; i++) {
+      const t = state[names[(round + i) % names.length]];
+      const g = t.perGroup[Math.floor((round * groups) / slices)];
+      const r = await openLoopOn(t.pool, t.path, { rate, seconds: sliceSeconds, body, headers }, g.latencies);
+      g.failures += r.failures;
+      g.elapsedS += r.elapsedS;
+    }
+  }
+  await Promise.all(names.map((n) => state[n].pool.close()));
+  const sum = (list, key) => list.reduce((a, g) => a + g[key], 0);
+  return Object.fromEntries(
+    names.map((n) => {
+      const all = state[n].perGroup;
+      return [n, { pooled: percentiles(all.flatMap((g) => g.latencies), sum(all, "elapsedS"), sum(all, "failures")), groups: all.map((g) => percentiles(g.latencies, g.elapsedS, g.failures)) }];
+    }),
+  );
 }
