@@ -6,9 +6,13 @@ import { recordFirstToken } from "../first-token.js";
 import { applyHeaderRules, type HeaderMap } from "../headers.js";
 import type { UpstreamResponse } from "../../upstream/exchange.js";
 
-/** The gateway's headers on an AI answer (ids, route, upstream, cache, limits, cost) and the route's response rules. */
+/**
+ * The gateway's headers on an AI answer (ids, route, upstream, cache,
+ * limits, cost) and the route's response rules, added to `base`: a map
+ * the caller made for this answer and hands over (it is not copied again).
+ */
 export function aiHeaders(ctx: RequestContext, route: CompiledRoute, base: HeaderMap): HeaderMap {
-  const headers = applyHeaderRules({ ...base }, route.responseHeaders);
+  const headers = applyHeaderRules(base, route.responseHeaders);
   headers["x-request-id"] = ctx.id;
   headers["x-aigw-route"] = route.name;
   if (ctx.upstream !== null) headers["x-aigw-upstream"] = ctx.upstream;
