@@ -293,43 +293,39 @@ export async function openLoop(url, { rate, seconds, body, headers = {} }) {
  * The same open loop over several targets (`{ name: url }`) in short
  * interleaved slices: `slices` rounds, in each one `sliceSeconds` of load
  * on every target in turn (the order rotating from round to round), after
- * `warmupSeconds` on each. Every target's percentiles are over all of its
- * slices' responses together (`pooled`), and over each of `groups`
- * consecutive runs of rounds (`groups`, to show the spread). On a VM whose
- * speed drifts from one second to the next, five-second cells one after
- * the other differ by whatever the host did in each; slices a second long
- * spread those spells over all targets alike, so the difference between
- * two targets' pooled p99s is what the extra hop costs, not which target
- * met the noisy minute; and no target sits idle long enough for its
- * keep-alive connections to close or its idle trim to run. Pools (one per
- * target) stay open across slices.
+ * `warmupSeconds` on each. Each target gets its percentiles over all of
+ * its responses (`pooled`) and per round (`rounds`). On a VM whose speed
+ * drifts from one second to the next, five-second cells one after the
+ * other differ by whatever the host did in each; in slices a second long
+ * the targets meet the same spells, a burst spoils a round rather than a
+ * target's figure, and no target sits idle long enough for its keep-alive
+ * connections to close or its idle trim to run. Pools (one per target)
+ * stay open across slices.
  */
-export async function interleavedOpenLoop(urls, { rate, slices, sliceSeconds = 1, warmupSeconds = 2, groups = 1, body, headers = {} }) {
+export async function interleavedOpenLoop(urls, { rate, slices, sliceSeconds = 1, warmupSeconds = 2, body, headers = {} }) {
   const { Pool } = await import("undici");
   const names = Object.keys(urls);
   const state = Object.fromEntries(
     names.map((n) => {
       const target = new URL(urls[n]);
-      const perGroup = Array.from({ length: groups }, () => ({ latencies: [], failures: 0, elapsedS: 0 }));
-      return [n, { pool: new Pool(target.origin, { connections: 256, pipelining: 1 }), path: target.pathname, perGroup }];
+      return [n, { pool: new Pool(target.origin, { connections: 256, pipelining: 1 }), path: target.pathname, rounds: [] }];
     }),
   );
   for (const n of names) await openLoopOn(state[n].pool, state[n].path, { rate, seconds: warmupSeconds, body, headers }, []);
   for (let round = 0; round < slices; round++) {
     for (let i = 0; i < names.length; i++) {
       const t = state[names[(round + i) % names.length]];
-      const g = t.perGroup[Math.floor((round * groups) / slices)];
-      const r = await openLoopOn(t.pool, t.path, { rate, seconds: sliceSeconds, body, headers }, g.latencies);
-      g.failures += r.failures;
-      g.elapsedS += r.elapsedS;
+      const latencies = [];
+      const r = await openLoopOn(t.pool, t.path, { rate, seconds: sliceSeconds, body, headers }, latencies);
+      t.rounds.push({ latencies, ...r });
     }
   }
   await Promise.all(names.map((n) => state[n].pool.close()));
-  const sum = (list, key) => list.reduce((a, g) => a + g[key], 0);
+  const sum = (list, key) => list.reduce((a, r) => a + r[key], 0);
   return Object.fromEntries(
     names.map((n) => {
-      const all = state[n].perGroup;
-      return [n, { pooled: percentiles(all.flatMap((g) => g.latencies), sum(all, "elapsedS"), sum(all, "failures")), groups: all.map((g) => percentiles(g.latencies, g.elapsedS, g.failures)) }];
+      const rounds = state[n].rounds;
+      return [n, { pooled: percentiles(rounds.flatMap((r) => r.latencies), sum(rounds, "elapsedS"), sum(rounds, "failures")), rounds: rounds.map((r) => percentiles(r.latencies, r.elapsedS, r.failures)) }];
     }),
   );
 }

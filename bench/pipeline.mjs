@@ -208,14 +208,13 @@ try {
   const interleaved = await interleavedOpenLoop(Object.fromEntries(rateTargets.map((t) => [t.name, t.url])), {
     rate: RATE,
     slices: RATE_SLICES,
-    groups: RATE_SLICES,
     body: BODIES.json,
     headers: { authorization: `Bearer ${KEY}` },
   });
   const ms = (x) => +x.toFixed(3);
-  for (const [name, { pooled, groups }] of Object.entries(interleaved)) {
+  for (const [name, { pooled, rounds }] of Object.entries(interleaved)) {
     if (pooled.failures > 0) throw new Error(`${name}: ${pooled.failures} failed requests at ${RATE} req/s`);
-    result.fixedRate[name] = { rps: Math.round(pooled.rps), p50: ms(pooled.p50), p99: ms(pooled.p99), roundsP99: groups.map((g) => ms(g.p99)) };
+    result.fixedRate[name] = { rps: Math.round(pooled.rps), p50: ms(pooled.p50), p99: ms(pooled.p99), roundsP99: rounds.map((r) => ms(r.p99)) };
   }
   const direct = result.fixedRate.direct;
   result.addedP99Ms = Object.fromEntries(

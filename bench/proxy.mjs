@@ -582,19 +582,18 @@ async function main() {
     const interleaved = await interleavedOpenLoop(Object.fromEntries(RATE_TARGETS.map((t) => [t, targets[t] + PATH])), {
       rate: RATE,
       slices: PLAN.rateSlices,
-      groups: PLAN.rateSlices,
       body: WORKLOADS.json.body,
       headers: HEADERS,
     });
     const cell = (r) => ({ reqPerSec: Math.round(r.rps), p50: r3(r.p50), p90: r3(r.p90), p99: r3(r.p99), max: r3(r.max), failures: r.failures });
     for (const target of RATE_TARGETS) {
-      const { pooled, groups } = interleaved[target];
+      const { pooled, rounds } = interleaved[target];
       count(target, { completed: pooled.count + RATE * 2 });
-      report.fixedRate[target] = { ...cell(pooled), groups: groups.map(cell) };
-      log(`  [${elapsed()}] ${padEnd(target, 10)} ${pad(fmtInt(pooled.rps), 5)} req/s  p50 ${fmtMs(pooled.p50)}  p90 ${fmtMs(pooled.p90)}  p99 ${fmtMs(pooled.p99)}  max ${fmtMs(pooled.max)}${pooled.failures > 0 ? `  ${pooled.failures} failed` : ""}  (rounds' p99 ${fmtMs(Math.min(...groups.map((g) => g.p99))).trim()}–${fmtMs(Math.max(...groups.map((g) => g.p99))).trim()})`);
+      report.fixedRate[target] = { ...cell(pooled), rounds: rounds.map(cell) };
+      log(`  [${elapsed()}] ${padEnd(target, 10)} ${pad(fmtInt(pooled.rps), 5)} req/s  p50 ${fmtMs(pooled.p50)}  p90 ${fmtMs(pooled.p90)}  p99 ${fmtMs(pooled.p99)}  max ${fmtMs(pooled.max)}${pooled.failures > 0 ? `  ${pooled.failures} failed` : ""}  (rounds' p99 ${fmtMs(Math.min(...rounds.map((r) => r.p99))).trim()}–${fmtMs(Math.max(...rounds.map((r) => r.p99))).trim()})`);
     }
     /** The median over rounds of a target's figure minus direct's in the same round. */
-    const addedOverDirect = (target, key) => r3(median(report.fixedRate[target].groups.map((g, i) => g[key] - report.fixedRate.direct.groups[i][key])));
+    const addedOverDirect = (target, key) => r3(median(report.fixedRate[target].rounds.map((r, i) => r[key] - report.fixedRate.direct.rounds[i][key])));
     report.fixedRate.addedP99 = addedOverDirect("gateway", "p99");
     report.fixedRate.addedP50 = addedOverDirect("gateway", "p50");
     report.fixedRate.floorPipeAddedP99 = addedOverDirect("floor-pipe", "p99");
