@@ -13,7 +13,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { firstLine, hasTaskset, median, sideBySide, start, startUpstream, stopAll } from "./lib.mjs";
+import { hasTaskset, median, serveGateway, sideBySide, startUpstream, stopAll } from "./lib.mjs";
 import { BODIES, KEY, PATH, gatewayYaml } from "./pipeline-config.mjs";
 
 const arg = (name, fallback) => {
@@ -39,8 +39,7 @@ try {
   for (const order of [["this", "other"], ["other", "this"]]) {
     const procs = {};
     for (const name of order) {
-      const p = start([bins[name], "serve", "--config", file, "--no-watch"], 0);
-      procs[name] = { url: (await firstLine(p, (v) => v.msg === "aigw listening")).data, pid: p.pid };
+      procs[name] = await serveGateway(file, { bin: bins[name], log: `${file}.${name}.log` });
     }
     const scenarios = order.map((name) => ({ name, url: procs[name].url + path, pid: procs[name].pid }));
     const m = await sideBySide(scenarios, { rounds, seconds: 4, body: BODIES.json, headers: { authorization: `Bearer ${KEY}` }, progress: false });

@@ -5,11 +5,12 @@
 // to its own baseline, by gateway CPU per request and by req/s).
 import autocannon from "autocannon";
 import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
+import { setTimeout as sleep } from "node:timers/promises";
 
 export const ROOT = new URL("..", import.meta.url).pathname;
 const children = [];
@@ -23,13 +24,30 @@ export const hasTaskset = (() => {
   }
 })();
 
-/** Spawns `node <args>` (pinned to `cpu` when possible); stdout is piped for `firstLine`. */
-export function start(args, cpu, env = {}) {
+/**
+ * Spawns `node <args>` (pinned to `cpu` when possible); stdout is piped for
+ * `firstLine`, or written to the file `stdoutFile` when given (a gateway's
+ * access log: read back by this process, the load generator, it would take
+ * the load generator's CPU in the gateway's cells only).
+ */
+export function start(args, cpu, env = {}, stdoutFile) {
   const command = hasTaskset && cpu !== undefined ? "taskset" : process.execPath;
   const full = hasTaskset && cpu !== undefined ? ["-c", String(cpu), process.execPath, ...args] : args;
-  const p = spawn(command, full, { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, NODE_ENV: "production", ...env } });
+  const stdout = stdoutFile === undefined ? "pipe" : openSync(stdoutFile, "w");
+  const p = spawn(command, full, { cwd: ROOT, stdio: ["ignore", stdout, "inherit"], env: { ...process.env, NODE_ENV: "production", ...env } });
+  if (stdoutFile !== undefined) {
+    closeSync(stdout);
+    p.stdoutFile = stdoutFile;
+  }
   children.push(p);
   return p;
+}
+
+/** `aigw serve --config file --no-watch` (`bin`) on CPU 0, its stdout to `log`; resolves to `{ url, admin, pid }`. */
+export async function serveGateway(file, { env = {}, bin = "bin/aigw", log = `${file}.log` } = {}) {
+  const p = start([bin, "serve", "--config", file, "--no-watch"], 0, env, log);
+  const line = await firstLine(p, (v) => v.msg === "aigw listening");
+  return { url: line.data, admin: line.admin, pid: p.pid };
 }
 
 /** Spawns any command (e.g. redis-server), stopped with the others at exit. */
@@ -40,12 +58,17 @@ export function startCommand(command, args, cpu) {
 }
 
 export function stopAll() {
-  for (const c of children) if (c.exitCode === null) c.kill("SIGTERM");
+  for (const c of children) {
+    if (c.exitCode === null) c.kill("SIGTERM");
+    // An access log of a long bench runs to gigabytes.
+    if (c.stdoutFile !== undefined) rmSync(c.stdoutFile, { force: true });
+  }
 }
 process.on("exit", stopAll);
 
-/** The first JSON line of a child's stdout that passes `test`. */
+/** The first JSON line of a child's stdout (a pipe, or the file `start` wrote it to) that passes `test`. */
 export function firstLine(p, test) {
+  if (p.stdoutFile !== undefined) return firstLineOfFile(p, test);
   return new Promise((resolve, reject) => {
     const rl = createInterface({ input: p.stdout });
     rl.on("line", (line) => {
@@ -66,6 +89,24 @@ export function firstLine(p, test) {
   });
 }
 
+async function firstLineOfFile(p, test, timeoutMs = 15_000) {
+  const deadline = performance.now() + timeoutMs;
+  while (performance.now() < deadline) {
+    if (p.exitCode !== null) throw new Error(`child exited (${p.exitCode})`);
+    // The last piece may be a line still being written: only whole lines count.
+    for (const line of readFileSync(p.stdoutFile, "utf8").split("\n").slice(0, -1)) {
+      try {
+        const v = JSON.parse(line);
+        if (test(v)) return v;
+      } catch {
+        // not JSON
+      }
+    }
+    await sleep(50);
+  }
+  throw new Error(`no matching line in ${p.stdoutFile} after ${timeoutMs} ms`);
+}
+
 export async function freePort() {
   const s = createServer();
   await new Promise((r) => s.listen(0, "127.0.0.1", r));
@@ -74,20 +115,60 @@ export async function freePort() {
   return port;
 }
 
+/** nginx as a keep-alive reverse proxy with one worker on CPU 0, or null when it is not installed. */
+export async function startNginx(upstream) {
+  try {
+    execFileSync("sh", ["-c", "command -v nginx"], { stdio: "ignore" });
+  } catch {
+    return null;
+  }
+  const dir = mkdtempSync(join(tmpdir(), "aigw-bench-nginx-"));
+  const port = await freePort();
+  const conf = join(dir, "nginx.conf");
+  writeFileSync(
+    conf,
+    `daemon off;
+master_process off;
+worker_processes 1;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy; fastcgi_temp_path ${dir}/fcgi; uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
+  upstream fake { server ${upstream.replace("http://", "")}; keepalive 128; }
+  server {
+    listen 127.0.0.1:${port};
+    location / { proxy_pass http://fake; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_buffering off; }
+  }
+}
+`,
+  );
+  const p = startCommand("nginx", ["-c", conf, "-p", dir], 0);
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 50; i++) {
+    try {
+      await fetch(url + "/health");
+      return { url, pid: p.pid };
+    } catch {
+      await sleep(100);
+    }
+  }
+  return null;
+}
+
 /** The fake upstream (bench/proxy-upstream.mjs) on `cpu`; resolves to its URL. */
 export async function startUpstream(cpu = 1) {
   const upstream = start(["bench/proxy-upstream.mjs"], cpu);
   return `http://127.0.0.1:${(await firstLine(upstream, (v) => typeof v.port === "number")).port}`;
 }
 
-/** Starts `aigw serve` on a config text (core 0); resolves to `{ url, pid }`. */
+/** Starts `aigw serve` on a config text (core 0, access log to a file); resolves to `{ url, admin, pid }`. */
 export async function startGateway(yaml, name = "gateway", env = {}) {
   const dir = mkdtempSync(join(tmpdir(), "aigw-bench-"));
   const file = join(dir, `${name}.yaml`);
   writeFileSync(file, yaml);
-  const gw = start(["bin/aigw", "serve", "--config", file, "--no-watch"], 0, env);
-  const line = await firstLine(gw, (v) => v.msg === "aigw listening");
-  return { url: line.data, admin: line.admin, pid: gw.pid };
+  return serveGateway(file, { env });
 }
 
 /** CPU time (user + system) a process has used, in ms (Linux /proc; clock ticks of 10 ms). */

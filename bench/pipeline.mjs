@@ -21,17 +21,18 @@
 // 3. latency at a fixed 1,000 req/s, open loop (requests leave on a 1 ms
 //    schedule whether or not earlier ones answered; see lib.mjs
 //    interleavedOpenLoop): p50/p99 of every response time, direct to the
-//    upstream and through each proxy, the targets taking turns in 1 s slices.
+//    upstream and through each proxy, the targets taking turns in 1 s slices;
+//    with the relay (bench/proxy-relay.mjs, bytes piped) as a reference: what
+//    the extra hop alone adds on these cores.
 //
 //   npm run build && node bench/pipeline.mjs [--quick] [--json]
 import autocannon from "autocannon";
-import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, openSync, closeSync, readFileSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { BODIES, KEY, PATH, gatewayYaml } from "./pipeline-config.mjs";
-import { cpuMs, firstLine, freePort, hasTaskset, median, interleavedOpenLoop, pct, sideBySide, start, startCommand, startUpstream, stopAll } from "./lib.mjs";
+import { cpuMs, firstLine, hasTaskset, median, interleavedOpenLoop, pct, serveGateway, sideBySide, start, startNginx, startUpstream, stopAll } from "./lib.mjs";
 
 const QUICK = process.argv.includes("--quick");
 const JSON_OUT = process.argv.includes("--json");
@@ -52,61 +53,17 @@ if (hasTaskset) {
   }
 }
 
-/** `aigw serve` on CPU 0, its stdout (access log) to a file; resolves when it listens. */
+/** `aigw serve` on CPU 0, its stdout (access log) to a file next to its config; resolves when it listens. */
 async function startGateway(yaml, name) {
   const dir = mkdtempSync(join(tmpdir(), "aigw-bench-pipeline-"));
   const file = join(dir, `${name}.yaml`);
   writeFileSync(file, yaml);
-  const gw = start(["bin/aigw", "serve", "--config", file, "--no-watch"], 0);
-  const line = await firstLine(gw, (v) => v.msg === "aigw listening");
-  return { url: line.data, admin: line.admin, pid: gw.pid };
+  return serveGateway(file);
 }
 
 async function startFloor(upstream, mode) {
   const p = start(["bench/proxy-floor.mjs", upstream, mode], 0);
   return { url: `http://127.0.0.1:${(await firstLine(p, (v) => typeof v.port === "number")).port}`, pid: p.pid };
-}
-
-/** nginx as a keep-alive reverse proxy with one worker on CPU 0, or null when it is not installed. */
-async function startNginx(upstream) {
-  try {
-    execFileSync("sh", ["-c", "command -v nginx"], { stdio: "ignore" });
-  } catch {
-    return null;
-  }
-  const dir = mkdtempSync(join(tmpdir(), "aigw-bench-nginx-"));
-  const port = await freePort();
-  const conf = join(dir, "nginx.conf");
-  writeFileSync(
-    conf,
-    `daemon off;
-master_process off;
-worker_processes 1;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy; fastcgi_temp_path ${dir}/fcgi; uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
-  upstream fake { server ${upstream.replace("http://", "")}; keepalive 128; }
-  server {
-    listen 127.0.0.1:${port};
-    location / { proxy_pass http://fake; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_buffering off; }
-  }
-}
-`,
-  );
-  const p = startCommand("nginx", ["-c", conf, "-p", dir], 0);
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 50; i++) {
-    try {
-      await fetch(url + "/health");
-      return { url, pid: p.pid };
-    } catch {
-      await sleep(100);
-    }
-  }
-  return null;
 }
 
 /** One autocannon run; every 2xx response time kept (float ms) for exact percentiles. */
@@ -204,7 +161,11 @@ try {
   // rounds of its p99 minus direct's in the same round (a burst on the host
   // spoils a round, not the figure); its p99 over all of its responses
   // (pooled, bursts included) is shown next to it.
-  const rateTargets = [{ name: "direct", url: upstream + PATH }, ...targets.filter((t) => t.name !== "floor-pipe")];
+  // The relay (bench/proxy-relay.mjs: bytes piped, no HTTP) is a reference
+  // line here only: what the extra hop alone adds on these cores.
+  const relay = start(["bench/proxy-relay.mjs", upstream], 0);
+  const relayUrl = `http://127.0.0.1:${(await firstLine(relay, (v) => typeof v.port === "number")).port}`;
+  const rateTargets = [{ name: "direct", url: upstream + PATH }, { name: "relay", url: relayUrl + PATH }, ...targets.filter((t) => t.name !== "floor-pipe")];
   const interleaved = await interleavedOpenLoop(Object.fromEntries(rateTargets.map((t) => [t.name, t.url])), {
     rate: RATE,
     slices: RATE_SLICES,

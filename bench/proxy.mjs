@@ -21,9 +21,11 @@
 // 1. throughput: direct / floor / floor-pipe / gateway × JSON / SSE, 50
 //    connections, a discarded warm-up, then runs interleaved across targets; medians.
 // 2. fixed rate: 500 req/s, open loop (lib.mjs interleavedOpenLoop),
-//    p50/p99 (non-streaming) of direct, floor-pipe and the gateway taking
-//    turns in 1 s slices; the added p99 is the median over rounds of the
-//    round's difference to direct (the pooled p99s are shown too).
+//    p50/p99 (non-streaming) of direct, the relay (bench/proxy-relay.mjs:
+//    bytes piped, no HTTP), nginx (when installed), floor-pipe and the
+//    gateway taking turns in 1 s slices (relay and nginx: what the hop
+//    alone and a native proxy add on this machine, for reference); the added p99 is the median over
+//    rounds of the round's difference to direct (the pooled p99s are shown too).
 // 3. memory: gateway VmRSS idle (12 s after start, the config-build thread
 //    stopped), at the end of >= 100,000 requests, and at rest (once the
 //    idle trim has run: its quiet period, one check and a margin later).
@@ -41,7 +43,7 @@ import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
-import { interleavedOpenLoop, restAfterLoadMs } from "./lib.mjs";
+import { interleavedOpenLoop, restAfterLoadMs, startNginx } from "./lib.mjs";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const argv = process.argv.slice(2);
@@ -470,6 +472,8 @@ async function main() {
     const floorUrl = `http://127.0.0.1:${(await firstJsonLine(floor)).port}`;
     const floorPipe = spawnChild("floor-pipe", ["bench/proxy-floor.mjs", upstreamUrl, "pipe"], { cpu: pinning.enabled ? pinning.proxyCpu : undefined, stdout: "pipe", stderrFile: join(dir, "floor-pipe.err") });
     const floorPipeUrl = `http://127.0.0.1:${(await firstJsonLine(floorPipe)).port}`;
+    const relay = spawnChild("relay", ["bench/proxy-relay.mjs", upstreamUrl], { cpu: pinning.enabled ? pinning.proxyCpu : undefined, stdout: "pipe", stderrFile: join(dir, "relay.err") });
+    const relayUrl = `http://127.0.0.1:${(await firstJsonLine(relay)).port}`;
 
     // The config in a folder of its own: the gateway watches the config's
     // folder, and the busy access log next to it would cost the watcher CPU.
@@ -504,13 +508,14 @@ async function main() {
     const listening = await waitListening(gateway, gatewayLog);
     const gatewayUrl = listening.data;
     const adminUrl = listening.admin;
-    for (const c of [upstream, floor, floorPipe, gateway]) {
+    for (const c of [upstream, floor, floorPipe, relay, gateway]) {
       const comm = readFileSync(`/proc/${c.pid}/comm`, "utf8").trim();
       if (comm !== "node") throw new Error(`${c.name}: pid ${c.pid} is ${comm}, not node`);
     }
     log(`upstream   ${upstreamUrl} (pid ${upstream.pid}, ${upInfo.completionBytes}-byte completion, ${upInfo.sseChunks} SSE chunks + [DONE])`);
     log(`floor      ${floorUrl} (pid ${floor.pid}, stream.pipeline)`);
     log(`floor-pipe ${floorPipeUrl} (pid ${floorPipe.pid}, Readable#pipe)`);
+    log(`relay      ${relayUrl} (pid ${relay.pid}, TCP bytes piped, latency reference only)`);
     log(`gateway    ${gatewayUrl} (pid ${gateway.pid}, admin ${adminUrl}, ${ACCESS_LOG ? "access log" : "stdout"} -> ${gatewayLog})`);
 
     // --- idle memory, before any request, once the config-build thread has stopped (10 s idle)
@@ -577,9 +582,13 @@ async function main() {
     // reported next to it, burst included.
     log();
     log(`fixed rate (${RATE} req/s, open loop, ${PLAN.rateSlices} × 1 s slices per target interleaved after a 2 s warm-up each, JSON):`);
-    // floor-pipe too: what the bare Node proxy adds at this rate, for reference.
-    const RATE_TARGETS = ["direct", "floor-pipe", "gateway"];
-    const interleaved = await interleavedOpenLoop(Object.fromEntries(RATE_TARGETS.map((t) => [t, targets[t] + PATH])), {
+    // For reference: the relay (bytes piped, no HTTP: what the extra hop
+    // alone costs on these cores), nginx when installed (one worker on the
+    // proxies' core: a native proxy) and floor-pipe (the bare Node proxy).
+    const nginx = await startNginx(upstreamUrl);
+    const RATE_TARGETS = ["direct", "relay", ...(nginx === null ? [] : ["nginx"]), "floor-pipe", "gateway"];
+    const rateUrls = { ...targets, relay: relayUrl, nginx: nginx?.url };
+    const interleaved = await interleavedOpenLoop(Object.fromEntries(RATE_TARGETS.map((t) => [t, rateUrls[t] + PATH])), {
       rate: RATE,
       slices: PLAN.rateSlices,
       body: WORKLOADS.json.body,
@@ -599,6 +608,11 @@ async function main() {
     report.fixedRate.floorPipeAddedP99 = addedOverDirect("floor-pipe", "p99");
     report.fixedRate.pooledAddedP99 = r3(report.fixedRate.gateway.p99 - report.fixedRate.direct.p99);
     report.fixedRate.floorPipePooledAddedP99 = r3(report.fixedRate["floor-pipe"].p99 - report.fixedRate.direct.p99);
+    for (const ref of ["relay", "nginx"]) {
+      if (report.fixedRate[ref] === undefined) continue;
+      report.fixedRate[`${ref}AddedP99`] = addedOverDirect(ref, "p99");
+      report.fixedRate[`${ref}PooledAddedP99`] = r3(report.fixedRate[ref].p99 - report.fixedRate.direct.p99);
+    }
 
     // --- 3. memory after >= 100k requests
     if (gatewayRequests < MEMORY_REQUESTS) {
@@ -689,6 +703,9 @@ async function main() {
   };
   const mark = (t) => (t.pass ? "PASS" : "FAIL");
   log(`at ${RATE} req/s (every response of ${PLAN.rateSlices} interleaved 1 s slices per target, pooled): direct p50 ${fmtMs(fr.direct.p50)} / p99 ${fmtMs(fr.direct.p99)} ms, floor-pipe p50 ${fmtMs(fr["floor-pipe"].p50)} / p99 ${fmtMs(fr["floor-pipe"].p99)} ms (p99 added: median of rounds ${fmtMs(fr.floorPipeAddedP99).trim()} ms, pooled ${fmtMs(fr.floorPipePooledAddedP99).trim()} ms), gateway p50 ${fmtMs(fr.gateway.p50)} / p99 ${fmtMs(fr.gateway.p99)} ms`);
+  for (const ref of ["relay", "nginx"]) {
+    if (fr[ref] !== undefined) log(`${ref} (reference): p50 ${fmtMs(fr[ref].p50)} / p99 ${fmtMs(fr[ref].p99)} ms, p99 added: median of rounds ${fmtMs(fr[`${ref}AddedP99`]).trim()} ms, pooled ${fmtMs(fr[`${ref}PooledAddedP99`]).trim()} ms`);
+  }
   log(`p99 added over direct (median of the ${PLAN.rateSlices} rounds' differences): ${fmtMs(added)} ms (pooled: ${fmtMs(fr.pooledAddedP99).trim()} ms; p50 added ${fmtMs(addedP50)} ms; target < ${TARGETS.addedP99Ms} ms) ${mark(report.targets.addedP99Ms)}`);
   log(`throughput gateway/floor: ${(100 * ratioJson).toFixed(1)}% (JSON; SSE ${(100 * ratioSse).toFixed(1)}%; target >= ${100 * TARGETS.throughputRatio}%) ${mark(report.targets.throughputGatewayOverFloor)}`);
   const tfp = report.targets.throughputGatewayOverFloorPipe;

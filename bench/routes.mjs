@@ -22,7 +22,7 @@ import { BODIES, KEY, PATH, gatewayYaml } from "./pipeline-config.mjs";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { bothWays, firstLine, median, pct, sideBySide, start, startUpstream, stopAll } from "./lib.mjs";
+import { bothWays, median, pct, serveGateway, sideBySide, startUpstream, stopAll } from "./lib.mjs";
 
 const QUICK = process.argv.includes("--quick");
 const JSON_OUT = process.argv.includes("--json");
@@ -34,9 +34,7 @@ const log = (line = "") => (JSON_OUT ? process.stderr : process.stdout).write(li
 
 async function startGateway(file, yaml) {
   writeFileSync(file, yaml);
-  const gw = start(["bin/aigw", "serve", "--config", file, "--no-watch"], 0);
-  const line = await firstLine(gw, (v) => v.msg === "aigw listening");
-  return { file, url: line.data, admin: line.admin, pid: gw.pid };
+  return { file, ...(await serveGateway(file)) };
 }
 
 /** Writes `yaml` to the gateway's file and reloads it; resolves once it runs. */
