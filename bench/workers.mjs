@@ -17,7 +17,15 @@
 //      CPU cores used) × cores given to the gateway (1 for one process, 2 for
 //      two workers), i.e. (R2/C2·2) ÷ (R1/C1·1), the speed-up if the gateway
 //      had its cores to itself (the primary's own CPU, which accepts the
-//      connections, is counted in C2).
+//      connections, is counted in C2). A lower bound: the one process is
+//      saturated, the two workers are not (the load generator and the
+//      upstream hold part of the cores), and an event loop spends more CPU
+//      per request the fewer requests it gets per turn.
+//   4. the same load per process: open loop (lib.mjs openLoop) at RATE_EACH
+//      req/s to the one process and 2 × RATE_EACH to the two workers,
+//      interleaved; 2 × (CPU per request of one ÷ that of two, primary
+//      included), the median over runs: the speed-up when each process
+//      carries what the one did, with nothing saturated.
 // Nothing is pinned (two workers need both cores). On a quiet machine with
 // more cores, the raw ratio is the one to trust.
 //
@@ -27,13 +35,14 @@ import { createHash } from "node:crypto";
 import { mkdtempSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
-import { CHAT_BODY as body, ROOT, cpuMs, firstLine, load, median, start, stopAll } from "./lib.mjs";
+import { CHAT_BODY as body, ROOT, cpuMs, firstLine, load, median, openLoop, start, stopAll } from "./lib.mjs";
 
 const QUICK = process.argv.includes("--quick");
 const JSON_OUT = process.argv.includes("--json");
 const RUNS = QUICK ? 2 : 7;
 const SECONDS = QUICK ? 3 : 6;
 const CONNECTIONS = 50;
+const RATE_EACH = 1500;
 const KEY = "sk-bench-key-0000000000000000001";
 const log = (text) => JSON_OUT || process.stderr.write(`${text}\n`);
 
@@ -133,6 +142,18 @@ try {
     }
     log(`  run ${run + 1}/${RUNS} done`);
   }
+  // 4. the same load per process, open loop.
+  const perProcess = Object.fromEntries(modes.map((m) => [m.name, []]));
+  for (const m of modes) await openLoop(m.url, { rate: RATE_EACH * m.given, seconds: 2, body, headers });
+  for (let run = 0; run < RUNS; run++) {
+    for (const m of modes) {
+      const cpu0 = gatewayCpuMs(m.pids);
+      const r = await openLoop(m.url, { rate: RATE_EACH * m.given, seconds: SECONDS, body, headers });
+      if (r.failures > 0) throw new Error(`${m.name}: ${r.failures} failed requests at ${RATE_EACH * m.given} req/s`);
+      perProcess[m.name].push({ rps: r.rps, cpuUsPerRequest: ((gatewayCpuMs(m.pids) - cpu0) * 1000) / r.count, p50: r.p50 });
+    }
+    log(`  same load per process: run ${run + 1}/${RUNS} done`);
+  }
   const med = (name, key) => median(runs[name].map((r) => r[key]));
   const perRun = (key) => median(runs["2 workers"].map((r, i) => r[key] / runs["1 worker"][i][key]));
   const table = Object.fromEntries(
@@ -159,7 +180,11 @@ try {
       rawRps: Number(perRun("rps").toFixed(3)),
       cpuPerRequest: Number(perRun("cpuUsPerRequest").toFixed(3)),
       capacity: Number(perRun("capacity").toFixed(3)),
+      sameLoadPerProcess: Number(median(perProcess["2 workers"].map((r, i) => (2 * perProcess["1 worker"][i].cpuUsPerRequest) / r.cpuUsPerRequest)).toFixed(3)),
     },
+    sameLoadPerProcess: Object.fromEntries(
+      modes.map((m) => [m.name, { rate: RATE_EACH * m.given, cpuUsPerRequest: Number(median(perProcess[m.name].map((r) => r.cpuUsPerRequest)).toFixed(1)), p50: Number(median(perProcess[m.name].map((r) => r.p50)).toFixed(3)) }]),
+    ),
   };
   if (JSON_OUT) console.log(JSON.stringify(result, null, 2));
   else {
@@ -173,7 +198,10 @@ try {
     console.log(`1. raw req/s, 2 workers ÷ 1 worker:                       ${result.ratios.rawRps.toFixed(2)}×`);
     console.log(`2. gateway CPU per request, 2 workers ÷ 1 worker:          ${result.ratios.cpuPerRequest.toFixed(2)}× (primary + workers; > 1 = the cluster's overhead)`);
     console.log(`3. capacity (R2/C2·2) ÷ (R1/C1·1), gateway on its own cores: ${result.ratios.capacity.toFixed(2)}×`);
-    console.log("   capacity = req/s ÷ gateway CPU cores used × cores given to the gateway (1 or 2)");
+    console.log("   capacity = req/s ÷ gateway CPU cores used × cores given to the gateway (1 or 2); a lower bound (the workers are not saturated)");
+    const same = result.sameLoadPerProcess;
+    console.log(`4. same load per process (open loop, ${same["1 worker"].rate} req/s to 1 worker, ${same["2 workers"].rate} to 2; CPU µs/req ${same["1 worker"].cpuUsPerRequest} and ${same["2 workers"].cpuUsPerRequest}):`);
+    console.log(`   2 × (CPU per request of 1 ÷ of 2), median of the runs:  ${result.ratios.sameLoadPerProcess.toFixed(2)}×`);
     const other = result.otherProcessesMaxCores;
     console.log(`other processes on the machine: at most ${(other * 100).toFixed(0)}% of a CPU during a run${other >= 0.1 ? " -- figures are skewed, run again on a quiet machine" : ""}`);
   }
