@@ -66,9 +66,12 @@ export function stopAll() {
 }
 process.on("exit", stopAll);
 
-/** The first JSON line of a child's stdout (a pipe, or the file `start` wrote it to) that passes `test`. */
-export function firstLine(p, test) {
-  if (p.stdoutFile !== undefined) return firstLineOfFile(p, test);
+/**
+ * The first JSON line of a child's stdout (a pipe, or the file `start`
+ * wrote it to) that passes `test`; from a file, waiting at most `timeoutMs`.
+ */
+export function firstLine(p, test, timeoutMs = 15_000) {
+  if (p.stdoutFile !== undefined) return firstLineOfFile(p, test, timeoutMs);
   return new Promise((resolve, reject) => {
     const rl = createInterface({ input: p.stdout });
     rl.on("line", (line) => {
@@ -89,7 +92,7 @@ export function firstLine(p, test) {
   });
 }
 
-async function firstLineOfFile(p, test, timeoutMs = 15_000) {
+async function firstLineOfFile(p, test, timeoutMs) {
   const deadline = performance.now() + timeoutMs;
   while (performance.now() < deadline) {
     if (p.exitCode !== null) throw new Error(`child exited (${p.exitCode})`);
@@ -302,10 +305,15 @@ export function printTable(title, table) {
 /** The request the benches send: a small OpenAI-style chat body. */
 export const CHAT_BODY = JSON.stringify({ model: "gpt-4o-mini", messages: [{ role: "user", content: "Say hello in five words, please." }] });
 
-/** Sorted latencies (ms) -> the figures every latency cell reports. */
+/** The value at quantile `q` (0..1, nearest rank) of an ascending array. */
+export function quantile(sorted, q) {
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
+}
+
+/** Latencies (ms) -> the figures every latency cell reports. */
 function percentiles(latencies, elapsedS, failures) {
   const sorted = Float64Array.from(latencies).sort();
-  const at = (p) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+  const at = (p) => quantile(sorted, p / 100);
   return { rps: latencies.length / elapsedS, p50: at(50), p90: at(90), p99: at(99), max: sorted[sorted.length - 1], failures, count: latencies.length };
 }
 

@@ -19,12 +19,11 @@
 //    adds over the first way is the least any proxy adds on this machine.
 //
 //   node bench/vm-stalls.mjs [--seconds 10] [--rate 500]    (--seconds: per gap measurement, and the echo rounds)
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { connect, createServer } from "node:net";
 import { availableParallelism } from "node:os";
-import { createInterface } from "node:readline";
 import { setTimeout as sleep } from "node:timers/promises";
-import { hasTaskset, median } from "./lib.mjs";
+import { firstLine, hasTaskset, median, quantile, start, stopAll } from "./lib.mjs";
 
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -55,15 +54,22 @@ if (process.argv[2] === "--spin") {
   });
   server.listen(0, "127.0.0.1", () => process.stdout.write(JSON.stringify({ port: server.address().port }) + "\n"));
 } else {
-  await main();
+  try {
+    await main();
+  } finally {
+    stopAll();
+  }
 }
 
+/** A child process: this file in `mode` (`--spin`, `--echo`) or another bench script, on `cpu`. */
+function child(mode, cpu, extra = []) {
+  const script = mode.startsWith("--") ? [new URL(import.meta.url).pathname, mode] : [new URL(mode, import.meta.url).pathname];
+  return start([...script, ...extra], hasTaskset ? cpu : undefined);
+}
+
+/** The gaps a spinner on `cpu` saw over SECONDS. */
 function spin(cpu) {
-  const args = [process.execPath, new URL(import.meta.url).pathname, "--spin", String(SECONDS)];
-  const p = hasTaskset ? spawn("taskset", ["-c", String(cpu), ...args]) : spawn(args[0], args.slice(1));
-  let out = "";
-  p.stdout.on("data", (d) => (out += d));
-  return new Promise((resolve, reject) => p.on("exit", (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`spinner on CPU ${cpu} exited ${code}`)))));
+  return firstLine(child("--spin", cpu, [String(SECONDS)]), Array.isArray);
 }
 
 function describe(label, gaps) {
@@ -73,11 +79,10 @@ function describe(label, gaps) {
   console.log(`${label}: ${counts}; time lost ${((100 * lost) / (SECONDS * 1000)).toFixed(2)}%; longest ${top} ms`);
 }
 
-/** A child (this file in `mode`, or another script) on `cpu`; resolves with it and the port it printed. */
-async function child(mode, cpu, extra = []) {
-  const args = [process.execPath, ...(mode.startsWith("--") ? [new URL(import.meta.url).pathname, mode] : [new URL(mode, import.meta.url).pathname]), ...extra];
-  const p = hasTaskset ? spawn("taskset", ["-c", String(cpu), ...args]) : spawn(args[0], args.slice(1));
-  const { port } = await new Promise((resolve) => createInterface({ input: p.stdout }).once("line", (line) => resolve(JSON.parse(line))));
+/** A child in `mode` on `cpu` that prints its port; resolves with it and the port. */
+async function listening(mode, cpu, extra = []) {
+  const p = child(mode, cpu, extra);
+  const { port } = await firstLine(p, (v) => typeof v.port === "number");
   return { p, port };
 }
 
@@ -120,9 +125,9 @@ async function pinger(port) {
 
 /** The three layouts' round trips in interleaved 1 s slices (order rotating), after 1 s of warm-up each. */
 async function echoes(rounds) {
-  const near = await child("--echo", 1);
-  const far = await child("--echo", 0);
-  const relay = await child("./proxy-relay.mjs", 0, [`http://127.0.0.1:${near.port}`]);
+  const near = await listening("--echo", 1);
+  const far = await listening("--echo", 0);
+  const relay = await listening("./proxy-relay.mjs", 0, [`http://127.0.0.1:${near.port}`]);
   const layouts = { "same CPU": await pinger(near.port), "other CPU": await pinger(far.port), "relay on CPU 0": await pinger(relay.port) };
   const names = Object.keys(layouts);
   const out = Object.fromEntries(names.map((n) => [n, []]));
@@ -141,14 +146,11 @@ async function echoes(rounds) {
   }
 }
 
-function quantile(times, q) {
-  const sorted = Float64Array.from(times).sort();
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
-}
-
 function describeTimes(label, rounds, base) {
-  const all = rounds.flat();
-  const added = base === undefined ? "" : `; p99 added over the same CPU: median of rounds ${median(rounds.map((r, i) => quantile(r, 0.99) - quantile(base[i], 0.99))).toFixed(3)} ms, pooled ${(quantile(all, 0.99) - quantile(base.flat(), 0.99)).toFixed(3)} ms`;
+  const sorted = (times) => Float64Array.from(times).sort();
+  const p99 = (times) => quantile(sorted(times), 0.99);
+  const all = sorted(rounds.flat());
+  const added = base === undefined ? "" : `; p99 added over the same CPU: median of rounds ${median(rounds.map((r, i) => p99(r) - p99(base[i]))).toFixed(3)} ms, pooled ${(quantile(all, 0.99) - p99(base.flat())).toFixed(3)} ms`;
   console.log(`  ${label.padEnd(15)} ${all.length} round trips, p50 ${quantile(all, 0.5).toFixed(3)}, p99 ${quantile(all, 0.99).toFixed(3)}, p99.9 ${quantile(all, 0.999).toFixed(3)} ms${added}`);
 }
 

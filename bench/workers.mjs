@@ -30,12 +30,11 @@
 // more cores, the raw ratio is the one to trust.
 //
 //   npm run build && node bench/workers.mjs [--quick] [--json]
-import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdtempSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
-import { CHAT_BODY as body, ROOT, cpuMs, firstLine, load, median, openLoop, start, stopAll } from "./lib.mjs";
+import { CHAT_BODY as body, cpuMs, firstLine, load, median, openLoop, start, stopAll } from "./lib.mjs";
 
 const QUICK = process.argv.includes("--quick");
 const JSON_OUT = process.argv.includes("--json");
@@ -65,33 +64,15 @@ pricing:
   - { model: "gpt-4o-mini*", input: 0.15, output: 0.6 }
 `;
 
-const gateways = [];
-process.on("exit", () => {
-  for (const g of gateways) if (g.exitCode === null) g.kill("SIGTERM");
-});
-
-/** `aigw serve` with its stdout (access log included) to a file; resolves to its URL and every gateway PID. */
+/** `aigw serve` (unpinned) with its stdout (access log included) to a file; resolves to its URL and every gateway PID. */
 async function startServe(yaml, workers) {
   const dir = mkdtempSync(join(tmpdir(), "aigw-bench-workers-"));
   const file = join(dir, "gateway.yaml");
-  const out = join(dir, "stdout.log");
   writeFileSync(file, yaml);
   const args = ["bin/aigw", "serve", "--config", file, "--no-watch", ...(workers > 1 ? ["--workers", String(workers)] : [])];
-  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ["ignore", openSync(out, "a"), "inherit"], env: { ...process.env, NODE_ENV: "production" } });
-  gateways.push(child);
-  const deadline = Date.now() + 20_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`aigw serve (${workers} workers) exited (${child.exitCode})`);
-    const line = readFileSync(out, "utf8")
-      .split("\n")
-      .find((l) => l.includes('"msg":"aigw listening"'));
-    if (line !== undefined) {
-      const v = JSON.parse(line);
-      return { url: `${v.data}/v1/chat/completions`, pids: [child.pid, ...(v.pids ?? [])], log: out };
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error("aigw serve did not start in time");
+  const child = start(args, undefined, {}, join(dir, "stdout.log"));
+  const v = await firstLine(child, (line) => line.msg === "aigw listening", 20_000);
+  return { url: `${v.data}/v1/chat/completions`, pids: [child.pid, ...(v.pids ?? [])] };
 }
 
 const gatewayCpuMs = (pids) => pids.reduce((sum, pid) => sum + cpuMs(pid), 0);
@@ -206,6 +187,5 @@ try {
     console.log(`other processes on the machine: at most ${(other * 100).toFixed(0)}% of a CPU during a run${other >= 0.1 ? " -- figures are skewed, run again on a quiet machine" : ""}`);
   }
 } finally {
-  for (const g of gateways) if (g.exitCode === null) g.kill("SIGTERM");
   stopAll();
 }

@@ -129,7 +129,7 @@ export class UpstreamPool implements SharedResource {
    */
   pick(avoid?: ReadonlySet<Target>): Target | undefined {
     const now = this.deps.clock.now();
-    // Every target available and none to avoid (the usual case): no list is made.
+    // Every target available (the usual case): the target list itself, no copy.
     let available = this.allAvailable(now) ? this.targets : this.targets.filter((t) => this.isAvailable(t, now));
     if (avoid !== undefined && avoid.size > 0) {
       const fresh = available.filter((t) => !avoid.has(t));
