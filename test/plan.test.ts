@@ -341,7 +341,8 @@ describe("aigw plan", () => {
     const env = { OPENAI_API_KEY: 'sk-"quoted"-0123456789', PLAIN_VALUE: "not-a-secret-1234", UNUSED_TOKEN: "unused-token-1234" };
     const scrub = secretScrubber(env, ["apiKey: ${OPENAI_API_KEY}\nx: ${PLAIN_VALUE}"], ["admin-token-5678"]);
     const out = scrub(`${env.OPENAI_API_KEY} ${JSON.stringify(env.OPENAI_API_KEY)} admin-token-5678 not-a-secret-1234 unused-token-1234`);
-    expect(out).toMatch(/^<redacted:[0-9a-f]{8}> "<redacted:[0-9a-f]{8}>" <redacted:[0-9a-f]{8}> not-a-secret-1234 unused-token-1234$/);
+    // Every referenced variable's value is redacted, whatever its name (secrets by provenance); an unreferenced one is not.
+    expect(out).toMatch(/^<redacted:[0-9a-f]{8}> "<redacted:[0-9a-f]{8}>" <redacted:[0-9a-f]{8}> <redacted:[0-9a-f]{8}> unused-token-1234$/);
   });
 
   it("--help shows examples", async () => {

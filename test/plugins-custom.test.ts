@@ -3,9 +3,13 @@
  * written against the published type, type-checks, loads, has its config
  * validated at the config's own positions, runs, and a hook that throws
  * costs one request (500 in the error shape, counted), never the gateway.
+ *
+ * The review commands import modules only with `--load-plugins`, and only
+ * from the config's folder (test/security-plugins-review.test.ts): these
+ * tests copy the example modules next to their configs and pass the flag.
  */
 import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -13,13 +17,15 @@ import { promisify } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
 import { spawnGateway, type ChildGateway } from "./helpers/child.js";
 import { FakeUpstream } from "./helpers/fake-upstream.js";
-import { startTestGateway } from "./helpers/gateway.js";
 import { runCli } from "./helpers/io.js";
 
 const root = resolve(import.meta.dirname, "..");
 const EXAMPLE = join(root, "examples/plugins.yaml");
 const TAG_TEAM = join(root, "examples/plugins/tag-team.mjs");
 const dir = mkdtempSync(join(tmpdir(), "aigw-plugin-custom-"));
+// The example's modules, next to the test configs (a module outside a config's folder is never loaded).
+cpSync(join(root, "examples/plugins"), join(dir, "plugins"), { recursive: true });
+const TAG_TEAM_HERE = "./plugins/tag-team.mjs";
 
 interface Finding {
   line: number;
@@ -29,7 +35,7 @@ interface Finding {
   message: string;
 }
 async function validate(file: string, strict = false): Promise<{ code: number; findings: Finding[] }> {
-  const r = await runCli(["validate", file, "--format", "json", ...(strict ? ["--strict"] : [])]);
+  const r = await runCli(["validate", file, "--format", "json", "--load-plugins", ...(strict ? ["--strict"] : [])]);
   return { code: r.code, findings: (JSON.parse(r.stdout) as { findings: Finding[] }).findings };
 }
 /** 1-based line and column of `needle` in `text` (its first occurrence after `after`). */
@@ -67,7 +73,7 @@ routes:
     upstream: mock
     plugins:
       - name: tag-team
-        module: ${TAG_TEAM}
+        module: ${TAG_TEAM_HERE}
         config:
           teams: { alice: 42 }
           header: "X Team"
@@ -88,7 +94,7 @@ routes:
     expect(unknown.message).toBe('unknown key "fallbak" in routes[0].plugins[0].config; did you mean "fallback"?');
     expect(findings.find((f) => f.rule === "schema.type")!.message).toBe("routes[0].plugins[0].config.teams.alice must be a string, got an integer");
     // The text form points at the same place.
-    const textRun = await runCli(["validate", file]);
+    const textRun = await runCli(["validate", file, "--load-plugins"]);
     expect(textRun.stdout).toContain(`${file}:10:27 error [schema.type]`);
   });
 
@@ -122,8 +128,7 @@ describe("the example plugin in a running gateway", () => {
       file,
       readFileSync(EXAMPLE, "utf8")
         .replace("listen: 0.0.0.0:8080", "listen: 127.0.0.1:0")
-        .replace("admin: 127.0.0.1:9090", "admin: 127.0.0.1:0\n  shutdown: { drainDelayMs: 0, graceMs: 1000 }")
-        .replaceAll("./plugins/", `${join(root, "examples/plugins")}/`),
+        .replace("admin: 127.0.0.1:9090", "admin: 127.0.0.1:0\n  shutdown: { drainDelayMs: 0, graceMs: 1000 }"),
     );
     const gw = await spawnGateway(file);
     children.push(gw);
@@ -172,14 +177,14 @@ routes:
     plugins:
 ${pluginYaml}
 `;
-    writeFileSync(file, config(`      - { name: tag-team, module: ${TAG_TEAM}, config: { teams: {}, fallback: everyone } }`));
+    writeFileSync(file, config(`      - { name: tag-team, module: ${TAG_TEAM_HERE}, config: { teams: {}, fallback: everyone } }`));
     const gw = await spawnGateway(file, {}, ["--no-watch"]);
     children.push(gw);
     try {
       expect((await fetch(`${gw.dataUrl}/x`)).status).toBe(200);
       expect(up.last.headers["x-team"]).toBe("everyone");
 
-      const badConfig = config(`      - { name: tag-team, module: ${TAG_TEAM}, config: { teams: {}, fallback: "" } }`);
+      const badConfig = config(`      - { name: tag-team, module: ${TAG_TEAM_HERE}, config: { teams: {}, fallback: "" } }`);
       writeFileSync(file, badConfig);
       const r1 = await fetch(`${gw.adminUrl}/admin/reload`, { method: "POST" });
       expect(r1.status).toBe(422);
@@ -188,7 +193,7 @@ ${pluginYaml}
       expect(rec1.findings).toEqual([expect.objectContaining({ rule: "schema.length", ...position(badConfig, '""') })]);
 
       writeFileSync(join(dir, "create-throws.mjs"), "export default { name: 'c', create() { throw new Error('cannot connect'); } };\n");
-      writeFileSync(file, config(`      - { name: c, module: ${join(dir, "create-throws.mjs")} }`));
+      writeFileSync(file, config(`      - { name: c, module: ./create-throws.mjs }`));
       const r2 = await fetch(`${gw.adminUrl}/admin/reload`, { method: "POST" });
       expect(r2.status).toBe(422);
       expect(((await r2.json()) as { error: string }).error).toContain("create() of");
@@ -222,33 +227,44 @@ describe("hooks that fail", () => {
 `,
     );
     const up = await new FakeUpstream().start();
-    const route = (name: string): string => `  - { name: ${name}, match: { pathPrefix: /${name} }, upstream: svc, plugins: [{ name: faulty, module: "${faulty}", config: { in: ${name} } }] }`;
-    const gw = await startTestGateway(`version: 1
+    const route = (name: string): string => `  - { name: ${name}, match: { pathPrefix: /${name} }, upstream: svc, plugins: [{ name: faulty, module: ./faulty.mjs, config: { in: ${name} } }] }`;
+    const file = join(dir, "hooks.yaml");
+    writeFileSync(
+      file,
+      `version: 1
+server: { listen: 127.0.0.1:0, admin: 127.0.0.1:0, shutdown: { drainDelayMs: 0, graceMs: 1000 } }
 upstreams: [{ name: svc, type: http, targets: [{ url: "${up.url}" }] }]
 routes:
 ${route("request")}
 ${route("request-async")}
 ${route("response")}
 ${route("complete")}
-`);
+`,
+    );
+    const gw = await spawnGateway(file, {}, ["--no-watch"]);
+    children.push(gw);
     try {
       for (const name of ["request", "request-async", "response"]) {
-        const res = await fetch(`${gw.url}/${name}`);
+        const res = await fetch(`${gw.dataUrl}/${name}`);
         expect(res.status, name).toBe(500);
         expect(await res.json()).toEqual({ error: { code: "plugin_error", message: "plugin faulty failed" } });
       }
       // The upstream was reached only by the request whose response hook failed.
       expect(up.requests).toHaveLength(1);
-      const complete = await fetch(`${gw.url}/complete`);
+      const complete = await fetch(`${gw.dataUrl}/complete`);
       expect(complete.status).toBe(200);
       await complete.text();
-      await sleep(50);
-      const metrics = await gw.gateway.metrics.registry.getSingleMetricAsString("aigw_plugin_errors_total");
-      expect(metrics).toContain('aigw_plugin_errors_total{plugin="faulty"} 4');
-      expect((await fetch(`${gw.url}/complete`)).status).toBe(200);
+      // The complete hook runs after the answer: wait for its count to show.
+      const counted = /^aigw_plugin_errors_total\{plugin="faulty"\} 4$/m;
+      let metrics = "";
+      for (let i = 0; i < 40 && !counted.test(metrics); i++) {
+        if (i > 0) await sleep(50);
+        metrics = await (await fetch(`${gw.adminUrl}/metrics`)).text();
+      }
+      expect(metrics).toMatch(counted);
+      expect((await fetch(`${gw.dataUrl}/complete`)).status).toBe(200);
     } finally {
-      await gw.close();
       await up.close();
     }
-  });
+  }, 30_000);
 });

@@ -48,7 +48,7 @@ consumers: [{ name: team-a }]`;
 
 /** A recorder entry: `{ name: <id>, module: recorder, config: { id, delayMs }, priority, parallel }`. */
 function rec(id: string, options: { delayMs?: number; priority?: number; parallel?: boolean } = {}): string {
-  const entry: Record<string, unknown> = { name: id, module: RECORDER, config: { id, delayMs: options.delayMs ?? 0 } };
+  const entry: Record<string, unknown> = { name: id, module: "./recorder.mjs", config: { id, delayMs: options.delayMs ?? 0 } };
   if (options.priority !== undefined) entry.priority = options.priority;
   if (options.parallel !== undefined) entry.parallel = options.parallel;
   return JSON.stringify(entry);
@@ -76,7 +76,7 @@ afterEach(async () => {
 async function setup(yaml: string): Promise<{ gw: TestGateway; up: FakeUpstream }> {
   const up = await new FakeUpstream().start();
   open.push(up);
-  const gw = await startTestGateway(`version: 1\n${AUTH}\n${yaml.replaceAll("UPSTREAM", up.url)}`);
+  const gw = await startTestGateway(`version: 1\n${AUTH}\n${yaml.replaceAll("UPSTREAM", up.url)}`, { file: join(dir, "gateway.yaml") });
   open.push(gw);
   return { gw, up };
 }
@@ -146,7 +146,7 @@ routes:
   - name: svc
     upstream: svc
     plugins:
-      - { name: answer, module: "${answer}", parallel: true }
+      - { name: answer, module: ./answer.mjs, parallel: true }
       - ${rec("sibling", { delayMs: 30, parallel: true })}
       - ${rec("later", { priority: 5 })}
 `);

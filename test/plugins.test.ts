@@ -29,8 +29,8 @@ const open: { close(): Promise<void> }[] = [];
 afterEach(async () => {
   for (const o of open.splice(0).reverse()) await o.close();
 });
-async function gateway(yaml: string): Promise<TestGateway> {
-  const gw = await startTestGateway(`version: 1\n${yaml}`);
+async function gateway(yaml: string, file?: string): Promise<TestGateway> {
+  const gw = await startTestGateway(`version: 1\n${yaml}`, file === undefined ? {} : { file });
   open.push(gw);
   return gw;
 }
@@ -177,7 +177,7 @@ routes:
       res.end("{}");
     }).start());
     const strip = `{ name: response-headers, config: { set: { x-served-by: aigw }, remove: [X-Internal] } }`;
-    const peek = `{ name: peek, module: "${join(dir, "peek.mjs")}" }`;
+    const peek = `{ name: peek, module: ./peek.mjs }`;
     const gw = await gateway(`upstreams: [{ name: svc, type: http, targets: [{ url: "${up.url}" }] }]
 routes:
   - { name: first, match: { pathPrefix: /first }, upstream: svc, plugins: [${strip}, ${peek}] }
@@ -192,7 +192,7 @@ routes:
     match: { pathPrefix: /rules }
     upstream: svc
     headers: { response: { set: { x-trace: mine }, remove: [x-internal, x-trace, Server] } }
-`);
+`, join(dir, "gateway.yaml"));
     const first = await fetch(`${gw.url}/first`);
     expect(first.headers.get("x-internal")).toBeNull();
     expect(first.headers.get("x-served-by")).toBe("aigw");

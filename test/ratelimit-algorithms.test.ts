@@ -105,10 +105,17 @@ describe("the store across policies", () => {
     expect(store.checkNow([{ ...tpm, cost: 0 }]).decisions[0]!.remaining).toBe(950);
   });
 
-  it("evicts least recently used counters beyond maxKeys and idle ones on sweep", () => {
+  it("keeps live counters beyond maxKeys (new keys share the policy's overflow counter) and drops expired ones", () => {
     const clock = fakeClock();
     const store = new MemoryStore(clock, 3);
-    for (const k of ["a", "b", "c", "d"]) store.checkNow([{ key: k, spec: { algorithm: "fixed_window", limit: 5, windowMs: 1000 }, admit: 1, cost: 1, shadow: false }]);
-    expect(store.size).toBe(3);
+    const check = (k: string) => ({ key: `p:0000beef:h:${k}`, spec: { algorithm: "fixed_window" as const, limit: 1, windowMs: 1000 }, admit: 1, cost: 1, shadow: false });
+    for (const k of ["a", "b", "c"]) expect(store.checkNow([check(k)]).allowed).toBe(true);
+    expect(store.checkNow([check("d")]).allowed).toBe(true); // on the overflow counter
+    expect(store.checkNow([check("e")]).allowed).toBe(false); // the overflow counter is spent
+    expect(store.checkNow([check("a")]).allowed).toBe(false); // a's counter survived
+    expect(store.size).toBe(4); // three counters and the overflow one
+    clock.advance(2_001);
+    expect(store.checkNow([check("e")]).allowed).toBe(true); // an expired counter made room
+    expect(store.checkNow([check("e")]).allowed).toBe(false); // and e has a counter of its own
   });
 });

@@ -10,14 +10,46 @@ export interface SseEvent {
   raw: string;
 }
 
+/**
+ * The most text one event may hold before its blank line: an upstream
+ * that never ends an event would otherwise grow the gateway's memory
+ * without bound. Real events are a few KB; a tool call's arguments stream
+ * over many events.
+ */
+export const MAX_SSE_EVENT_CHARS = 1024 * 1024;
+
+/** An upstream event grew past MAX_SSE_EVENT_CHARS without ending: the stream is not trusted further. */
+export class SseOverflowError extends Error {
+  readonly code = "sse_event_too_large";
+  constructor(limit: number = MAX_SSE_EVENT_CHARS) {
+    super(`an upstream stream event exceeded ${limit} characters without ending`);
+    this.name = "SseOverflowError";
+  }
+
+  static is(value: unknown): value is SseOverflowError {
+    return value instanceof SseOverflowError;
+  }
+}
+
 export class SseParser {
   private readonly decoder = new TextDecoder("utf-8");
   private buffer = "";
+  /** Where the search for the next terminator resumes: the text before it holds none. */
+  private scanned = 0;
+  private readonly terminator = /\r\n\r\n|\n\n|\r\r/g;
 
-  /** The complete events in `chunk` (plus what was pending). */
+  constructor(private readonly maxEventChars: number = MAX_SSE_EVENT_CHARS) {}
+
+  /** The complete events in `chunk` (plus what was pending). Throws SseOverflowError when an event grows past the limit. */
   push(chunk: Buffer): SseEvent[] {
     this.buffer += this.decoder.decode(chunk, { stream: true });
-    return this.drain();
+    const out = this.drain();
+    if (this.buffer.length > this.maxEventChars) {
+      this.buffer = "";
+      this.scanned = 0;
+      throw new SseOverflowError(this.maxEventChars);
+    }
+    return out;
   }
 
   /** Text left without a terminating blank line (a cut stream), or "". */
@@ -28,12 +60,19 @@ export class SseParser {
 
   private drain(): SseEvent[] {
     const out: SseEvent[] = [];
+    const terminator = this.terminator;
     for (;;) {
-      const m = /\r\n\r\n|\n\n|\r\r/.exec(this.buffer);
-      if (m === null) return out;
+      // A terminator is at most 4 characters: resume 3 before the end of what was searched.
+      terminator.lastIndex = Math.max(0, this.scanned - 3);
+      const m = terminator.exec(this.buffer);
+      if (m === null) {
+        this.scanned = this.buffer.length;
+        return out;
+      }
       const end = m.index + m[0].length;
       const raw = this.buffer.slice(0, end);
       this.buffer = this.buffer.slice(end);
+      this.scanned = 0;
       let event: string | undefined;
       const data: string[] = [];
       for (const line of raw.slice(0, m.index).split(/\r\n|\n|\r/)) {

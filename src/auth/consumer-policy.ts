@@ -35,3 +35,30 @@ export function modelAllowed(consumer: Consumer | undefined, model: string): boo
   }
   return glob.test(model);
 }
+
+/**
+ * Endpoints that serve no model, which a consumer's `models` allow-list
+ * lets through without one: listing models (`GET /v1/models`, `GET
+ * /v1/models/{id}`) and the caller's own usage (`GET /v1/usage`).
+ */
+export function isModelFree(method: string, path: string): boolean {
+  if (method !== "GET" && method !== "HEAD") return false;
+  return path === "/v1/models" || path === "/v1/usage" || (path.startsWith("/v1/models/") && path.indexOf("/", 11) === -1);
+}
+
+/**
+ * Why a consumer's `models` allow-list refuses a request, or null when it
+ * admits it. It fails closed: on an AI route a request must name a model
+ * the gateway can read (a JSON `model`, or a form's one `model` field)
+ * unless its endpoint serves none; files and batches, for instance, carry
+ * their models inside uploads the gateway does not read. Shared by the auth
+ * stage and by explain/test/replay.
+ */
+export function modelRefusal(consumer: Consumer | undefined, ai: boolean, method: string, path: string, model: string | undefined): string | null {
+  if (consumer?.models === undefined || !ai) return null;
+  if (model === undefined) {
+    if (isModelFree(method, path)) return null;
+    return `consumer ${consumer.name} may only use listed models, and the gateway cannot tell which model this request uses (send a JSON body with \`model\`, or a form with one \`model\` field)`;
+  }
+  return modelAllowed(consumer, model) ? null : `consumer ${consumer.name} may not use model ${model}`;
+}

@@ -13,8 +13,10 @@ export interface JwtVerifierOptions {
   consumerClaim: string;
   scopesClaim: string;
   clockToleranceMs: number;
+  /** Refuse tokens without `exp` (default true). */
+  requireExp?: boolean | undefined;
   header: string;
-  /** Wall clock for the verified-token cache (tests pass a fake one). */
+  /** Wall clock for `exp`/`nbf` and the verified-token cache (the gateway's clock; tests pass a fake one). */
   now?: () => number;
 }
 
@@ -27,7 +29,8 @@ function reasonOf(err: unknown): string {
     case "ERR_JWT_EXPIRED":
       return "expired";
     case "ERR_JWT_CLAIM_VALIDATION_FAILED": {
-      const claim = (err as { claim?: string }).claim;
+      const { claim, reason } = err as { claim?: string; reason?: string };
+      if (claim === "exp" && reason === "missing") return "no_exp";
       return claim === "nbf" ? "not_yet_valid" : claim === "iss" ? "issuer" : claim === "aud" ? "audience" : "claim";
     }
     case "ERR_JWS_SIGNATURE_VERIFICATION_FAILED":
@@ -46,19 +49,29 @@ function reasonOf(err: unknown): string {
   }
 }
 
+/** Description of a refusal, for the 401's `error_description`. */
+function describe(reason: string): string {
+  return reason === "no_exp" ? "the token has no exp claim" : `the token is not valid (${reason.replace(/_/g, " ")})`;
+}
+
 /**
- * Verifies bearer JWTs with jose against a key source. A token that
- * verified is remembered until its `exp` (at most 5 minutes), so a repeated
- * token is answered synchronously without a signature check.
+ * Verifies bearer JWTs with jose against a key source, by the gateway's
+ * clock. A token must carry `exp` unless `requireExp` is false. A token
+ * that verified is remembered until its `exp` (at most 5 minutes), so a
+ * repeated token is answered synchronously without a signature check.
  */
 export class JwtVerifier {
   private readonly verified: VerifiedTokens;
+  private readonly now: () => number;
+  private readonly requiredClaims: string[];
 
   constructor(
     private readonly options: JwtVerifierOptions,
     private readonly key: () => KeySource | undefined,
   ) {
-    this.verified = new VerifiedTokens(options.now ?? Date.now);
+    this.now = options.now ?? Date.now;
+    this.verified = new VerifiedTokens(this.now);
+    this.requiredClaims = options.requireExp === false ? [] : ["exp"];
   }
 
   verify(headers: IncomingHttpHeaders): AuthOutcome | Promise<AuthOutcome> {
@@ -79,12 +92,14 @@ export class JwtVerifier {
         ...(this.options.audience === undefined ? {} : { audience: this.options.audience }),
         ...(this.options.algorithms === undefined ? {} : { algorithms: [...this.options.algorithms] }),
         clockTolerance: Math.round(this.options.clockToleranceMs / 1000),
+        requiredClaims: this.requiredClaims,
+        currentDate: new Date(this.now()),
       };
       payload = (typeof key === "function" ? await jwtVerify(token, key, verifyOptions) : await jwtVerify(token, key, verifyOptions)).payload;
     } catch (err) {
       const reason = reasonOf(err);
       if (reason === "jwks_unavailable") return { kind: "unavailable", reason };
-      return { kind: "invalid", reason, description: `the token is not valid (${reason.replace(/_/g, " ")})` };
+      return { kind: "invalid", reason, description: describe(reason) };
     }
     const subject = payload[this.options.consumerClaim];
     if (typeof subject !== "string" || subject === "") {
@@ -107,6 +122,7 @@ export interface JwtProviderDef {
   consumerClaim?: string;
   scopesClaim?: string;
   clockToleranceMs?: number;
+  requireExp?: boolean;
   header?: string;
 }
 
@@ -168,6 +184,7 @@ export class JwtAuthenticator implements Authenticator {
         consumerClaim: def.consumerClaim ?? "sub",
         scopesClaim: def.scopesClaim ?? "scope",
         clockToleranceMs: def.clockToleranceMs ?? 60_000,
+        requireExp: def.requireExp ?? true,
         header,
         now,
       },

@@ -64,6 +64,7 @@ export class OidcAuthenticator implements Authenticator {
           consumerClaim: this.def.consumerClaim ?? "sub",
           scopesClaim: this.def.scopesClaim ?? "scope",
           clockToleranceMs: this.def.clockToleranceMs ?? 60_000,
+          requireExp: this.def.requireExp ?? true,
           header: (this.def.header ?? "authorization").toLowerCase(),
           now: this.now,
         },

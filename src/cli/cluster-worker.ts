@@ -3,7 +3,7 @@
 // bin/aigw, an entry point: it owns the process (signals, exit).
 import cluster from "node:cluster";
 import { ClusterWorker } from "../cluster/worker.js";
-import { isToWorker, type FromWorker } from "../cluster/messages.js";
+import { ALLOW_PLUGIN_PATHS_ENV, isToWorker, type FromWorker } from "../cluster/messages.js";
 import { systemClock } from "../deps.js";
 import { createLogger, flushLogger, flushPeriodically } from "../observability/logger.js";
 import { capYoungGeneration } from "../server/young-generation.js";
@@ -41,6 +41,7 @@ const worker = new ClusterWorker({
   clock: systemClock,
   random: Math.random,
   env: process.env,
+  allowPluginPaths: JSON.parse(process.env[ALLOW_PLUGIN_PATHS_ENV] ?? "[]") as string[],
   channel: {
     send,
     onMessage: (handler) =>

@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { open, readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 
 /** Everything a command touches outside itself, so tests can run commands in-process. */
@@ -10,7 +10,8 @@ export interface Io {
   readonly cwd: string;
   /** stdout is a terminal: colour allowed. */
   readonly colour: boolean;
-  readFile(path: string): Promise<string>;
+  /** The file's text; with `maxBytes`, at most that many bytes of it (a config larger than its limit is then refused by the parser, never read whole). */
+  readFile(path: string, maxBytes?: number): Promise<string>;
   fileExists(path: string): boolean;
   readStdin(): Promise<string>;
 }
@@ -23,7 +24,7 @@ export function processIo(): Io {
     env: process.env,
     cwd,
     colour: process.stdout.isTTY === true && process.env.NO_COLOR === undefined,
-    readFile: (path) => readFile(resolve(cwd, path), "utf8"),
+    readFile: (path, maxBytes) => (maxBytes === undefined ? readFile(resolve(cwd, path), "utf8") : readPrefix(resolve(cwd, path), maxBytes)),
     fileExists: (path) => existsSync(resolve(cwd, path)),
     readStdin: async () => {
       const chunks: Buffer[] = [];
@@ -31,4 +32,21 @@ export function processIo(): Io {
       return Buffer.concat(chunks).toString("utf8");
     },
   };
+}
+
+/** The first `maxBytes` bytes of a file as text (a FIFO or /dev/zero included: it never reads more). */
+async function readPrefix(path: string, maxBytes: number): Promise<string> {
+  const handle = await open(path, "r");
+  try {
+    const buffer = Buffer.alloc(maxBytes);
+    let filled = 0;
+    while (filled < maxBytes) {
+      const { bytesRead } = await handle.read(buffer, filled, maxBytes - filled, null);
+      if (bytesRead === 0) break;
+      filled += bytesRead;
+    }
+    return buffer.toString("utf8", 0, filled);
+  } finally {
+    await handle.close();
+  }
 }

@@ -1,5 +1,5 @@
 import { Command, CommanderError } from "commander";
-import { collect, examples, formatOption } from "./options.js";
+import { allowPluginPathOption, collect, examples, formatOption, loadPluginsOption } from "./options.js";
 import { AigwError } from "../errors/errors.js";
 import { ErrorCode } from "../errors/codes.js";
 import { ExitCode } from "./exit-codes.js";
@@ -26,15 +26,18 @@ function buildProgram(io: Io, setCode: (code: number) => void): Command {
     .argument("<files...>", "config files")
     .addOption(formatOption(FINDINGS_FORMATS))
     .option("--strict", "check as `serve` would: unset ${VAR} and missing files are errors", false)
+    .addOption(loadPluginsOption())
+    .addOption(allowPluginPathOption())
     .addHelpText(
       "after",
       examples([
         "aigw validate gateway.yaml",
         "aigw validate gateway.yaml examples/*.yaml --format github",
         "aigw validate gateway.yaml --format json | jq '.findings[]'",
+        "aigw validate gateway.yaml --load-plugins   # also import custom plugins to check their configs (trusted configs only)",
       ]),
     )
-    .action(async (files: string[], opts: { format: "text"; strict: boolean }) => {
+    .action(async (files: string[], opts: import("./commands/validate.js").ValidateOptions) => {
       const { validateCommand } = await import("./commands/validate.js");
       setCode(await validateCommand(files, opts, io));
     });
@@ -53,8 +56,10 @@ function buildProgram(io: Io, setCode: (code: number) => void): Command {
     .description("print the compiled routing table in precedence order")
     .argument("<file>", "config file")
     .addOption(formatOption(["text", "json"]))
+    .addOption(loadPluginsOption())
+    .addOption(allowPluginPathOption())
     .addHelpText("after", examples(["aigw routes gateway.yaml", "aigw routes gateway.yaml --format json"]))
-    .action(async (file: string, opts: { format: "text" | "json" }) => {
+    .action(async (file: string, opts: import("./commands/routes.js").RoutesOptions) => {
       const { routesCommand } = await import("./commands/routes.js");
       setCode(await routesCommand(file, opts, io));
     });
@@ -70,6 +75,8 @@ function buildProgram(io: Io, setCode: (code: number) => void): Command {
     .option("--consumer <name>", "treat the caller as this consumer")
     .option("--body <json>", "the JSON body (for model and cacheability)")
     .addOption(formatOption(["text", "json"]))
+    .addOption(loadPluginsOption())
+    .addOption(allowPluginPathOption())
     .addHelpText(
       "after",
       examples([
@@ -89,16 +96,18 @@ function buildProgram(io: Io, setCode: (code: number) => void): Command {
     .requiredOption("-c, --config <file>", "config file", "gateway.yaml")
     .option("--no-watch", "do not reload when the file changes (SIGHUP and POST /admin/reload still do)")
     .option("--workers <n>", 'processes serving the data listener on one port (node:cluster), or "auto" for one per CPU; default 1 or AIGW_WORKERS')
+    .addOption(allowPluginPathOption())
     .addHelpText(
       "after",
       examples([
         "aigw serve --config gateway.yaml",
         "AIGW_ADMIN_TOKEN=... aigw serve --config /etc/aigw/gateway.yaml",
         "aigw serve --config gateway.yaml --workers auto",
+        "aigw serve --config /etc/aigw/gateway.yaml --allow-plugin-path /opt/aigw/plugins",
         "kill -HUP <pid>   # reload now",
       ]),
     )
-    .action(async (opts: { config: string; watch: boolean; workers?: string }) => {
+    .action(async (opts: import("./commands/serve.js").ServeCommandOptions) => {
       const { serveCommand } = await import("./commands/serve.js");
       setCode(await serveCommand(opts, io));
     });

@@ -6,6 +6,8 @@ import { formatPlanMarkdown, PLAN_COMMENT_MARKER } from "./output/plan-markdown.
 import { formatPlanText } from "./output/plan-text.js";
 import { secretScrubber, type PlanView } from "./output/plan-values.js";
 import { loadSource, type SourceResult } from "./plan-source.js";
+import { jsonWithNotices, textNotices, type PluginReview } from "./plugin-review.js";
+import type { Diagnostic } from "../config/diagnostic.js";
 
 export type PlanFormat = "text" | "json" | "markdown";
 export const PLAN_FORMATS: readonly PlanFormat[] = ["text", "json", "markdown"];
@@ -14,6 +16,7 @@ export interface CompareOptions {
   format: PlanFormat;
   token: string | undefined;
   title: PlanView["title"];
+  review: PluginReview;
 }
 
 /** What a comparison ended with: a plan, or an input that is not a valid config (its findings already printed). */
@@ -23,9 +26,22 @@ function printInvalid(source: Extract<SourceResult, { ok: false }>, opts: Compar
   if (opts.format === "json") io.stdout(scrub(formatFindingsJson(false, source.diagnostics)));
   else if (opts.format === "markdown") {
     const body = formatFindingsText(source.diagnostics, false);
-    io.stdout(scrub(`${PLAN_COMMENT_MARKER}\n### ❌ ${opts.title} failed: \`${source.label}\` is not a valid config\n\n\`\`\`\n${body}\`\`\`\n`));
+    io.stdout(scrub(`${PLAN_COMMENT_MARKER}\n### ❌ ${opts.title} failed: \`${source.label}\` is not a valid config\n\n${codeBlock(body)}`));
   } else io.stdout(scrub(formatFindingsText(source.diagnostics, io.colour)));
   io.stderr(`aigw: ${source.label} is not a valid config\n`);
+}
+
+/** The notices under a plan comment, as a short list (the text form, in a code block). */
+function markdownNotices(notices: readonly Diagnostic[]): string {
+  if (notices.length === 0) return "";
+  return `\n**Notes** (plugin code is not run by review commands):\n\n${codeBlock(formatFindingsText(notices, false))}`;
+}
+
+/** A fenced code block whose fence is longer than any backtick run in `body`: config text cannot close it and turn into markdown. */
+export function codeBlock(body: string): string {
+  const longest = Math.max(0, ...[...body.matchAll(/`+/g)].map((m) => m[0].length));
+  const fence = "`".repeat(Math.max(3, longest + 1));
+  return `${fence}\n${body}${body.endsWith("\n") ? "" : "\n"}${fence}\n`;
 }
 
 /**
@@ -36,7 +52,7 @@ function printInvalid(source: Extract<SourceResult, { ok: false }>, opts: Compar
 export async function compareSources(oldSpec: string, newSpec: string, opts: CompareOptions, io: Io): Promise<CompareOutcome> {
   const token = opts.token ?? io.env.AIGW_ADMIN_TOKEN;
   const texts: string[] = [];
-  const sourceOptions = { token, onText: (text: string) => void texts.push(text) };
+  const sourceOptions = { token, review: opts.review, onText: (text: string) => void texts.push(text) };
   const scrubber = (): ((t: string) => string) => secretScrubber(io.env, texts, [token]);
   const before = await loadSource(oldSpec, io, sourceOptions);
   if (!before.ok) {
@@ -49,6 +65,7 @@ export async function compareSources(oldSpec: string, newSpec: string, opts: Com
     return { ok: false };
   }
   const scrub = scrubber();
+  const notices = [...before.notices, ...after.notices];
   const plan = opts.title === "Plan";
   const result = planConfigs(before.canonical, after.canonical, { impact: plan });
   const view: PlanView = {
@@ -59,13 +76,13 @@ export async function compareSources(oldSpec: string, newSpec: string, opts: Com
   };
   switch (opts.format) {
     case "json":
-      io.stdout(scrub(JSON.stringify(result, null, 2) + "\n"));
+      io.stdout(scrub(jsonWithNotices(JSON.stringify(result, null, 2) + "\n", notices)));
       break;
     case "markdown":
-      io.stdout(scrub(formatPlanMarkdown(result, view)));
+      io.stdout(scrub(formatPlanMarkdown(result, view) + markdownNotices(notices)));
       break;
     default:
-      io.stdout(scrub(formatPlanText(result, view, io.colour)));
+      io.stdout(scrub(formatPlanText(result, view, io.colour) + textNotices(notices, io.colour)));
   }
   return { ok: true, result };
 }

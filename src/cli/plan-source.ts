@@ -1,24 +1,29 @@
 import { execFile } from "node:child_process";
-import { dirname, join } from "node:path";
+import { dirname } from "node:path";
 import { request } from "undici";
 import { buildSnapshot } from "../compile/build.js";
 import type { Diagnostic } from "../config/diagnostic.js";
 import { AigwError } from "../errors/errors.js";
 import { ErrorCode } from "../errors/codes.js";
-import { buildFromFile } from "./config-file.js";
+import { buildFromFile, checkBuilt, filesIn } from "./config-file.js";
 import type { Io } from "./io.js";
+import { reviewNotices, type PluginReview } from "./plugin-review.js";
 
 /**
  * Where `diff` and `plan` read a config: a file, a running gateway's admin
  * API (`http(s)://host:port`, `GET /admin/config`), or a file at a git
  * revision (`git:<ref>:<path>`, via `git show`). Files are canonicalised
- * as `validate` does, with the CLI's environment.
+ * as `validate` does, with the CLI's environment. Plugin modules are
+ * imported only from files, only as `review` allows; never for a git
+ * revision (the module on disk is not that revision's).
  */
 export type SourceResult =
-  | { ok: true; canonical: Record<string, unknown>; label: string; hash: string }
+  | { ok: true; canonical: Record<string, unknown>; label: string; hash: string; /** Modules not loaded (info findings). */ notices: Diagnostic[] }
   | { ok: false; label: string; diagnostics: Diagnostic[] };
 
 export interface SourceOptions {
+  /** What may be done with the plugin modules a file names. */
+  review: PluginReview;
   /** Admin bearer token (`--token`, else `AIGW_ADMIN_TOKEN`). */
   token: string | undefined;
   /** Called with the text of every config file read (for the output's secret guard). */
@@ -75,7 +80,7 @@ async function fromAdmin(spec: string, options: SourceOptions): Promise<SourceRe
   if (body === null || typeof body !== "object" || body.config === null || typeof body.config !== "object" || Array.isArray(body.config)) {
     throw new AigwError(ErrorCode.ConfigRead, `${label}/admin/config did not answer {hash, loadedAt, config}`);
   }
-  return { ok: true, canonical: body.config as Record<string, unknown>, label, hash: String(body.hash ?? "") };
+  return { ok: true, canonical: body.config as Record<string, unknown>, label, hash: String(body.hash ?? ""), notices: [] };
 }
 
 function gitShow(cwd: string, ref: string, path: string): Promise<string> {
@@ -100,13 +105,11 @@ async function fromGit(spec: string, io: Io, options: SourceOptions): Promise<So
   const text = await gitShow(io.cwd, ref, path);
   options.onText?.(text);
   const base = dirname(path);
-  const result = buildSnapshot(text, spec, {
-    mode: "validate",
-    env: io.env,
-    fileExists: (p) => io.fileExists(p.startsWith("/") ? p : join(base, p)),
-  });
+  const built = buildSnapshot(text, spec, { mode: "validate", env: io.env, fileExists: filesIn(base, io) });
+  const result = await checkBuilt(built, base, io, "validate", { ...options.review, load: false });
   if (result.snapshot === undefined) return { ok: false, label: spec, diagnostics: result.diagnostics };
-  return { ok: true, canonical: result.snapshot.canonical as Record<string, unknown>, label: spec, hash: result.snapshot.hash };
+  const notices = reviewNotices(result.diagnostics).map((d) => ({ ...d, hint: "a git revision's modules are never imported, even with --load-plugins: the file on disk is not that revision's" }));
+  return { ok: true, canonical: result.snapshot.canonical as Record<string, unknown>, label: spec, hash: result.snapshot.hash, notices };
 }
 
 /** Reads a source's canonical config. Unreachable or unreadable sources are AigwErrors; invalid configs are findings. */
@@ -121,7 +124,7 @@ export async function loadSource(spec: string, io: Io, options: SourceOptions): 
       return text;
     },
   };
-  const result = await buildFromFile(spec, reading, "validate");
+  const result = await buildFromFile(spec, reading, "validate", options.review);
   if (result.snapshot === undefined) return { ok: false, label: spec, diagnostics: result.diagnostics };
-  return { ok: true, canonical: result.snapshot.canonical as Record<string, unknown>, label: spec, hash: result.snapshot.hash };
+  return { ok: true, canonical: result.snapshot.canonical as Record<string, unknown>, label: spec, hash: result.snapshot.hash, notices: reviewNotices(result.diagnostics) };
 }

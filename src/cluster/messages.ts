@@ -9,6 +9,9 @@ import type { UpstreamStatus } from "../server/admin.js";
  */
 
 /** A config the primary accepted: the text as read, where it came from, and the hash it built to. */
+/** The environment variable a worker reads its `--allow-plugin-path` folders from (a JSON array), set by the primary at fork. */
+export const ALLOW_PLUGIN_PATHS_ENV = "AIGW_ALLOW_PLUGIN_PATHS";
+
 export interface ConfigPayload {
   text: string;
   /** Absolute path of the config file (positions in findings, plugin modules). */

@@ -3,15 +3,18 @@ import type { Logger } from "pino";
 import type { Snapshot } from "../compile/snapshot.js";
 import type { Env } from "../config/interpolate.js";
 import type { Clock } from "../deps.js";
+import { admit, type BoundAddress } from "../reload/admission.js";
 import type { ReloadTarget } from "../reload/reloader.js";
 import type { UpstreamStatus } from "../server/admin.js";
-import { APPLY_TIMEOUT_MS, QUERY_TIMEOUT_MS, isFromWorker, type ConfigPayload, type FromWorker, type Reply, type ToWorker } from "./messages.js";
+import { ALLOW_PLUGIN_PATHS_ENV, APPLY_TIMEOUT_MS, QUERY_TIMEOUT_MS, isFromWorker, type ConfigPayload, type FromWorker, type Reply, type ToWorker } from "./messages.js";
 import { PrimaryMetrics } from "./primary-metrics.js";
 
 export interface ClusterPrimaryOptions {
   workers: number;
   /** The built worker entry (dist/cli/cluster-worker.js). */
   exec: string;
+  /** Folders outside `baseDir` that plugin modules may be loaded from (`--allow-plugin-path`), handed to every worker. */
+  allowPluginPaths?: readonly string[];
   /** The environment workers are forked with (their `${VAR}`s). */
   env: Env;
   /** Path and folder of the config file (sent with each config). */
@@ -72,18 +75,26 @@ export class ClusterPrimary {
   private nextId = 1;
   private readonly pending = new Map<number, { workerId: number; settle(reply: Reply | null): void }>();
   private url: string | null = null;
+  /** The admin listener this primary owns, once bound: every later config is judged against it. */
+  private adminAddress: BoundAddress | null = null;
 
   constructor(private readonly options: ClusterPrimaryOptions) {
     this.slots = Array.from({ length: options.workers }, () => ({ failures: 0, timer: null }));
     this.target = {
       currentSnapshot: () => this.current?.snapshot ?? null,
-      apply: (snapshot, context) => {
+      apply: async (snapshot, context) => {
         if (context === undefined) throw new Error("a cluster reload needs the config text");
+        admit(snapshot.config, this.adminAddress);
         const payload: ConfigPayload = { text: context.text, file: options.file, baseDir: options.baseDir, hash: snapshot.hash };
         return this.current === null ? this.start(snapshot, payload) : this.rollout(snapshot, payload);
       },
       countReload: (result) => this.metrics?.configReloads.inc({ result }),
     };
+  }
+
+  /** Records where the admin listener is bound (see `admit`). */
+  listenersBound(bound: { admin: BoundAddress | null }): void {
+    this.adminAddress = bound.admin === null ? null : { address: bound.admin.address, port: bound.admin.port };
   }
 
   /** The data listener's URL (as the first worker to start reported it). */
@@ -230,7 +241,7 @@ export class ClusterPrimary {
   }
 
   private fork(slot: number, payload: ConfigPayload): WorkerState {
-    const worker = cluster.fork({ ...this.options.env, AIGW_WORKER_SLOT: String(slot + 1) });
+    const worker = cluster.fork({ ...this.options.env, AIGW_WORKER_SLOT: String(slot + 1), [ALLOW_PLUGIN_PATHS_ENV]: JSON.stringify(this.options.allowPluginPaths ?? []) });
     const noop = (): void => undefined;
     const w: WorkerState = {
       slot,

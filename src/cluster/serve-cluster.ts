@@ -53,11 +53,12 @@ export async function serveCluster(options: ServeClusterOptions): Promise<{ serv
     env: options.env,
     file,
     baseDir,
+    allowPluginPaths: options.allowPluginPaths ?? [],
     logger: options.logger,
     clock: options.clock,
     ...(options.restart === undefined ? {} : { restart: options.restart }),
   });
-  const reloader = new Reloader({ file, baseDir, env: options.env, readFile: options.readFile, target: primary.target, builder, logger: options.logger, clock: options.clock });
+  const reloader = new Reloader({ file, baseDir, env: options.env, readFile: options.readFile, target: primary.target, builder, logger: options.logger, clock: options.clock, allowPluginPaths: options.allowPluginPaths ?? [] });
   const first = await reloader.reload("startup");
   const active = primary.activeConfig;
   if (first.result !== "success" || active === null || primary.dataUrl === null) {
@@ -68,7 +69,9 @@ export async function serveCluster(options: ServeClusterOptions): Promise<{ serv
   const admin: Server = createAdminServer(clusterAdminSource(primary, options.logger), reloadRoutes(reloader));
   let adminUrl: string;
   try {
-    adminUrl = urlOf(await listen(admin, active.snapshot.config.server?.admin ?? "127.0.0.1:9090"));
+    const adminAddress = await listen(admin, active.snapshot.config.server?.admin ?? "127.0.0.1:9090");
+    primary.listenersBound({ admin: adminAddress });
+    adminUrl = urlOf(adminAddress);
   } catch (err) {
     await primary.stop();
     await builder.close();

@@ -24,6 +24,8 @@ export interface ClusterWorkerDeps {
   channel: WorkerChannel;
   /** Parse and check in a worker thread (default true). */
   buildThread?: boolean;
+  /** Folders outside the config's that plugin modules may be loaded from (the primary's `--allow-plugin-path`). */
+  allowPluginPaths?: readonly string[];
 }
 
 /**
@@ -45,6 +47,8 @@ export class ClusterWorker {
   private queue: Promise<void> = Promise.resolve();
   private stopping: Promise<void> | null = null;
   private finish!: () => void;
+  /** Leaves the environment's values out of an error about the config being built or applied. */
+  private scrub: (text: string) => string = (text) => text;
 
   constructor(private readonly deps: ClusterWorkerDeps) {
     this.builder = new SnapshotBuilder({ inProcess: deps.buildThread === false });
@@ -87,7 +91,8 @@ export class ClusterWorker {
   }
 
   private async build(config: ConfigPayload, builder = this.builder): Promise<Snapshot> {
-    const outcome = await builder.build({ text: config.text, file: config.file, mode: "serve", env: this.deps.env, baseDir: config.baseDir, previousCanonical: null });
+    const outcome = await builder.build({ text: config.text, file: config.file, mode: "serve", env: this.deps.env, baseDir: config.baseDir, previousCanonical: null, allowPluginPaths: this.deps.allowPluginPaths ?? [] });
+    this.scrub = outcome.scrub;
     const snapshot = outcome.snapshot;
     if (snapshot === undefined) {
       const first = outcome.diagnostics.find((d) => d.severity === "error");
@@ -110,8 +115,8 @@ export class ClusterWorker {
       this.running = await startDataPlane(gateway, snapshot, config.baseDir);
       this.deps.channel.send({ type: "aigw:started", hash: snapshot.hash, address: { url: this.running.dataUrl, port: this.running.dataAddress.port } });
     } catch (err) {
-      const error = (err as Error)?.message ?? String(err);
-      this.deps.logger.error({ err }, `worker could not start: ${error}`);
+      const error = this.scrub((err as Error)?.message ?? String(err));
+      this.deps.logger.error({ err: this.scrubbedError(err) }, `worker could not start: ${error}`);
       this.deps.channel.send({ type: "aigw:start-failed", error });
       void this.shutdown();
     }
@@ -126,10 +131,17 @@ export class ClusterWorker {
       if (this.target.target.currentSnapshot()?.hash !== config.hash) await this.target.target.apply(await this.build(config));
       this.deps.channel.send({ type: "aigw:applied", id, hash: config.hash });
     } catch (err) {
-      const error = (err as Error)?.message ?? String(err);
-      this.deps.logger.error({ err, hash: config.hash }, `worker could not apply the config: ${error}; its running config stays`);
+      const error = this.scrub((err as Error)?.message ?? String(err));
+      this.deps.logger.error({ err: this.scrubbedError(err), hash: config.hash }, `worker could not apply the config: ${error}; its running config stays`);
       this.deps.channel.send({ type: "aigw:apply-failed", id, error });
     }
+  }
+
+  private scrubbedError(err: unknown): { type: string; message: string; stack?: string } {
+    const e = err as Error | undefined;
+    const out: { type: string; message: string; stack?: string } = { type: e?.name ?? "Error", message: this.scrub(e?.message ?? String(err)) };
+    if (typeof e?.stack === "string") out.stack = this.scrub(e.stack);
+    return out;
   }
 
   private async metrics(): Promise<unknown[] | null> {

@@ -43,7 +43,7 @@ function* compileSteps(input: CompileInput): Generator<void, Snapshot> {
     if (i % SLICE === SLICE - 1) yield;
   }
   Object.freeze(routes);
-  const router = new Router(routes);
+  const router = new Router(routes, { allowSemicolon: config.server?.paths?.allowSemicolon ?? false });
   yield;
   for (const key in config) if (key !== "routes") deepFreeze((config as unknown as Record<string, unknown>)[key]);
   Object.freeze(declared);

@@ -1,8 +1,10 @@
 import { isAlias, isMap, isPair, isScalar, isSeq, Scalar, type Node as YamlNode } from "yaml";
 import type { StageResult } from "./diagnostic.js";
+import { isMergeKey, MAX_EXPANDED_CHARS, MAX_EXPANDED_NODES, walkExpanded, type ExpansionProblem } from "./expand.js";
 import { RUNTIME_PLACEHOLDERS } from "./kinds.js";
 import { toPointer, type Path } from "./pointer.js";
-import { createReporter, type SourceDocument } from "./source.js";
+import { Provenance } from "./provenance.js";
+import { createReporter, type Reporter, type SourceDocument } from "./source.js";
 
 export type Mode = "validate" | "serve";
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -15,8 +17,12 @@ export interface Interpolated {
    * mapped to whether the whole value was that one expression.
    */
   unset: ReadonlyMap<string, { whole: boolean }>;
-  /** Values taken from variables whose names look secret; redacted wherever they appear. */
-  secretValues: ReadonlySet<string>;
+  /**
+   * Every value a `${VAR}` or `${VAR:-default}` produced, and the pointers of
+   * the config values holding them: secrets by provenance, redacted wherever
+   * they would be shown, whatever their names.
+   */
+  secretValues: Provenance;
 }
 
 /**
@@ -25,7 +31,6 @@ export interface Interpolated {
  */
 const expression = /\$(\$)?\{([^}]*)\}/g;
 const inner = /^([A-Za-z_][A-Za-z0-9_]*)(?::-([\s\S]*))?$/;
-const secretName = /(KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|PRIVATE)/i;
 /** yaml's guard against alias expansion bombs (it counts expanded nodes); generous for real configs. */
 const MAX_ALIAS_COUNT = 10_000;
 
@@ -44,7 +49,10 @@ export function interpolate(src: SourceDocument, env: Env, mode: Mode): StageRes
   const doc = src.doc;
   const edits: { node: Scalar; original: unknown }[] = [];
   const unset = new Map<string, { whole: boolean }>();
-  const secretValues = new Set<string>();
+  // The source's own provenance, so every finding reported against it leaves these values out.
+  const secretValues = src.provenance ?? new Provenance();
+  secretValues.clear();
+  const fromEnv = new Set<Scalar>();
 
   const visitScalar = (node: Scalar, path: Path): void => {
     const text = node.value;
@@ -52,6 +60,7 @@ export function interpolate(src: SourceDocument, env: Env, mode: Mode): StageRes
     let whole = false;
     let anyUnset = false;
     let malformed = false;
+    const produced: string[] = [];
     const replaced = text.replace(expression, (match: string, escaped: string | undefined, body: string) => {
       if (escaped !== undefined) return match.slice(1);
       whole = match.length === text.length;
@@ -68,10 +77,13 @@ export function interpolate(src: SourceDocument, env: Env, mode: Mode): StageRes
       if (fallback === undefined && RUNTIME_PLACEHOLDERS.has(name)) return match;
       const current = env[name];
       if (current !== undefined && (current !== "" || fallback === undefined)) {
-        if (secretName.test(name) && current.length >= 4) secretValues.add(current);
+        produced.push(current);
         return current;
       }
-      if (fallback !== undefined) return fallback;
+      if (fallback !== undefined) {
+        produced.push(fallback);
+        return fallback;
+      }
       anyUnset = true;
       const severity = mode === "serve" ? "error" : "warning";
       reporter.report(severity, "config.env.unset", path, `environment variable ${name} is not set`, {
@@ -86,34 +98,77 @@ export function interpolate(src: SourceDocument, env: Env, mode: Mode): StageRes
     }
     edits.push({ node, original: node.value });
     node.value = whole && node.type === Scalar.PLAIN ? retype(replaced) : replaced;
+    // A number or boolean is a limit or a switch, shown as it is; any string from `${}` is a secret.
+    if (produced.length > 0 && typeof node.value === "string") {
+      fromEnv.add(node);
+      secretValues.pointers.add(toPointer(path));
+      for (const v of produced) if (v !== "") secretValues.add(v);
+      secretValues.add(replaced);
+    }
   };
 
+  // Aliases and merge keys copy nodes: only then can the data be larger than the file, or a value sit at more than one path.
+  let copies = false;
   const walk = (node: unknown, path: Path): void => {
     if (isScalar(node)) visitScalar(node, path);
     else if (isMap(node)) {
       for (const pair of node.items) {
         if (!isPair(pair)) continue;
+        if (isMergeKey(pair.key)) copies = true;
         const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
         walk(pair.value, [...path, key]);
       }
     } else if (isSeq(node)) {
       node.items.forEach((item, i) => walk(item, [...path, i]));
     } else if (isAlias(node)) {
-      // The anchored node is interpolated where it is defined.
+      // The anchored node is interpolated where it is defined; its copies are found below.
+      copies = true;
     }
   };
   walk(doc.contents as YamlNode | null, []);
 
   let value: unknown;
   try {
+    // Before converting: where each replaced value lands once aliases are
+    // followed, and whether the converted document stays within bounds.
+    const problem = copies
+      ? walkExpanded(doc, (node, path) => {
+          if (fromEnv.has(node)) secretValues.pointers.add(toPointer(path()));
+        })
+      : null;
+    if (problem !== null) {
+      reportExpansion(reporter, problem);
+      return { value: undefined, diagnostics: reporter.diagnostics };
+    }
     value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
   } catch (err) {
-    reporter.report("error", "yaml.alias-limit", [], `the document expands too many aliases: ${(err as Error).message}`);
+    const message = (err as Error).message;
+    if (/alias/i.test(message)) reporter.report("error", "yaml.alias-limit", [], `the document expands too many aliases: ${message}`);
+    else reporter.report("error", "yaml.syntax", [], `the document cannot be read as data: ${message}`);
     return { value: undefined, diagnostics: reporter.diagnostics };
   } finally {
     for (const { node, original } of edits) node.value = original;
   }
   return { value: { value, unset, secretValues }, diagnostics: reporter.diagnostics };
+}
+
+function reportExpansion(reporter: Reporter, problem: ExpansionProblem): void {
+  const offset = problem.at.range?.[0] ?? 0;
+  if (problem.kind === "unresolved") {
+    reporter.reportAt("error", "yaml.syntax", offset, `the alias *${problem.at.source} names no anchor before it`, { hint: `mark a node before it with &${problem.at.source}` });
+    return;
+  }
+  if (problem.kind === "cycle") {
+    reporter.reportAt("error", "yaml.alias-cycle", offset, "this alias names a node that contains it: the data would be circular", {
+      hint: "use an anchor only outside the node it marks",
+    });
+    return;
+  }
+  const mib = (n: number): string => `${(n / 1024 / 1024).toFixed(1)} MiB`;
+  const limit = `${MAX_EXPANDED_NODES.toLocaleString("en-US")} nodes or ${mib(MAX_EXPANDED_CHARS)} of text`;
+  reporter.reportAt("error", "config.too-large", offset, `aliases expand the document past the limit of ${limit} added (${problem.nodes.toLocaleString("en-US")} nodes, ${mib(problem.chars)} when this alias crossed it)`, {
+    hint: "each use of an anchor copies all it holds: write the values out, or reuse smaller anchors",
+  });
 }
 
 function retype(text: string): unknown {

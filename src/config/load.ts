@@ -1,5 +1,7 @@
 import { LineCounter, parseDocument } from "yaml";
 import type { Diagnostic, StageResult } from "./diagnostic.js";
+import { MAX_CONFIG_BYTES } from "./expand.js";
+import { Provenance } from "./provenance.js";
 import { positionAt, type SourceDocument } from "./source.js";
 
 /**
@@ -7,6 +9,24 @@ import { positionAt, type SourceDocument } from "./source.js";
  * errors are findings; a document with errors yields no value.
  */
 export function parseSource(text: string, file: string): StageResult<SourceDocument> {
+  // Checked before parsing: a file past the limit is never parsed (its length in UTF-16 units bounds its bytes from below).
+  if (text.length > MAX_CONFIG_BYTES || Buffer.byteLength(text, "utf8") > MAX_CONFIG_BYTES) {
+    return {
+      value: undefined,
+      diagnostics: [
+        {
+          rule: "config.too-large",
+          severity: "error",
+          message: `the file is larger than the limit of ${MAX_CONFIG_BYTES / 1024 / 1024} MiB`,
+          file,
+          line: 1,
+          column: 1,
+          pointer: "",
+          hint: "split it, or drop what it does not need: 10,000 routes take about 1.3 MB",
+        },
+      ],
+    };
+  }
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, {
     lineCounter,
@@ -17,7 +37,7 @@ export function parseSource(text: string, file: string): StageResult<SourceDocum
     version: "1.2",
     logLevel: "error",
   });
-  const src: SourceDocument = { file, text, doc, lineCounter };
+  const src: SourceDocument = { file, text, doc, lineCounter, provenance: new Provenance() };
   const diagnostics: Diagnostic[] = [];
   // Every duplicate key is its own mistake; after the first syntax error the
   // parser's further errors are mostly its consequences, so only that one counts.

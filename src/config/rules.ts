@@ -10,6 +10,8 @@ export interface RuleInfo {
 
 const rules: Record<string, string> = {
   "yaml.syntax": "The file is not valid YAML.",
+  "yaml.alias-cycle": "An alias names a node that contains it: the data would be circular.",
+  "config.too-large": "The config file is over 10 MiB, or its aliases and merge keys would add more than 1,000,000 nodes or 32 MiB of text (an alias-amplification guard).",
   "yaml.duplicate-key": "A key appears twice in one mapping.",
   "yaml.alias-limit": "The document expands too many aliases (a resource-exhaustion guard).",
   "yaml.warning": "The YAML parser warns about a construct.",
@@ -31,6 +33,7 @@ const rules: Record<string, string> = {
   "schema.invalid": "A value breaks another schema rule.",
   "upstream.name.duplicate": "Two upstreams share a name.",
   "auth.name.duplicate": "Two auth providers share a name.",
+  "auth.audience.required": "An `oidc` provider, or a `jwt` provider with `jwks`, has no `audience`: any token the issuer makes for any client would be accepted.",
   "consumer.name.duplicate": "Two consumers share a name.",
   "rate-limit.name.duplicate": "Two rate-limit policies share a name.",
   "route.name.duplicate": "Two routes share a name.",
@@ -81,7 +84,10 @@ const rules: Record<string, string> = {
   "pricing.model.duplicate": "Two pricing entries for the same model pattern.",
   "plugin.unknown": "A plugin that is neither built in nor given a `module`.",
   "plugin.module.missing": "A plugin module file that does not exist (warning in validate, error in serve).",
-  "plugin.module.invalid": "A plugin module that fails to load, whose default export is not a plugin (`{name, schema?, create}`), or whose schema does not compile.",
+  "plugin.module.invalid": "A plugin module that fails to load, whose default export is not a plugin (`{name, schema?, create}`), or whose schema does not compile (checked only with `--load-plugins`, and in serve).",
+  "plugin.module.outside": "A plugin module path outside the config file's directory (absolute, `..` climbing out, or a symlink leading out) and outside every `--allow-plugin-path` directory: never loaded.",
+  "plugin.module.not-loaded": "Info: a review command did not import a custom plugin module (it runs code), so its config was not checked against its schema; `--load-plugins` imports it.",
+  "plugin.pattern.backtracking": "A guard pattern nests quantifiers (`(a+)+`): a crafted prompt or answer could make it backtrack exponentially.",
   "plugin.config.invalid": "A built-in plugin config value the schema cannot check: a guard pattern that is not a regular expression, a guard with nothing to detect, an address that is not an IP or CIDR.",
   "plugin.schema.missing": "A `json-schema` plugin's schema file that does not exist (warning in validate, error in serve).",
   "plugin.schema.invalid": "A `json-schema` plugin's schema file that is not JSON or not a valid JSON Schema.",

@@ -1,6 +1,8 @@
 import { isAlias, isMap, isScalar, isSeq, type Document, type LineCounter, type Node as YamlNode } from "yaml";
+import { clip } from "../errors/clip.js";
 import type { Diagnostic, Severity } from "./diagnostic.js";
 import { toPointer, type Path } from "./pointer.js";
+import type { Provenance } from "./provenance.js";
 
 /** A parsed YAML file that still knows where every node came from. */
 export interface SourceDocument {
@@ -8,7 +10,15 @@ export interface SourceDocument {
   readonly text: string;
   readonly doc: Document.Parsed;
   readonly lineCounter: LineCounter;
+  /**
+   * What interpolation took from the environment (filled by `interpolate`):
+   * no finding reported against this source carries one of those values.
+   */
+  readonly provenance?: Provenance;
 }
+
+/** The longest message or hint a finding carries: a value quoted in it is cut, not printed whole. */
+export const MAX_FINDING_TEXT = 1024;
 
 export interface Position {
   line: number;
@@ -57,7 +67,11 @@ export function locate(src: SourceDocument, path: Path, options: { key?: boolean
   return positionAt(src, offset);
 }
 
-/** Builds diagnostics that point into one source file. */
+/**
+ * Builds diagnostics that point into one source file. Every message and
+ * hint leaves out the values the source took from the environment and is
+ * at most MAX_FINDING_TEXT long, whichever check wrote it.
+ */
 export interface Reporter {
   readonly diagnostics: Diagnostic[];
   report(
@@ -67,17 +81,25 @@ export interface Reporter {
     message: string,
     options?: { hint?: string; key?: boolean },
   ): void;
+  /** A finding at a text offset (a YAML node's start) rather than at a config path. */
+  reportAt(severity: Severity, rule: string, offset: number, message: string, options?: { hint?: string }): void;
 }
 
 export function createReporter(src: SourceDocument): Reporter {
   const diagnostics: Diagnostic[] = [];
+  const clean = (text: string): string => clip(src.provenance === undefined ? text : src.provenance.scrub(text), MAX_FINDING_TEXT);
+  const push = (severity: Severity, rule: string, at: Position, pointer: string, message: string, hint: string | undefined): void => {
+    const d: Diagnostic = { rule, severity, message: clean(message), file: src.file, line: at.line, column: at.column, pointer };
+    if (hint !== undefined) d.hint = clean(hint);
+    diagnostics.push(d);
+  };
   return {
     diagnostics,
     report(severity, rule, path, message, options = {}) {
-      const { line, column } = locate(src, path, { key: options.key ?? false });
-      const d: Diagnostic = { rule, severity, message, file: src.file, line, column, pointer: toPointer(path) };
-      if (options.hint !== undefined) d.hint = options.hint;
-      diagnostics.push(d);
+      push(severity, rule, locate(src, path, { key: options.key ?? false }), toPointer(path), message, options.hint);
+    },
+    reportAt(severity, rule, offset, message, options = {}) {
+      push(severity, rule, positionAt(src, offset), "", message, options.hint);
     },
   };
 }

@@ -17,7 +17,7 @@ export type AuthProvider = ApiKeyProvider | JwtProvider | OidcProvider;
  */
 export type Name = string;
 /**
- * Accepted `aud` value(s).
+ * Accepted `aud` value(s). Required for `oidc` providers and for `jwt` providers with `jwks`: without it, a token the issuer made for any other client is accepted.
  */
 export type Audience = string | string[];
 /**
@@ -179,13 +179,35 @@ export interface Server {
      */
     maxBodyBytes?: number;
     /**
-     * Time allowed to receive the request headers.
+     * Time allowed to receive the request headers (HTTP/1.1, with or without TLS; at most `requestTimeoutMs`); also the TLS handshake timeout, and how long an HTTP/2 connection with no open stream stays open. 0 turns it off.
      */
     headersTimeoutMs?: number;
     /**
-     * Time allowed for a whole request, upstream included, unless the route sets `timeoutMs`.
+     * Time allowed for a whole request, upstream included, unless the route sets `timeoutMs`. The listener also answers 408 to a request (HTTP/1.1, or an HTTP/2 stream) whose body has not fully arrived by then. 0 turns it off.
      */
     requestTimeoutMs?: number;
+    /**
+     * Largest request header section (HTTP/1.1: 431) or uncompressed header list (HTTP/2: the stream is refused).
+     */
+    maxHeaderBytes?: number;
+    /**
+     * HTTP/2 connection limits (TLS listeners).
+     */
+    http2?: {
+      /**
+       * Streams one connection may have open at once (SETTINGS_MAX_CONCURRENT_STREAMS); more are refused with REFUSED_STREAM.
+       */
+      maxConcurrentStreams?: number;
+    };
+  };
+  /**
+   * How request paths are made canonical before routing (repeated slashes merged, dot segments removed, unreserved escapes decoded).
+   */
+  paths?: {
+    /**
+     * Accept `;` (or `%3B`) in paths. Off by default: many servers read `;` as a path parameter (`/internal;x/y` is `/internal/y` to them), so such a path answers 400.
+     */
+    allowSemicolon?: boolean;
   };
   shutdown?: {
     /**
@@ -249,7 +271,7 @@ export interface State {
    */
   memory?: {
     /**
-     * Most rate-limit keys kept; the least recently used are evicted.
+     * Most rate-limit counters kept in memory. When full of live counters, new keys share their policy's overflow counter (`aigw_rate_limit_overflow_total`); no live counter is dropped.
      */
     maxKeys?: number;
     /**
@@ -395,6 +417,10 @@ export interface JwtProvider {
    */
   clockToleranceMs?: number;
   /**
+   * Refuse tokens without an `exp` claim (401 invalid_token). Turn off only for an issuer that cannot set one: such a token is valid until its key is withdrawn.
+   */
+  requireExp?: boolean;
+  /**
    * Header carrying `Bearer <token>`.
    */
   header?: string;
@@ -427,6 +453,10 @@ export interface OidcProvider {
    * Allowed clock skew for `exp` and `nbf`.
    */
   clockToleranceMs?: number;
+  /**
+   * Refuse tokens without an `exp` claim (401 invalid_token). Turn off only for an issuer that cannot set one: such a token is valid until its key is withdrawn.
+   */
+  requireExp?: boolean;
   /**
    * Delay between discovery attempts while the issuer is unreachable.
    */

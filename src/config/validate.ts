@@ -6,6 +6,8 @@ import { resolveRef, type SchemaNode } from "./schema.js";
 import { gatewayValidator } from "./validator.js";
 import { createReporter, type Reporter, type SourceDocument } from "./source.js";
 import { didYouMean, suggest } from "./suggest.js";
+import { Provenance } from "./provenance.js";
+import { redact } from "./redact.js";
 import type { GatewayConfig } from "./types.js";
 
 /**
@@ -90,15 +92,23 @@ function pathOf(e: ErrorObject): string[] {
   return fromPointer(e.instancePath);
 }
 
-function show(value: unknown, node: SchemaNode | undefined, secrets: ReadonlySet<string>): string {
+/** Whether the value at `pointer` (or any value inside it) came from the environment. */
+function fromEnv(secrets: ReadonlySet<string>, pointer: string): boolean {
+  return secrets instanceof Provenance && secrets.covers(pointer);
+}
+
+/** A value as a finding quotes it: never a secret field's, never one that came from `${}`. */
+function show(value: unknown, node: SchemaNode | undefined, secrets: ReadonlySet<string>, pointer: string): string {
   if (node?.["x-secret"] === true) return "<redacted>";
+  if (fromEnv(secrets, pointer)) return typeof value === "string" ? redact(value) : "<redacted>";
   let text: string;
   try {
     text = JSON.stringify(value) ?? String(value);
   } catch {
     text = String(value);
   }
-  for (const s of secrets) if (text.includes(s)) return "<redacted>";
+  if (secrets instanceof Provenance) text = secrets.scrub(text);
+  else for (const s of secrets) if (text.includes(s)) return "<redacted>";
   return text.length > 60 ? text.slice(0, 57) + "..." : text;
 }
 
@@ -170,13 +180,14 @@ function describe(e: ErrorObject, r: Reporter, secrets: ReadonlySet<string>): vo
         });
         return;
       }
-      const got = show(e.data, parent, secrets);
-      const dym = typeof e.data === "string" ? didYouMean(e.data, allowed.map(String)) : "";
+      const got = show(e.data, parent, secrets, e.instancePath);
+      // A suggestion near a value from the environment would tell what the value is.
+      const dym = typeof e.data === "string" && !fromEnv(secrets, e.instancePath) ? didYouMean(e.data, allowed.map(String)) : "";
       r.report("error", "schema.enum", path, `${where} must be one of ${allowed.map((v) => JSON.stringify(v)).join(", ")}; got ${got}${dym}`);
       return;
     }
     case "const":
-      r.report("error", "schema.const", path, `${where} must be ${JSON.stringify(p.allowedValue)}, got ${show(e.data, parent, secrets)}`);
+      r.report("error", "schema.const", path, `${where} must be ${JSON.stringify(p.allowedValue)}, got ${show(e.data, parent, secrets, e.instancePath)}`);
       return;
     case "discriminator": {
       const tag = String(p.tag);
@@ -186,7 +197,7 @@ function describe(e: ErrorObject, r: Reporter, secrets: ReadonlySet<string>): vo
           "error",
           "schema.enum",
           [...path, tag],
-          `${displayPath([...path, tag])} must be one of ${branches.map((b) => JSON.stringify(b)).join(", ")}; got ${show(p.tagValue, undefined, secrets)}${didYouMean(String(p.tagValue), branches)}`,
+          `${displayPath([...path, tag])} must be one of ${branches.map((b) => JSON.stringify(b)).join(", ")}; got ${show(p.tagValue, undefined, secrets, toPointer([...path, tag]))}${fromEnv(secrets, toPointer([...path, tag])) ? "" : didYouMean(String(p.tagValue), branches)}`,
         );
       } else if (e.data !== null && typeof e.data === "object" && tag in (e.data as object)) {
         r.report("error", "schema.type", [...path, tag], `${displayPath([...path, tag])} must be a string, got ${typeName((e.data as Record<string, unknown>)[tag])}`);
@@ -196,7 +207,7 @@ function describe(e: ErrorObject, r: Reporter, secrets: ReadonlySet<string>): vo
       return;
     }
     case "pattern": {
-      const value = show(e.data, parent, secrets);
+      const value = show(e.data, parent, secrets, e.instancePath);
       if (e.schemaPath.includes("/$defs/duration/")) {
         r.report("error", "schema.duration", path, `${where} ${value} is not a duration`, {
           hint: "write a number with a unit: 500ms, 10s, 1m, 1h, 1d (units may be combined: 1h30m)",
@@ -212,13 +223,13 @@ function describe(e: ErrorObject, r: Reporter, secrets: ReadonlySet<string>): vo
       return;
     }
     case "format":
-      r.report("error", "schema.format", path, `${where} ${show(e.data, parent, secrets)} is not a valid ${String(p.format)}`);
+      r.report("error", "schema.format", path, `${where} ${show(e.data, parent, secrets, e.instancePath)} is not a valid ${String(p.format)}`);
       return;
     case "minimum":
     case "maximum":
     case "exclusiveMinimum":
     case "exclusiveMaximum":
-      r.report("error", "schema.range", path, `${where} must be ${String(p.comparison)} ${String(p.limit)}, got ${show(e.data, parent, secrets)}`);
+      r.report("error", "schema.range", path, `${where} must be ${String(p.comparison)} ${String(p.limit)}, got ${show(e.data, parent, secrets, e.instancePath)}`);
       return;
     case "minLength":
     case "maxLength":

@@ -1,9 +1,9 @@
 import { ApiKeyAuthenticator } from "../auth/api-key.js";
-import { consumerOf, missingScopes, modelAllowed } from "../auth/consumer-policy.js";
+import { clientSubnet } from "../pipeline/client-ip.js";
+import { consumerOf, missingScopes, modelRefusal } from "../auth/consumer-policy.js";
 import { scopesFromClaim, type Identity } from "../compile/identity.js";
 import type { CompiledRoute, MatchRequest } from "../compile/route.js";
 import { normalizeHost } from "../compile/router/host.js";
-import { normalizePath } from "../compile/router/path.js";
 import type { TraceEntry } from "../compile/router/router.js";
 import type { Snapshot } from "../compile/snapshot.js";
 import { redact } from "../config/canonical.js";
@@ -55,7 +55,7 @@ export function decide(snapshot: Snapshot, req: DecisionRequest): Decision {
   const headers = req.headers ?? {};
   const header = (name: string): string | undefined => headers[name];
   const rawPath = req.path.split("?")[0] ?? "";
-  const normalized = normalizePath(rawPath);
+  const normalized = snapshot.router.normalize(rawPath);
   const base: Decision = {
     matched: false,
     status: 404,
@@ -102,9 +102,8 @@ export function decide(snapshot: Snapshot, req: DecisionRequest): Decision {
   if (route.auth.length > 0 && identity === null) return { ...decision, status: 401, reason: "no valid credentials for " + route.auth.join(" or ") };
   const missing = identity === null ? route.scopes : missingScopes(route.scopes, identity, consumer);
   if (missing.length > 0) return { ...decision, status: 403, reason: `missing scope ${missing.join(", ")}` };
-  if (consumer !== undefined && matchRequest.model !== undefined && !modelAllowed(consumer, matchRequest.model)) {
-    return { ...decision, status: 403, reason: `consumer ${consumer.name} may not use model ${matchRequest.model}` };
-  }
+  const refusal = modelRefusal(consumer, route.ai, matchRequest.method, matchRequest.path, matchRequest.model);
+  if (refusal !== null) return { ...decision, status: 403, reason: refusal };
   return decision;
 }
 
@@ -184,7 +183,8 @@ function resolveKey(
     const who = consumer?.name ?? identity?.subject;
     return who === undefined ? "consumer" : `consumer:${who}`;
   }
-  if (kind === "ip") return req.ip === undefined ? "ip" : `ip:${req.ip}`;
+  // The key the data plane counts on: an IPv6 client by its /64.
+  if (kind === "ip") return req.ip === undefined ? "ip" : `ip:${clientSubnet(req.ip)}`;
   if (kind === "route") return `route:${route.name}`;
   if (kind === "global") return "global";
   if (kind.startsWith("header:")) {

@@ -1,31 +1,37 @@
 import pino, { type Logger } from "pino";
+import { clip } from "../errors/clip.js";
 import type { RequestContext } from "../pipeline/context.js";
 import type { Clock } from "../deps.js";
+
+/** A client-supplied field as the line carries it: clipped (see clip.ts), so a line stays small whatever the request held. */
+const echo = <T extends string | null | undefined>(v: T): T => (typeof v === "string" ? (clip(v) as T) : v);
 
 /**
  * One line per request. Paths are logged without the query (it can carry
  * keys); no header is logged, so no credential can leak through here.
- * This object is the line's documented shape; `AccessLog` writes the same
- * fields without building it.
+ * What the client chose (method, host, path, a token's subject, model,
+ * the forwarded address) is clipped; the request id is bounded where it is
+ * taken. This object is the line's documented shape; `AccessLog` writes the
+ * same fields without building it.
  */
 export function accessLogLine(ctx: RequestContext, clock: Clock): Record<string, unknown> {
   return {
     type: "access",
     requestId: ctx.id,
-    method: ctx.req.method,
-    host: ctx.host,
-    path: ctx.path,
+    method: echo(ctx.req.method),
+    host: echo(ctx.host),
+    path: echo(ctx.path),
     route: ctx.route?.compiled.name ?? null,
     upstream: ctx.upstream,
-    consumer: ctx.consumer?.name ?? ctx.identity?.subject ?? null,
-    model: ctx.model ?? null,
+    consumer: echo(ctx.consumer?.name ?? ctx.identity?.subject ?? null),
+    model: echo(ctx.model ?? null),
     target: ctx.target,
     status: ctx.status,
     durationMs: Math.round((clock.monotonic() - ctx.startedAt) * 1000) / 1000,
     upstreamMs: Math.round(ctx.upstreamMs * 1000) / 1000,
     bytesIn: ctx.bytesIn,
     bytesOut: ctx.bytesOut,
-    clientIp: ctx.clientIp,
+    clientIp: echo(ctx.clientIp),
     error: ctx.errorCode,
     ...(ctx.usage === null ? {} : { inputTokens: ctx.usage.inputTokens, outputTokens: ctx.usage.outputTokens }),
     ...(ctx.costUsd === null ? {} : { costUsd: ctx.costUsd }),
@@ -88,10 +94,10 @@ export class AccessLog {
   line(ctx: RequestContext): string {
     const clock = this.clock;
     let line =
-      `{"level":"info","time":"${this.isoTime()}"${this.bindings},"type":"access","requestId":${str(ctx.id)},"method":${str(ctx.req.method)},"host":${str(ctx.host)},"path":${str(ctx.path)}` +
-      `,"route":${str(ctx.route?.compiled.name)},"upstream":${str(ctx.upstream)},"consumer":${str(ctx.consumer?.name ?? ctx.identity?.subject)},"model":${str(ctx.model)},"target":${str(ctx.target)}` +
+      `{"level":"info","time":"${this.isoTime()}"${this.bindings},"type":"access","requestId":${str(ctx.id)},"method":${str(echo(ctx.req.method))},"host":${str(echo(ctx.host))},"path":${str(echo(ctx.path))}` +
+      `,"route":${str(ctx.route?.compiled.name)},"upstream":${str(ctx.upstream)},"consumer":${str(echo(ctx.consumer?.name ?? ctx.identity?.subject))},"model":${str(echo(ctx.model))},"target":${str(ctx.target)}` +
       `,"status":${num(ctx.status)},"durationMs":${millis(clock.monotonic() - ctx.startedAt)},"upstreamMs":${millis(ctx.upstreamMs)}` +
-      `,"bytesIn":${num(ctx.bytesIn)},"bytesOut":${num(ctx.bytesOut)},"clientIp":${str(ctx.clientIp)},"error":${str(ctx.errorCode)}`;
+      `,"bytesIn":${num(ctx.bytesIn)},"bytesOut":${num(ctx.bytesOut)},"clientIp":${str(echo(ctx.clientIp))},"error":${str(ctx.errorCode)}`;
     if (ctx.usage !== null) line += `,"inputTokens":${num(ctx.usage.inputTokens)},"outputTokens":${num(ctx.usage.outputTokens)}`;
     if (ctx.costUsd !== null) line += `,"costUsd":${num(ctx.costUsd)}`;
     if (ctx.cache !== null) line += `,"cache":${str(ctx.cache)}`;

@@ -1,4 +1,5 @@
 import pino, { type DestinationStream, type Logger } from "pino";
+import { isSensitiveName } from "../config/redact.js";
 import { LineBatch } from "./line-batch.js";
 
 export interface LoggerOptions {
@@ -15,17 +16,12 @@ export interface LoggerOptions {
   sharedStdout?: boolean;
 }
 
+/** Credential headers censored wherever a `headers` object is logged one level down. */
+const CREDENTIAL_HEADERS = ["authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key", "api-key", "x-goog-api-key"];
+
 /** Paths pino censors in every line, whatever a caller logs. */
 const redactPaths = [
-  "headers.authorization",
-  "headers.cookie",
-  'headers["x-api-key"]',
-  'headers["proxy-authorization"]',
-  'headers["set-cookie"]',
-  "*.headers.authorization",
-  "*.headers.cookie",
-  '*.headers["x-api-key"]',
-  '*.headers["proxy-authorization"]',
+  ...CREDENTIAL_HEADERS.map((h) => `*.headers[${JSON.stringify(h)}]`),
   "credentials",
   "*.credentials",
   "apiKey",
@@ -44,6 +40,8 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
       redact: { paths: redactPaths, censor: "[redacted]" },
+      // A logged `headers` object: every value under a credential-like name (`*token*`, `*key*`, `*auth*`, ...) censored.
+      serializers: { headers: censorHeaders },
     },
     destination,
   );
@@ -94,3 +92,12 @@ function stdoutDestination(shared: boolean): DestinationStream {
 }
 
 const PIPE_BUF = 4096;
+
+/** A copy of a headers object (plain or `[name, value]` pairs) with credential-like values censored. */
+export function censorHeaders(headers: unknown): unknown {
+  if (headers === null || typeof headers !== "object") return headers;
+  if (Array.isArray(headers)) return headers.map((h) => (Array.isArray(h) && typeof h[0] === "string" && isSensitiveName(h[0]) ? [h[0], "[redacted]"] : h));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(headers as Record<string, unknown>)) out[k] = isSensitiveName(k) ? "[redacted]" : v;
+  return out;
+}

@@ -1,9 +1,14 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { methodLabel } from "./labels.js";
 
 /**
  * The gateway's Prometheus metrics: one Registry per gateway instance.
- * Labels are bounded: route and upstream names from the config, status
- * classes, results; never raw paths or consumer ids.
+ * Every label takes values from a finite set the config determines: route,
+ * upstream, target, policy, provider and plugin names from the config;
+ * models as the pricing pattern that priced them (or `unpriced`);
+ * consumers as declared consumer names (never a token's subject); status
+ * classes; methods mapped here to the standard ones or `OTHER`; reasons and
+ * results as stable codes. Never raw paths, hosts or model names.
  */
 export class GatewayMetrics {
   readonly registry: Registry;
@@ -21,6 +26,7 @@ export class GatewayMetrics {
   readonly configReloads: Counter<"result">;
   readonly authFailures: Counter<"provider" | "reason">;
   readonly rateLimitHits: Counter<"policy" | "mode">;
+  readonly rateLimitOverflow: Counter<"policy">;
   readonly tokens: Counter<"type" | "model" | "consumer">;
   readonly cost: Counter<"model">;
   readonly configInfo: Gauge<"hash">;
@@ -28,6 +34,7 @@ export class GatewayMetrics {
   readonly breakerState: Gauge<"upstream" | "target">;
   readonly inFlight: Gauge;
   readonly pluginErrors: Counter<"plugin">;
+  readonly streamsAbandoned: Counter<"upstream" | "reason">;
 
   constructor(options: { prefix?: string; defaultMetrics?: boolean; consumerLabel?: boolean } = {}) {
     const p = options.prefix ?? "aigw_";
@@ -82,6 +89,12 @@ export class GatewayMetrics {
       labelNames: ["policy", "mode"],
       registers,
     });
+    this.rateLimitOverflow = new Counter({
+      name: `${p}rate_limit_overflow_total`,
+      help: "Requests counted on a policy's shared overflow counter because the in-memory store was full of live counters.",
+      labelNames: ["policy"],
+      registers,
+    });
     this.tokens = new Counter({
       name: `${p}tokens_total`,
       help: "LLM tokens from upstream usage, by type (input, output) and model pattern (the pricing entry that priced it).",
@@ -117,6 +130,12 @@ export class GatewayMetrics {
     this.activeStreams = new Gauge({ name: `${p}active_streams`, help: "Streaming (SSE) responses in progress.", registers });
     this.inFlight = new Gauge({ name: `${p}requests_in_flight`, help: "Requests in progress.", registers });
     this.pluginErrors = new Counter({ name: `${p}plugin_errors_total`, help: "Plugin hooks that threw or rejected, by plugin.", labelNames: ["plugin"], registers });
+    this.streamsAbandoned = new Counter({
+      name: `${p}upstream_streams_abandoned_total`,
+      help: "Upstream streams the gateway stopped relaying (an event over the size limit), ended for the client with an error event.",
+      labelNames: ["upstream", "reason"],
+      registers,
+    });
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: p });
   }
 
@@ -129,9 +148,14 @@ export class GatewayMetrics {
   private readonly upstreamChildren = new Map<string, Map<string, Map<string, { inc(): void }>>>();
   private readonly upstreamDurationChildren = new Map<string, { observe(v: number): void }>();
 
-  /** Counts one answered request (and its duration). `consumer` is used only with `consumerLabel`. */
-  recordRequest(route: string, method: string, status: number, seconds: number, consumer = "-"): void {
+  /**
+   * Counts one answered request (and its duration). `rawMethod` is the
+   * client's, mapped to its label here; `consumer`, a declared consumer's
+   * name, is used only with `consumerLabel`.
+   */
+  recordRequest(route: string, rawMethod: string, status: number, seconds: number, consumer = "-"): void {
     if (!this.enabled) return;
+    const method = methodLabel(rawMethod);
     const cls = statusClass(status);
     const who = this.consumerLabel ? consumer : "-";
     const byConsumer = level(level(level(this.requestChildren, route), method), cls);
@@ -182,6 +206,11 @@ export class GatewayMetrics {
     if (input > 0) this.tokens.inc(labels("input"), input);
     if (output > 0) this.tokens.inc(labels("output"), output);
     if (costUsd > 0) this.cost.inc({ model }, costUsd);
+  }
+
+  /** `reason` is a stable error code (e.g. `sse_event_too_large`), `upstream` a config name. */
+  recordStreamAbandoned(upstream: string, reason: string): void {
+    this.streamsAbandoned.inc({ upstream, reason });
   }
 
   setBreaker(upstream: string, target: string, state: "closed" | "open" | "half_open"): void {

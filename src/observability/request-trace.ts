@@ -1,12 +1,20 @@
 import type { RequestContext } from "../pipeline/context.js";
+import { isStandardMethod } from "./labels.js";
 
-/** Ends a request's server span with what is known at its end (route, status, consumer, GenAI usage). */
+/**
+ * Ends a request's server span with what is known at its end (route,
+ * status, consumer, GenAI usage). Its name is `{method} {route}`, with
+ * `HTTP` for a method outside the standard ones (the semantic
+ * conventions' bound on span names); attribute values are clipped where
+ * they are set (tracing.ts).
+ */
 export function endRequestTrace(ctx: RequestContext, route: string): void {
   const trace = ctx.trace;
   if (trace === null) return;
   const usage = ctx.usage;
+  const method = ctx.req.method ?? "GET";
   trace.end(
-    `${ctx.req.method ?? "GET"} ${route}`,
+    `${isStandardMethod(method) ? method : "HTTP"} ${route}`,
     ctx.status,
     {
       "aigw.route": ctx.route === null ? undefined : route,

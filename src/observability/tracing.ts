@@ -1,7 +1,9 @@
 import type { IncomingHttpHeaders } from "node:http";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { api, core, resources, tracing } from "@opentelemetry/sdk-node";
+import { clip } from "../errors/clip.js";
 import type { SharedResource } from "../reload/registry.js";
+import { isStandardMethod } from "./labels.js";
 
 /** `observability.tracing`, with defaults applied. */
 export interface TracingSettings {
@@ -18,8 +20,21 @@ type Attributes = Record<string, string | number | boolean | undefined>;
 const SERVER = api.SpanKind.SERVER;
 const CLIENT = api.SpanKind.CLIENT;
 
+/**
+ * Every attribute a span gets passes here. String values are clipped (most
+ * are the client's: path, host, model, a token's subject); the method
+ * follows the semantic conventions' bound: a non-standard one is `_OTHER`,
+ * with the original (clipped) in `http.request.method_original`.
+ */
 function setAll(span: api.Span, attributes: Attributes): void {
-  for (const [k, v] of Object.entries(attributes)) if (v !== undefined) span.setAttribute(k, v);
+  for (const [k, v] of Object.entries(attributes)) {
+    if (v === undefined) continue;
+    if (typeof v !== "string") span.setAttribute(k, v);
+    else if (k === "http.request.method" && !isStandardMethod(v)) {
+      span.setAttribute(k, "_OTHER");
+      span.setAttribute("http.request.method_original", clip(v));
+    } else span.setAttribute(k, clip(v));
+  }
 }
 
 /** One upstream attempt: a client span whose context goes upstream in `traceparent`. */
@@ -77,7 +92,7 @@ export class RequestTrace {
     const span = this.tracer.startSpan("attempt", { kind: CLIENT }, this.context);
     if (span.isRecording()) {
       const { name, attributes } = describe();
-      span.updateName(name);
+      span.updateName(clip(name));
       setAll(span, attributes);
     }
     return new AttemptTrace(span, api.trace.setSpan(this.context, span), this.propagator);
@@ -86,7 +101,7 @@ export class RequestTrace {
   /** Ends the request: its route, status and the attributes only known at the end. */
   end(name: string, status: number, attributes: Attributes, errorType: string | null): void {
     if (this.span.isRecording()) {
-      this.span.updateName(name);
+      this.span.updateName(clip(name));
       this.span.setAttribute("http.response.status_code", status);
       setAll(this.span, attributes);
       if (errorType !== null && status >= 500) {

@@ -1,5 +1,5 @@
 import type { Authenticator } from "../auth/authenticator.js";
-import { consumerOf, missingScopes, modelAllowed } from "../auth/consumer-policy.js";
+import { consumerOf, isModelFree, missingScopes, modelRefusal } from "../auth/consumer-policy.js";
 import { HttpError } from "../errors/http.js";
 import { readAiBody } from "./body.js";
 import type { Handler, StageFactory } from "./order.js";
@@ -83,11 +83,10 @@ export const authStage: StageFactory = {
     };
 
     const modelCheck = (ctx: RequestContext, identity: Identity, consumer: Consumer): void => {
-      const model = ctx.model;
-      if (model !== undefined && !modelAllowed(consumer, model)) {
-        failures.inc({ provider: identity.provider ?? "none", reason: "model" });
-        throw new HttpError("model_not_allowed", `consumer ${consumer.name} may not use model ${model}`);
-      }
+      const refusal = modelRefusal(consumer, true, ctx.req.method ?? "GET", ctx.path, ctx.model);
+      if (refusal === null) return;
+      failures.inc({ provider: identity.provider ?? "none", reason: "model" });
+      throw new HttpError("model_not_allowed", refusal);
     };
 
     const admit = (ctx: RequestContext, next: Handler, identity: Identity | null, tally: Tally): Promise<void> => {
@@ -104,7 +103,7 @@ export const authStage: StageFactory = {
           }),
         );
       }
-      if (consumer?.models === undefined) return next(ctx);
+      if (consumer?.models === undefined || !route.ai || isModelFree(ctx.req.method ?? "GET", ctx.path)) return next(ctx);
       return readAiBody(ctx, maxBodyBytes).then(() => {
         modelCheck(ctx, identity, consumer);
         return next(ctx);

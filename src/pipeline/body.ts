@@ -1,5 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import { Readable } from "node:stream";
+import { Response, type FormData } from "undici";
 import { HttpError } from "../errors/http.js";
 import type { RequestContext } from "./context.js";
 
@@ -82,9 +83,14 @@ export class RequestBody extends Readable {
       return;
     }
     this.started = true;
+    if (this.req.destroyed && !this.req.complete) {
+      this.onError(new Error("the client aborted the request"));
+      return;
+    }
     this.req.on("data", this.onData);
     this.req.once("end", this.onEnd);
     this.req.once("error", this.onError);
+    this.req.once("close", this.onClose);
   }
 
   private readonly onData = (chunk: Buffer): void => {
@@ -108,10 +114,16 @@ export class RequestBody extends Readable {
     this.destroy(err);
   };
 
+  /** The client's request closed before its end: the upstream must not take what came as the whole body. */
+  private readonly onClose = (): void => {
+    if (!this.req.complete) this.onError(new Error("the client aborted the request"));
+  };
+
   private detach(): void {
     this.req.off("data", this.onData);
     this.req.off("end", this.onEnd);
     this.req.off("error", this.onError);
+    this.req.off("close", this.onClose);
   }
 
   override _destroy(err: Error | null, done: (error?: Error | null) => void): void {
@@ -120,19 +132,51 @@ export class RequestBody extends Readable {
   }
 }
 
+/** The longest model name accepted: longer ones answer 400 (they are echoed in logs, errors and labels). */
+export const MAX_MODEL_CHARS = 256;
+
 /**
  * On AI routes, the body is read once (bounded) and parsed, and its `model`
  * noted; stages that need it call this. Elsewhere bodies stream.
  */
 export async function readAiBody(ctx: RequestContext, maxBytes: number): Promise<Record<string, unknown> | null> {
-  if (ctx.body === null && ctx.route?.compiled.ai === true && hasBody(ctx.req)) {
-    ctx.body = await readBody(ctx.req, maxBytes);
-    ctx.bytesIn = ctx.body.length;
-    ctx.json = parseJsonBody(ctx.body);
-    const model = ctx.json?.model;
-    if (typeof model === "string") ctx.model = model;
-  }
+  if (ctx.body === null && ctx.route?.compiled.ai === true && hasBody(ctx.req)) await readModelBody(ctx, maxBytes);
   return ctx.json;
+}
+
+/**
+ * Reads the whole body (bounded) and the model it names: the `model` of a
+ * JSON object, or the one `model` field of a multipart form (audio, images).
+ * A form with two `model` fields, or a model name over MAX_MODEL_CHARS,
+ * answers 400: the gateway and the upstream must not read different models.
+ */
+export async function readModelBody(ctx: RequestContext, maxBytes: number): Promise<void> {
+  ctx.body = await readBody(ctx.req, maxBytes);
+  ctx.bytesIn = ctx.body.length;
+  const contentType = ctx.req.headers["content-type"];
+  let model: unknown;
+  if (contentType !== undefined && /^multipart\/form-data\s*;/i.test(contentType)) {
+    model = await formModel(ctx.body, contentType);
+  } else {
+    ctx.json = parseJsonBody(ctx.body);
+    model = ctx.json?.model;
+  }
+  if (typeof model !== "string") return;
+  if (model.length > MAX_MODEL_CHARS) throw new HttpError("invalid_body", `the model name is longer than ${MAX_MODEL_CHARS} characters`);
+  ctx.model = model;
+}
+
+/** The `model` field of a multipart form, undefined when there is none or the form does not parse. */
+async function formModel(body: Buffer, contentType: string): Promise<unknown> {
+  let form: FormData;
+  try {
+    form = await new Response(body, { headers: { "content-type": contentType } }).formData();
+  } catch {
+    return undefined;
+  }
+  const models = form.getAll("model");
+  if (models.length > 1) throw new HttpError("invalid_body", "the form has more than one `model` field");
+  return typeof models[0] === "string" ? models[0] : undefined;
 }
 
 /** The body as a JSON object, or null. */

@@ -1,37 +1,81 @@
-import type { Identity } from "../compile/identity.js";
-import { modelAllowed, consumerOf } from "../auth/consumer-policy.js";
+import { modelAllowed } from "../auth/consumer-policy.js";
+import type { CompiledRoute } from "../compile/route.js";
+import type { Snapshot } from "../compile/snapshot.js";
+import type { Route } from "../config/types.js";
 import { HttpError } from "../errors/http.js";
-import type { Generation } from "../reload/generation.js";
+import type { GenerationResources } from "../reload/generation.js";
+import { accessPluginStage, requestPluginStage } from "../plugins/stage.js";
 import { periodStart } from "../usage/period.js";
+import { authStage } from "./auth.js";
 import type { RequestContext } from "./context.js";
+import { composeChain, type Handler, type StageFactory } from "./order.js";
+import { rateLimitStage } from "./ratelimit.js";
+import type { AssembledRoute } from "./route-handler.js";
 import { sendJson } from "./ai/respond-builtin.js";
 
 /**
  * `GET /v1/models` and `GET /v1/usage`, served by the gateway itself on the
- * data listener (unless a route claims the exact path). Behind auth when
- * any provider is configured: any one provider's credentials suffice.
+ * data listener (unless a route claims the exact path). They are routes of
+ * their own, assembled once per generation like declared ones, so they go
+ * through the same gateway-level plugins (access and request phases), auth
+ * (any configured provider) and rate limits (the consumer's and
+ * `gateway.rateLimits`) as every other request; only usage metering and the
+ * cache, which have nothing to do here, are left out.
  */
-export type Builtin = (ctx: RequestContext, generation: Generation) => Promise<void>;
-
-export function builtinFor(method: string, path: string): Builtin | null {
-  if (method !== "GET") return null;
-  if (path === "/v1/models") return models;
-  if (path === "/v1/usage") return usage;
-  return null;
+export interface BuiltinRoutes {
+  /** The built-in route for a request, or null. */
+  for(method: string, path: string): AssembledRoute | null;
 }
 
-async function identify(ctx: RequestContext, generation: Generation, required: boolean): Promise<Identity | null> {
-  const providers = [...generation.resources.authenticators.values()];
-  if (providers.length === 0 && !required) return null;
-  let invalid = false;
-  for (const p of providers) {
-    const outcome = await p.authenticate(ctx.req.headers);
-    if (outcome.kind === "ok") return outcome.identity;
-    if (outcome.kind === "invalid") invalid = true;
-  }
-  throw new HttpError(invalid ? "invalid_credentials" : "missing_credentials", invalid ? "the credentials are not valid" : "this endpoint needs credentials", {
-    headers: { "www-authenticate": invalid ? 'Bearer realm="aigw", error="invalid_token"' : 'Bearer realm="aigw"' },
+const BUILTIN_ORDER: readonly StageFactory[] = [accessPluginStage, authStage, requestPluginStage, rateLimitStage];
+
+/** A built-in endpoint as a route: no upstream, every provider accepted, no policies of its own. */
+function builtinRoute(index: number, name: string, path: string, auth: readonly string[]): CompiledRoute {
+  return Object.freeze({
+    index,
+    name,
+    line: 0,
+    column: 0,
+    pathKind: "exact",
+    path,
+    methods: new Set(["GET"]),
+    host: null,
+    headers: [],
+    model: null,
+    ai: true,
+    upstream: null,
+    split: null,
+    sticky: null,
+    fallback: [],
+    auth,
+    scopes: [],
+    rateLimits: [],
+    cache: null,
+    timeoutMs: null,
+    rewrite: null,
+    requestHeaders: null,
+    responseHeaders: null,
+    plugins: [],
+    source: { name, match: { path } } as Route,
   });
+}
+
+export function assembleBuiltins(snapshot: Snapshot, resources: GenerationResources): BuiltinRoutes {
+  const providers = [...snapshot.authProviders.keys()];
+  // Negative indexes: never a declared route's (plugin plans are kept by index).
+  const assemble = (index: number, name: string, path: string, terminal: Handler): AssembledRoute => {
+    const compiled = builtinRoute(index, name, path, providers);
+    const { handler, stages } = composeChain(compiled, resources, terminal, BUILTIN_ORDER);
+    return { compiled, handle: handler, stages: [...stages.slice(0, -1), name] };
+  };
+  const models = assemble(-1, "builtin:models", "/v1/models", (ctx) => listModels(ctx, snapshot, resources));
+  const usage = assemble(-2, "builtin:usage", "/v1/usage", (ctx) => ownUsage(ctx, resources));
+  return {
+    for(method, path) {
+      if (method !== "GET") return null;
+      return path === "/v1/models" ? models : path === "/v1/usage" ? usage : null;
+    },
+  };
 }
 
 /**
@@ -39,12 +83,9 @@ async function identify(ctx: RequestContext, generation: Generation, required: b
  * send a request for to that upstream, and that the caller's allow-list
  * admits, in OpenAI's list shape.
  */
-const models: Builtin = async (ctx, generation) => {
-  ctx.aiShape = true;
-  const identity = await identify(ctx, generation, false);
-  const snapshot = generation.snapshot;
-  const consumer = identity === null ? undefined : consumerOf(identity, snapshot.consumers, generation.resources.defaultConsumers);
-  const created = Math.floor(generation.resources.clock.now() / 1000);
+async function listModels(ctx: RequestContext, snapshot: Snapshot, resources: GenerationResources): Promise<void> {
+  const consumer = ctx.consumer ?? undefined;
+  const created = Math.floor(resources.clock.now() / 1000);
   const seen = new Set<string>();
   const data: Record<string, unknown>[] = [];
   for (const route of snapshot.routes) {
@@ -59,24 +100,24 @@ const models: Builtin = async (ctx, generation) => {
     }
   }
   await sendJson(ctx, 200, { object: "list", data });
-};
+}
 
-/** The caller's own usage in the current period, and its budget. */
-const usage: Builtin = async (ctx, generation) => {
-  ctx.aiShape = true;
-  const identity = (await identify(ctx, generation, true))!;
-  const consumer = consumerOf(identity, generation.snapshot.consumers, generation.resources.defaultConsumers);
+/** The caller's own usage in the current period, and its budget (credentials required). */
+async function ownUsage(ctx: RequestContext, resources: GenerationResources): Promise<void> {
+  const identity = ctx.identity;
+  if (identity === null) throw new HttpError("missing_credentials", "this endpoint needs credentials", { headers: { "www-authenticate": 'Bearer realm="aigw"' } });
+  const consumer = ctx.consumer;
   const who = consumer?.name ?? identity.subject;
   const period = consumer?.budget?.period ?? "month";
-  const totals = await generation.resources.ai.ledger.get(who, period);
+  const totals = await resources.ai.ledger.get(who, period);
   await sendJson(ctx, 200, {
     consumer: who,
     period,
-    periodStart: new Date(periodStart(period, generation.resources.clock.now())).toISOString(),
+    periodStart: new Date(periodStart(period, resources.clock.now())).toISOString(),
     requests: totals.requests,
     inputTokens: totals.inputTokens,
     outputTokens: totals.outputTokens,
     costUsd: Math.round(totals.costUsd * 1e8) / 1e8,
     budgetUsd: consumer?.budget?.usd ?? null,
   });
-};
+}

@@ -7,6 +7,7 @@ import type { Consumer } from "../config/types.js";
 import type { Usage } from "../usage/extract.js";
 import type { PluginRun } from "../plugins/run.js";
 import type { RequestTrace } from "../observability/tracing.js";
+import type { Meter } from "./metering.js";
 
 /**
  * Everything one request carries through the stages. Allocated once per
@@ -47,12 +48,10 @@ export interface RequestContext {
   errorCode: string | null;
   /** Headers stages add to the response (rate-limit state), whatever the upstream answers. */
   extraHeaders: Record<string, string> | null;
-  /** Watch the response for token usage (token limits, cost). */
-  captureUsage: boolean;
-  /** The usage the response reported, when captured. */
+  /** Token metering (AI routes, token limits): every upstream exchange is charged, and the request settled once. */
+  meter: Meter | null;
+  /** The tokens the request was charged, once settled (every exchange that reached an upstream). */
   usage: Usage | null;
-  /** Runs after the upstream body ended and before the client's response ends (usage is known then). */
-  beforeResponseEnd: (() => Promise<void>) | null;
   /** The model the upstream says it used (priced when the requested one is not). */
   responseModel: string | undefined;
   /** What the request cost, once metered (USD). */

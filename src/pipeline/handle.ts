@@ -1,16 +1,15 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { normalizeHost } from "../compile/router/host.js";
-import { normalizePath } from "../compile/router/path.js";
 import type { MatchRequest } from "../compile/route.js";
 import { HttpError } from "../errors/http.js";
 import type { Generation } from "../reload/generation.js";
-import { parseJsonBody, readBody } from "./body.js";
+import { readModelBody } from "./body.js";
+import { clip } from "../errors/clip.js";
 import type { RequestContext } from "./context.js";
 import { firstValue } from "./headers.js";
 import { sendError, toHttpError } from "./respond.js";
 import { Cancel } from "./cancel.js";
-import { builtinFor } from "./builtins.js";
 import { preflightRoute } from "../plugins/preflight.js";
 
 const REQUEST_ID = /^[\w.:@/+=-]{1,200}$/;
@@ -58,9 +57,8 @@ export async function handleRequest(generation: Generation, req: IncomingMessage
     bytesOut: 0,
     errorCode: null,
     extraHeaders: null,
-    captureUsage: false,
+    meter: null,
     usage: null,
-    beforeResponseEnd: null,
     responseModel: undefined,
     costUsd: null,
     cache: null,
@@ -103,24 +101,20 @@ export async function handleRequest(generation: Generation, req: IncomingMessage
   });
 
   try {
-    const normalized = normalizePath(ctx.path);
+    const snapshot = generation.snapshot;
+    // The path that is matched is the path that is forwarded.
+    const normalized = snapshot.router.normalize(ctx.path);
     if (!normalized.ok) throw new HttpError("invalid_path", normalized.reason);
     ctx.path = normalized.path;
-    const snapshot = generation.snapshot;
     const candidates = snapshot.router.candidates(ctx.path);
     ctx.aiShape = candidates.routes.some((r) => r.ai);
-    const builtin = builtinFor(req.method ?? "GET", ctx.path);
+    const builtin = generation.builtins.for(req.method ?? "GET", ctx.path);
     if (builtin !== null && !candidates.routes.some((r) => r.pathKind === "exact")) {
-      await builtin(ctx, generation);
+      ctx.route = builtin;
+      await builtin.handle(ctx);
       return;
     }
-    if (candidates.needsModel) {
-      ctx.body = await readBody(req, resources.maxBodyBytes);
-      ctx.bytesIn = ctx.body.length;
-      ctx.json = parseJsonBody(ctx.body);
-      const model = ctx.json?.model;
-      if (typeof model === "string") ctx.model = model;
-    }
+    if (candidates.needsModel) await readModelBody(ctx, resources.maxBodyBytes);
     const match: MatchRequest = {
       method: req.method ?? "GET",
       path: ctx.path,
@@ -131,8 +125,8 @@ export async function handleRequest(generation: Generation, req: IncomingMessage
     // A CORS preflight is routed as the request it announces when a cors plugin is there to answer it.
     const compiled = snapshot.router.select(candidates, match) ?? preflightRoute(candidates, match, req, snapshot.config.gateway?.plugins);
     if (compiled === null) {
-      if (candidates.needsModel && ctx.model !== undefined) throw new HttpError("model_not_found", `no route serves model ${JSON.stringify(ctx.model)} at ${ctx.path}`);
-      throw new HttpError("route_not_found", `no route for ${req.method ?? "GET"} ${ctx.path}`);
+      if (candidates.needsModel && ctx.model !== undefined) throw new HttpError("model_not_found", `no route serves model ${JSON.stringify(ctx.model)} at ${clip(ctx.path)}`);
+      throw new HttpError("route_not_found", `no route for ${clip(req.method ?? "GET", 16)} ${clip(ctx.path)}`);
     }
     const route = generation.routes[compiled.index]!;
     ctx.route = route;
@@ -143,6 +137,8 @@ export async function handleRequest(generation: Generation, req: IncomingMessage
     if (httpError.code === "internal_error") resources.logger.error({ err, requestId: ctx.id }, "request failed inside the gateway");
     sendError(ctx, httpError);
   } finally {
+    // Whichever way the request ended, what it used upstream is charged once.
+    if (ctx.meter !== null) await ctx.meter.settle(ctx);
     settled = true;
     if (closed) complete();
   }

@@ -15,6 +15,8 @@ import type { OutgoingRequest } from "./dialect.js";
 import type { Upstream } from "../config/types.js";
 import type { AttemptTrace } from "../observability/tracing.js";
 import { genAiSystem } from "../observability/genai.js";
+import { endExchange } from "./metering.js";
+import { isStandardMethod } from "../observability/labels.js";
 
 /** Bodies up to this size are buffered when a retry or fallback may need to send them again. */
 const REPLAY_BUFFER_BYTES = 1024 * 1024;
@@ -114,7 +116,8 @@ export function createProxy(route: CompiledRoute, resources: GenerationResources
       // A body that a fallback or a late retry may need is buffered (up to
       // 1 MiB), a small one always (SMALL_BODY_BYTES); otherwise it streams,
       // and a connect error can still be retried.
-      if (route.ai && aiKind(ctx.path) !== null) await readAiBody(ctx, resources.maxBodyBytes);
+      // Every body on an AI route is read (bounded) for its model: routing, allow-lists and metering need it.
+      if (route.ai) await readAiBody(ctx, resources.maxBodyBytes);
       if (ctx.body === null && hasBody(ctx.req) && (chain.some((n) => resources.upstreams.get(n)!.mock !== null) || Number(ctx.req.headers["content-length"] ?? Infinity) <= (mayReplay ? REPLAY_BUFFER_BYTES : SMALL_BODY_BYTES))) {
         ctx.body = await readBody(ctx.req, resources.maxBodyBytes);
         ctx.bytesIn = ctx.body.length;
@@ -174,12 +177,19 @@ async function attemptUpstream(
     const attempt = startAttempt(ctx, resources, def, null, 0);
     const out = dialect.request(ctx, null);
     const body = out.body === null || Buffer.isBuffer(out.body) ? out.body : ctx.body;
-    const response = await runtime.mock.handle({ method: out.method, path: out.path.split("?")[0]!, body, cancel: ctx.cancel });
+    ctx.meter?.begin(ctx);
     try {
-      if (response.status >= 400) await dialect.relayError(ctx, response);
-      else await dialect.relaySuccess(ctx, response);
+      const response = await runtime.mock.handle({ method: out.method, path: out.path.split("?")[0]!, body, cancel: ctx.cancel });
+      try {
+        if (response.status >= 400) {
+          await dialect.relayError(ctx, response);
+          endExchange(ctx, "error");
+        } else endExchange(ctx, (await dialect.relaySuccess(ctx, response)) ? "complete" : "cut");
+      } finally {
+        attempt.end(response.status);
+      }
     } finally {
-      attempt.end(response.status);
+      endExchange(ctx, "cut");
     }
     return "done";
   }
@@ -197,11 +207,14 @@ async function attemptUpstream(
     const out = dialect.request(ctx, target);
     attempt.inject(out.headers);
     let response: UpstreamResponse;
+    ctx.meter?.begin(ctx);
     try {
       response = await pool.send(target, { ...out, signal: ctx.cancel });
     } catch (err) {
       pool.finish(target, clientLeft(ctx));
       const { error, kind } = classify(err, ctx, def.name);
+      // A refused connection sent nothing; anything else may have reached the upstream (it was cut).
+      endExchange(ctx, kind === "connect_error" ? "unreached" : "cut");
       attempt.end(0, kind);
       if (ctx.cancel.aborted || error.code === "payload_too_large") throw error;
       const allowed = retryOn.has(kind) && (kind === "connect_error" || (IDEMPOTENT.has(method) && kind !== "error"));
@@ -219,6 +232,7 @@ async function attemptUpstream(
       if (n < retries && retryStatus && replayable(ctx) && pool.retryBudget.tryRetry()) {
         pool.finish(target, !failed);
         discard(response);
+        endExchange(ctx, "error");
         attempt.end(response.status);
         (tried ??= new Set<Target>()).add(target);
         continue;
@@ -226,6 +240,7 @@ async function attemptUpstream(
       if (canFallBack && replayable(ctx)) {
         pool.finish(target, !failed);
         discard(response);
+        endExchange(ctx, "error");
         attempt.end(response.status);
         return new HttpError("upstream_error", `upstream ${def.name} answered ${response.status}`);
       }
@@ -233,14 +248,17 @@ async function attemptUpstream(
     try {
       if (response.status >= 400) {
         await dialect.relayError(ctx, response);
+        endExchange(ctx, "error");
         pool.finish(target, !failed);
         attempt.end(response.status);
       } else {
         const ok = await dialect.relaySuccess(ctx, response);
+        endExchange(ctx, ok ? "complete" : "cut");
         pool.finish(target, ok);
         attempt.end(response.status, ok ? undefined : "stream_failed");
       }
     } catch (err) {
+      endExchange(ctx, "cut");
       // A client that left is not the target's failure; a body cut upstream is.
       pool.finish(target, clientLeft(ctx));
       attempt.end(response.status, clientLeft(ctx) ? "client_left" : "body_failed");
@@ -266,7 +284,7 @@ function startAttempt(ctx: RequestContext, resources: GenerationResources, def: 
       const operation = ctx.route?.compiled.ai === true ? aiKind(ctx.path) : null;
       const system = operation === null ? undefined : genAiSystem(def.type);
       return {
-        name: operation !== null && ctx.model !== undefined ? `${operation} ${ctx.model}` : (ctx.req.method ?? "GET"),
+        name: operation !== null && ctx.model !== undefined ? `${operation} ${ctx.model}` : isStandardMethod(ctx.req.method) ? ctx.req.method! : "HTTP",
         attributes: {
           "http.request.method": ctx.req.method,
           "server.address": target?.host ?? "mock",

@@ -4,7 +4,8 @@ import { openAiHeaders, policyHeader, retryAfterSeconds, stateHeader, type Appli
 import { keyValue, type RuntimePolicy } from "../ratelimit/policy.js";
 import { StoreUnavailableError, type CheckOutcome, type LimitCheck, type RateLimitStore } from "../ratelimit/store.js";
 import type { RequestContext } from "./context.js";
-import { estimateTokens } from "../usage/extract.js";
+import { estimateTokens, estimateUsage, type Usage } from "../usage/extract.js";
+import { Meter } from "./metering.js";
 import { readAiBody } from "./body.js";
 import type { Handler, StageFactory } from "./order.js";
 
@@ -46,12 +47,11 @@ interface PolicySet {
   readonly tokens: boolean;
 }
 
-/** One request's token charge: the estimate taken up front, until reconciled with the real usage. */
+/** One request's token charge: the estimate taken up front, reconciled with the real usage at settlement. */
 interface TokenCharge {
   readonly set: PolicySet;
   readonly checks: readonly LimitCheck[];
   readonly estimate: number;
-  reconciled: boolean;
 }
 
 function policySet(list: readonly RuntimePolicy[]): PolicySet | null {
@@ -94,6 +94,9 @@ export const rateLimitStage: StageFactory = {
     const routeName = route.name;
     const ai = route.ai;
     const maxBodyBytes = resources.maxBodyBytes;
+    const defaultMaxTokens = resources.ai.defaultMaxTokens;
+    // A route whose usage stage made no meter (not an AI route) still settles what reached an upstream.
+    const estimateUsageOf = (ctx: RequestContext): Usage => estimateUsage(ctx.json, true, defaultMaxTokens);
 
     const checksOf = (set: PolicySet, ctx: RequestContext, estimate: number): LimitCheck[] =>
       set.policies.map((p) => ({
@@ -135,11 +138,9 @@ export const rateLimitStage: StageFactory = {
       });
     };
 
-    // Reconcile the estimate with the real usage: before the response ends
-    // when the upstream answered, else (it failed before answering) refund.
+    // Reconcile the estimate with the request's one settlement: what every
+    // exchange that reached an upstream used (nothing, a refund, when none did).
     const reconcile = async (charge: TokenCharge, actual: number): Promise<void> => {
-      if (charge.reconciled) return;
-      charge.reconciled = true;
       const delta = actual - charge.estimate;
       if (delta === 0) return;
       await Promise.all(
@@ -150,12 +151,12 @@ export const rateLimitStage: StageFactory = {
         ),
       );
     };
-    const settleTokens = async (ctx: RequestContext, previous: (() => Promise<void>) | null, charge: TokenCharge): Promise<void> => {
-      await previous?.();
-      await reconcile(charge, ctx.usage === null ? charge.estimate : ctx.usage.inputTokens + ctx.usage.outputTokens);
+    const settleTokens = (charge: TokenCharge, _ctx: RequestContext, meter: Meter): Promise<void> => {
+      const used = meter.exchanges > 0 ? meter.total : null;
+      return reconcile(charge, used === null ? 0 : used.inputTokens + used.outputTokens);
     };
 
-    /** Token-metered: charge an estimate from the body, reconcile with the real usage. */
+    /** Token-metered: charge an estimate from the body, reconcile with the settled usage. */
     const withTokens = async (ctx: RequestContext, next: Handler, set: PolicySet): Promise<void> => {
       const estimate = estimateTokens(await readAiBody(ctx, maxBodyBytes));
       const checks = checksOf(set, ctx, estimate);
@@ -169,15 +170,10 @@ export const rateLimitStage: StageFactory = {
       }
       const denial = apply(ctx, set, outcome);
       if (denial !== null) throw denial;
-      ctx.captureUsage = true;
-      const charge: TokenCharge = { set, checks, estimate, reconciled: false };
-      // Bound, not a closure kept on the context (see usage-stage.ts).
-      ctx.beforeResponseEnd = settleTokens.bind(null, ctx, ctx.beforeResponseEnd, charge);
-      try {
-        await next(ctx);
-      } finally {
-        if (!charge.reconciled) void reconcile(charge, ctx.res.headersSent ? estimate : 0);
-      }
+      const charge: TokenCharge = { set, checks, estimate };
+      // Bound, not a closure kept on the context (see docs/performance.md).
+      (ctx.meter ??= new Meter(estimateUsageOf)).onSettle(settleTokens.bind(null, charge));
+      return next(ctx);
     };
 
     const afterCheck = (ctx: RequestContext, next: Handler, set: PolicySet, outcome: CheckOutcome): Promise<void> => {

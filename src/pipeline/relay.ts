@@ -10,7 +10,13 @@ import type { Readable } from "node:stream";
  * the last chunk and before the response ends. Resolves with the bytes
  * written; rejects with the source's error, or when the client left.
  */
-export function relayBody(source: Readable, res: ServerResponse, onChunk?: (chunk: Buffer) => void, beforeEnd?: () => Promise<void>): Promise<number> {
+export function relayBody(
+  source: Readable,
+  res: ServerResponse,
+  onChunk?: (chunk: Buffer) => void,
+  beforeEnd?: () => Promise<void>,
+  lastWords?: (err: unknown) => Buffer | null,
+): Promise<number> {
   return new Promise((resolve, reject) => {
     let bytes = 0;
     let settled = false;
@@ -26,8 +32,26 @@ export function relayBody(source: Readable, res: ServerResponse, onChunk?: (chun
       else reject(err);
     };
     const onData = (chunk: Buffer): void => {
+      if (onChunk !== undefined) {
+        try {
+          onChunk(chunk);
+        } catch (err) {
+          // The watcher refused the body (an event over its limit): the source
+          // is cut, the client's response ends with what the caller has to say.
+          source.off("error", onError);
+          source.on("error", () => undefined);
+          source.destroy();
+          const tail = lastWords?.(err) ?? null;
+          if (tail === null) res.destroy();
+          else {
+            bytes += tail.length;
+            res.end(tail);
+          }
+          done(err);
+          return;
+        }
+      }
       bytes += chunk.length;
-      onChunk?.(chunk);
       if (!res.write(chunk)) source.pause();
     };
     const onDrain = (): void => {

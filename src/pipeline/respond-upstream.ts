@@ -2,6 +2,7 @@ import type { CompiledRoute } from "../compile/route.js";
 import type { GenerationResources } from "../reload/generation.js";
 import type { UpstreamResponse } from "../upstream/exchange.js";
 import { UsageTap } from "../usage/extract.js";
+import { SseOverflowError, sseData } from "../ai/sse.js";
 import type { RequestContext } from "./context.js";
 import type { HeaderRules } from "../config/types.js";
 import { applyHeaderRules, endToEnd } from "./headers.js";
@@ -63,7 +64,8 @@ export async function relayResponse(ctx: RequestContext, response: UpstreamRespo
   const contentType = String(sent["content-type"] ?? "");
   const streaming = contentType.startsWith("text/event-stream");
   if (streaming) resources.metrics.activeStreams.inc();
-  const tap = ctx.captureUsage && response.status < 300 ? new UsageTap(contentType) : null;
+  const meter = ctx.meter;
+  const tap = meter !== null && response.status < 300 ? new UsageTap(contentType) : null;
   let first = streaming;
   const onChunk =
     tap === null && !streaming
@@ -76,16 +78,33 @@ export async function relayResponse(ctx: RequestContext, response: UpstreamRespo
           tap?.push(chunk);
         };
   try {
-    const hook = ctx.beforeResponseEnd;
+    // Before the client sees the end: settle, so its next request (to any replica) already counts this one.
     const beforeEnd =
-      tap === null && hook === null
+      meter === null
         ? undefined
-        : async () => {
-            if (tap !== null) ctx.usage = tap.finish();
-            if (hook !== null) await hook();
+        : () => {
+            meter.report(tap === null ? null : tap.finish());
+            return meter.settle(ctx, response.status < 400 ? "complete" : "error");
           };
-    ctx.bytesOut += await relayBody(response.body, ctx.res, onChunk, beforeEnd);
+    ctx.bytesOut += await relayBody(response.body, ctx.res, onChunk, beforeEnd, streaming ? abandonStream : undefined);
+  } catch (err) {
+    // Cut on the way (client gone, upstream reset, an event over the limit): what was seen is charged, or the estimate.
+    meter?.report(tap === null ? null : tap.finish());
+    meter?.end(ctx, "cut");
+    if (SseOverflowError.is(err)) {
+      resources.logger.warn({ requestId: ctx.id, upstream: ctx.upstream, err: err.message }, "upstream stream abandoned");
+      resources.metrics.recordStreamAbandoned(ctx.upstream ?? "-", err.code);
+      return;
+    }
+    throw err;
   } finally {
     if (streaming) resources.metrics.activeStreams.dec();
   }
+}
+
+/** The last event of a relayed stream that had to be abandoned: an error the client can read. */
+function abandonStream(err: unknown): Buffer | null {
+  if (!SseOverflowError.is(err)) return null;
+  // Blank lines first: whatever part of an event went out before is ended, not glued to this one.
+  return Buffer.concat([Buffer.from("\n\n"), sseData({ error: { message: "the upstream stream could not be relayed further", type: "server_error", param: null, code: err.code } })]);
 }

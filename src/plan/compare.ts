@@ -5,7 +5,8 @@
  * secrets) is not known, so it equals any value it could stand for: the
  * template is read as a pattern in which each `${...}` matches anything.
  * `${OPENAI_API_KEY}` thus equals `<redacted:1a2b3c4d>` from a running
- * gateway, and `https://${HOST}/v1` equals `https://api.example.com/v1`.
+ * gateway, and `https://${HOST}/v1` equals `https://api.example.com/v1`
+ * and `<redacted:…>` (a value built from `${}` is redacted whole).
  * Two templates are compared as text (a changed variable name is a change).
  * Two different `<redacted:…>` values are a change: the secret changed.
  */
@@ -16,6 +17,7 @@ export type JsonObject = Record<string, unknown>;
 const TEMPLATE = /\$\{[A-Za-z_][A-Za-z0-9_]*(?::-[^}]*)?\}/;
 const TEMPLATE_ALL = /\$\{[A-Za-z_][A-Za-z0-9_]*(?::-[^}]*)?\}/g;
 const REDACTED = /<redacted(?::[0-9a-f]{8})?>/;
+const WHOLLY_REDACTED = /^<redacted(?::[0-9a-f]{8})?>$/;
 
 /**
  * Lists whose order carries no meaning, by their key: compared as sets.
@@ -63,6 +65,7 @@ function scalarEqual(a: unknown, b: unknown): boolean {
   if (ta === tb) return false;
   const [template, other] = ta ? [a as string, b] : [b as string, a];
   if (typeof other !== "string" && typeof other !== "number" && typeof other !== "boolean") return false;
+  if (typeof other === "string" && WHOLLY_REDACTED.test(other)) return true;
   return templateMatches(template, String(other));
 }
 

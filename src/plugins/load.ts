@@ -1,16 +1,19 @@
 import { readFile } from "node:fs/promises";
-import { dirname, isAbsolute, resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import type { Logger } from "pino";
 import type { CompiledRoute } from "../compile/route.js";
 import type { Snapshot } from "../compile/snapshot.js";
 import type { PluginEntry } from "../config/types.js";
+import { ErrorCode } from "../errors/codes.js";
+import { AigwError } from "../errors/errors.js";
 import type { GatewayMetrics } from "../observability/metrics.js";
 import { BUILTINS } from "./builtin/index.js";
 import { compileUserSchema, describeErrors } from "./builtin/requests.js";
 import { customHooks, type PluginInstance } from "./instance.js";
 import { firstLine, importPluginModule, pluginOf } from "./modules.js";
 import { planPlugins } from "./order.js";
+import { pluginPaths } from "./paths.js";
 import type { RunShared, RuntimeStep } from "./run.js";
 import type { Plugin, PluginLogger } from "./types.js";
 
@@ -111,31 +114,39 @@ export class PreparedPlugins {
 export interface PrepareOptions {
   logger: Logger;
   maxBodyBytes?: number;
+  /**
+   * Directories besides the config file's that may hold plugin modules
+   * (`serve --allow-plugin-path`), absolute or relative to the process's
+   * working directory. A module anywhere else is refused.
+   */
+  allowPluginPaths?: readonly string[];
 }
 
 /**
  * Builds the plugin instances of a snapshot, before it is served: custom
- * modules are imported (once per file), their configs checked against
+ * modules are imported (once per file, only from the config's directory or
+ * an allowed one), their configs checked against
  * their schema (defaults filled) and `create` called; built-ins are
  * created from their checked configs (`json-schema` reads and compiles its
  * file). Any failure rejects, and the snapshot is not served.
  */
 export async function preparePlugins(snapshot: Snapshot, options: PrepareOptions): Promise<PreparedPlugins> {
   const baseDir = dirname(resolve(snapshot.file));
+  const paths = pluginPaths(baseDir, options.allowPluginPaths ?? []);
   const maxBodyBytes = options.maxBodyBytes ?? snapshot.config.server?.limits?.maxBodyBytes ?? 10 * 1024 * 1024;
   const modules = new Map<string, Promise<Plugin>>();
   const loggers = new Map<PluginInstance, Logger>();
   let made = 0;
 
-  const loadModule = (file: string): Promise<Plugin> => {
-    let p = modules.get(file);
+  const loadModule = (module: string): Promise<Plugin> => {
+    let p = modules.get(module);
     if (p === undefined) {
-      p = importPluginModule(file).then((mod) => {
+      p = importPluginModule(module, paths).then((mod) => {
         const plugin = pluginOf(mod);
         if (typeof plugin === "string") throw new Error(plugin);
         return plugin;
       });
-      modules.set(file, p);
+      modules.set(module, p);
     }
     return p;
   };
@@ -151,11 +162,11 @@ export async function preparePlugins(snapshot: Snapshot, options: PrepareOptions
       const hooks = await builtin.create(config, { baseDir, maxBodyBytes, logger, readFile: (path) => readFile(path, "utf8") });
       out = { name: entry.name, custom: false, needsBody: builtin.needsBody, hooks };
     } else {
-      const file = isAbsolute(entry.module) ? entry.module : resolve(baseDir, entry.module);
       let plugin: Plugin;
       try {
-        plugin = await loadModule(file);
+        plugin = await loadModule(entry.module);
       } catch (err) {
+        if (AigwError.is(err) && err.code === ErrorCode.ConfigInvalid) throw new Error(`${where}: ${err.message}`, { cause: err });
         throw new Error(`${where}: module ${entry.module} failed to load: ${firstLine(err)}`, { cause: err });
       }
       if (plugin.schema !== undefined) {

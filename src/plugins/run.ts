@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import type { StreamTranslator } from "../ai/types.js";
 import { HttpError } from "../errors/http.js";
 import type { GatewayMetrics } from "../observability/metrics.js";
+import { settleNow } from "../pipeline/metering.js";
 import type { RequestContext } from "../pipeline/context.js";
 import type { HeaderMap } from "../pipeline/headers.js";
 import { sendError } from "../pipeline/respond.js";
@@ -414,7 +415,7 @@ export class PluginRun {
  * OpenAI shape instead. Resolves true: the upstream did its part.
  */
 export async function sendBlocked(ctx: RequestContext, route: CompiledRoute, err: HttpError): Promise<boolean> {
-  if (ctx.beforeResponseEnd !== null) await ctx.beforeResponseEnd();
+  await settleNow(ctx, "complete");
   await sendJson(ctx, route, err.status, {}, Buffer.from(errorBody(err, true)));
   return true;
 }

@@ -1,5 +1,6 @@
 import type { Clock } from "../deps.js";
 import { charge, evaluate, initialState, ttlMs, type CounterState, type Decision, type LimitSpec } from "./algorithms.js";
+import { counterScope } from "./policy.js";
 import type { CheckOutcome, LimitCheck, RateLimitStore } from "./store.js";
 
 interface Entry {
@@ -9,23 +10,43 @@ interface Entry {
   touchedAt: number;
 }
 
+export interface MemoryStoreOptions {
+  /** Called once per check that found the store full and was counted on its policy's overflow counter (a metric). */
+  onOverflow?: (policy: string) => void;
+}
+
 /** Recency is kept to this granularity: a busy counter is not re-inserted on every request. */
 const TOUCH_MS = 1000;
 
+/** How many of the least recently used counters a full store looks at for an expired one to drop. */
+const RECLAIM_SCAN = 8;
+
+/** Suffix of a policy's overflow counter (no key value starts with `!`). */
+const OVERFLOW = "!overflow";
+
 /**
- * Counters in process memory (one replica). Bounded: at most `maxKeys`
- * counters, least recently used (to the second) evicted first, and idle ones (whose state is
- * as good as new) dropped by a sweep every `sweepMs`.
+ * Counters in process memory (one replica), at most `maxKeys` of them.
+ * A live counter is never dropped to make room: one an attacker could
+ * otherwise reset by rotating through fresh keys. When the store is full of
+ * live counters, a key without a counter is counted on its policy's
+ * overflow counter (`<policy>:<hash>:!overflow`, same limit and window),
+ * shared by every such key, so a flood of new keys is itself limited while
+ * existing counters keep their state; `onOverflow` counts it. Counters
+ * whose state is as good as new (expired) are dropped by a sweep every
+ * `sweepMs`, and by a full store looking for room.
  */
 export class MemoryStore implements RateLimitStore {
   private readonly counters = new Map<string, Entry>();
   private readonly timer: NodeJS.Timeout;
+  private readonly onOverflow: ((policy: string) => void) | undefined;
 
   constructor(
     private readonly clock: Clock,
     private readonly maxKeys = 100_000,
     sweepMs = 10_000,
+    options: MemoryStoreOptions = {},
   ) {
+    this.onOverflow = options.onOverflow;
     this.timer = setInterval(() => this.sweep(), sweepMs);
     this.timer.unref();
   }
@@ -46,10 +67,28 @@ export class MemoryStore implements RateLimitStore {
     }
     this.counters.delete(key); // re-insert: Map order is recency order
     this.counters.set(key, { state, expiresAt, touchedAt: now });
-    if (this.counters.size > this.maxKeys) {
-      const oldest = this.counters.keys().next().value;
-      if (oldest !== undefined) this.counters.delete(oldest);
+  }
+
+  /** Drops expired counters among the least recently used few; whether there is room for `wanted` more. */
+  private reclaim(now: number, wanted: number): boolean {
+    let scanned = 0;
+    for (const [key, entry] of this.counters) {
+      if (++scanned > RECLAIM_SCAN || this.counters.size + wanted <= this.maxKeys) break;
+      if (entry.expiresAt <= now) this.counters.delete(key);
     }
+    return this.counters.size + wanted <= this.maxKeys;
+  }
+
+  /**
+   * The key to count `key` on: its own counter when it has one or there is
+   * room for one (`reserved` new ones are already promised in this call),
+   * else its policy's overflow counter.
+   */
+  private slot(key: string, now: number, reserved: number): { key: string; fresh: boolean; overflow: string | null } {
+    if (this.counters.has(key)) return { key, fresh: false, overflow: null };
+    if (this.counters.size + reserved < this.maxKeys || this.reclaim(now, reserved + 1)) return { key, fresh: true, overflow: null };
+    const { prefix, policy } = counterScope(key);
+    return { key: prefix + OVERFLOW, fresh: false, overflow: policy };
   }
 
   check(checks: readonly LimitCheck[]): CheckOutcome {
@@ -61,9 +100,15 @@ export class MemoryStore implements RateLimitStore {
     const now = this.clock.now();
     const decisions: Decision[] = [];
     const states: CounterState[] = [];
+    const keys: string[] = [];
     let allowed = true;
+    let reserved = 0;
     for (const c of checks) {
-      const { decision, state } = evaluate(c.spec, this.load(c.key, c.spec, now), now, c.admit);
+      const slot = this.slot(c.key, now, reserved);
+      if (slot.fresh) reserved++;
+      if (slot.overflow !== null) this.onOverflow?.(slot.overflow);
+      keys.push(slot.key);
+      const { decision, state } = evaluate(c.spec, this.load(slot.key, c.spec, now), now, c.admit);
       decisions.push(decision);
       states.push(state);
       if (!c.shadow && !decision.allowed) allowed = false;
@@ -72,7 +117,7 @@ export class MemoryStore implements RateLimitStore {
       for (let i = 0; i < checks.length; i++) {
         const c = checks[i]!;
         const { state, remaining } = charge(c.spec, states[i]!, now, c.cost);
-        this.save(c.key, c.spec, state, now);
+        this.save(keys[i]!, c.spec, state, now);
         decisions[i]!.remaining = remaining;
       }
     }
@@ -81,8 +126,9 @@ export class MemoryStore implements RateLimitStore {
 
   async adjust(check: Pick<LimitCheck, "key" | "spec">, delta: number): Promise<void> {
     const now = this.clock.now();
-    const { state } = charge(check.spec, this.load(check.key, check.spec, now), now, delta);
-    this.save(check.key, check.spec, state, now);
+    const { key } = this.slot(check.key, now, 0); // where check() counted it (not counted again)
+    const { state } = charge(check.spec, this.load(key, check.spec, now), now, delta);
+    this.save(key, check.spec, state, now);
   }
 
   private sweep(): void {

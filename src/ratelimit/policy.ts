@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type { CompiledPolicy } from "../compile/snapshot.js";
+import { clientSubnet } from "../pipeline/client-ip.js";
 import type { RequestContext } from "../pipeline/context.js";
 import type { LimitSpec } from "./algorithms.js";
 
@@ -11,6 +12,18 @@ export interface RuntimePolicy {
   readonly prefix: string;
   /** Seconds of the window, for RateLimit-Policy. */
   readonly windowSeconds: number;
+}
+
+/**
+ * The policy part of a counter's store key (`<name>:<hash8>:`, what
+ * `runtimePolicy` puts before every key value) and the policy's name.
+ * Policy names hold no `:`, so the second one ends it.
+ */
+export function counterScope(storeKey: string): { prefix: string; policy: string } {
+  const first = storeKey.indexOf(":");
+  const second = first === -1 ? -1 : storeKey.indexOf(":", first + 1);
+  if (second === -1) return { prefix: "", policy: storeKey };
+  return { prefix: storeKey.slice(0, second + 1), policy: storeKey.slice(0, first) };
 }
 
 export function runtimePolicy(policy: CompiledPolicy): RuntimePolicy {
@@ -31,30 +44,39 @@ function headerOf(ctx: RequestContext, name: string): string {
   return (Array.isArray(v) ? v[0] : v) ?? "-";
 }
 
+/** Key values longer than this are kept as a digest: a client picks header values, and every counter holds its key. */
+export const MAX_KEY_VALUE_CHARS = 128;
+
+function bounded(value: string): string {
+  return value.length <= MAX_KEY_VALUE_CHARS ? value : `#${createHash("sha256").update(value).digest("base64url")}`;
+}
+
 /**
  * The counter key a request falls in, per the policy's `key`: `consumer`
  * (the declared consumer, else the authenticated identity, else the client
  * address), `ip` (honouring trustProxy), `route`, `global`,
- * `header:<name>`, `claim:<name>` (`-` when absent).
+ * `header:<name>`, `claim:<name>` (`-` when absent). A client address
+ * counts as its IPv4 address or its IPv6 /64 (`clientSubnet`); a value
+ * longer than `MAX_KEY_VALUE_CHARS` counts as its SHA-256.
  */
 export function keyValue(p: RuntimePolicy, ctx: RequestContext, routeName: string): string {
   const kind = p.policy.key;
   switch (kind) {
     case "consumer": {
       const who = ctx.consumer?.name ?? ctx.identity?.subject;
-      return who === undefined ? `ip:${ctx.clientIp}` : `c:${who}`;
+      return who === undefined ? `ip:${clientSubnet(ctx.clientIp)}` : `c:${bounded(who)}`;
     }
     case "ip":
-      return `ip:${ctx.clientIp}`;
+      return `ip:${clientSubnet(ctx.clientIp)}`;
     case "route":
       return `r:${routeName}`;
     case "global":
       return "g";
     default:
-      if (kind.startsWith("header:")) return `h:${headerOf(ctx, kind.slice(7).toLowerCase())}`;
+      if (kind.startsWith("header:")) return `h:${bounded(headerOf(ctx, kind.slice(7).toLowerCase()))}`;
       if (kind.startsWith("claim:")) {
         const v = ctx.identity?.claims[kind.slice(6)];
-        return `cl:${v === undefined ? "-" : String(v)}`;
+        return `cl:${v === undefined ? "-" : bounded(String(v))}`;
       }
       return "g";
   }

@@ -6,6 +6,7 @@ import { routePositions } from "../compile/build.js";
 import { runPipeline } from "../config/pipeline.js";
 import { summarizeChanges } from "../plan/summary.js";
 import { hashCanonical } from "../config/canonical.js";
+import { scrubList } from "../config/provenance.js";
 import type { BuildMessage, BuildRequest } from "./messages.js";
 
 const ROUTE_CHUNK = 1000;
@@ -25,7 +26,7 @@ export async function buildMessages(req: BuildRequest): Promise<BuildMessage[]> 
   if (r !== undefined) {
     const { needsPluginFileCheck, checkPluginFiles } = await import("../plugins/check.js");
     if (needsPluginFileCheck(r.config)) {
-      const found = await checkPluginFiles(r.source, r.config, { mode: req.mode, baseDir: req.baseDir, readFile: (path) => readFile(path, "utf8"), fileExists, secretValues: r.secretValues });
+      const found = await checkPluginFiles(r.source, r.config, { mode: req.mode, baseDir: req.baseDir, allowPluginPaths: req.allowPluginPaths ?? [], readFile: (path) => readFile(path, "utf8"), fileExists, secretValues: r.secretValues });
       result.diagnostics = sortDiagnostics([...result.diagnostics, ...found]);
       if (hasErrors(found)) r = undefined;
     }
@@ -45,6 +46,7 @@ export async function buildMessages(req: BuildRequest): Promise<BuildMessage[]> 
       routeCount: routes.length,
       routePositions: routePositions(r.source, routes.length),
       summary: summarizeChanges(req.previousCanonical === null ? null : (JSON.parse(req.previousCanonical) as Record<string, unknown>), r.canonical),
+      secrets: scrubList(r.secretValues).map((s) => s.value),
     },
   ];
   for (let i = 0; i < routes.length; i += ROUTE_CHUNK) messages.push({ type: "routes", id: req.id, routes: routes.slice(i, i + ROUTE_CHUNK) });

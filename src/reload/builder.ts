@@ -4,6 +4,7 @@ import { Worker } from "node:worker_threads";
 import { compileInSlices } from "../compile/compile.js";
 import type { Snapshot } from "../compile/snapshot.js";
 import type { Diagnostic } from "../config/diagnostic.js";
+import { scrubList, scrubValues } from "../config/provenance.js";
 import type { Position } from "../config/source.js";
 import type { GatewayConfig, Route } from "../config/types.js";
 import type { ChangeSummary } from "../plan/summary.js";
@@ -17,6 +18,8 @@ export interface BuildOutcome {
   summary?: ChangeSummary;
   /** The canonical JSON of the new snapshot (what the next build compares against). */
   canonicalJson?: string;
+  /** Leaves the values the config took from the environment out of a text about it (an error message). */
+  scrub: (text: string) => string;
 }
 
 /** The compiled worker script: next to this file in dist/, or in dist/ when running from src/ (tests). */
@@ -108,8 +111,10 @@ export class SnapshotBuilder {
     const head = p.head;
     try {
       if (head === undefined) throw new Error("the config build produced no result");
+      const secrets = scrubList(head.secrets ?? []);
+      const scrub = (text: string): string => scrubValues(text, secrets);
       if (!head.ok) {
-        this.settle(() => p.resolve({ diagnostics: head.diagnostics }));
+        this.settle(() => p.resolve({ diagnostics: head.diagnostics, scrub }));
         return;
       }
       const config = { ...head.config, routes: p.routes } as GatewayConfig;
@@ -120,7 +125,7 @@ export class SnapshotBuilder {
         file: p.file,
         routePositions: head.routePositions as Position[],
       });
-      this.settle(() => p.resolve({ diagnostics: head.diagnostics, snapshot, summary: head.summary!, canonicalJson: head.canonical! }));
+      this.settle(() => p.resolve({ diagnostics: head.diagnostics, snapshot, summary: head.summary!, canonicalJson: head.canonical!, scrub }));
     } catch (err) {
       this.fail(err as Error);
     }

@@ -7,6 +7,7 @@ import { compileTrust, type TrustCheck, type ClientIpResolver } from "../pipelin
 import { composeChain } from "../pipeline/order.js";
 import { createProxy } from "../pipeline/proxy.js";
 import type { AssembledRoute } from "../pipeline/route-handler.js";
+import { assembleBuiltins, type BuiltinRoutes } from "../pipeline/builtins.js";
 import { MockProvider } from "../upstream/providers/mock.js";
 import { UpstreamPool } from "../upstream/pool.js";
 import type { AuthProvider, Consumer, Upstream } from "../config/types.js";
@@ -105,6 +106,8 @@ export class Generation {
   readonly resources: GenerationResources;
   /** Assembled routes by compiled-route index. */
   readonly routes: readonly AssembledRoute[];
+  /** `GET /v1/models` and `GET /v1/usage`, assembled as routes of their own. */
+  readonly builtins: BuiltinRoutes;
   draining = false;
   private inFlight = 0;
   private retired = false;
@@ -158,7 +161,9 @@ export class Generation {
       if (caching) cache = new RedisCache(this.redis.client, prefix);
     } else {
       this.memoryDef = { maxKeys: state.memory?.maxKeys ?? 100_000 };
-      this.memory = deps.registry.acquire("memory-store", this.memoryDef, () => new MemoryStore(deps.clock, this.memoryDef!.maxKeys));
+      this.memory = deps.registry.acquire("memory-store", this.memoryDef, () =>
+        new MemoryStore(deps.clock, this.memoryDef!.maxKeys, undefined, { onOverflow: (policy) => deps.metrics.rateLimitOverflow.inc({ policy }) }),
+      );
       store = this.memory;
       this.ledger = deps.registry.acquire("memory-ledger", {}, () => new MemoryLedger(deps.clock));
       ledger = this.ledger;
@@ -209,6 +214,7 @@ export class Generation {
       plugins: deps.modules.plugins ?? null,
     };
     this.routes = snapshot.routes.map((route) => this.assembleRoute(route));
+    this.builtins = assembleBuiltins(snapshot, this.resources);
   }
 
   private assembleRoute(route: CompiledRoute): AssembledRoute {

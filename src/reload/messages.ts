@@ -15,6 +15,8 @@ export interface BuildRequest {
   baseDir: string;
   /** Canonical JSON of the running config, to summarise what changes. */
   previousCanonical: string | null;
+  /** Folders outside `baseDir` that plugin modules may be loaded from (`--allow-plugin-path`). */
+  allowPluginPaths?: readonly string[];
 }
 
 /**
@@ -34,6 +36,8 @@ export type BuildMessage =
       routeCount?: number;
       routePositions?: Position[];
       summary?: ChangeSummary;
+      /** Values the config took from the environment (longest first): kept out of what is logged about this config. */
+      secrets?: string[];
     }
   | { type: "routes"; id: number; routes: Route[] }
   | { type: "end"; id: number }

@@ -18,7 +18,7 @@ export interface OptionalModules {
 }
 
 /** Rejects when a plugin cannot be prepared (a module that fails to load, a `create` that throws): the snapshot is then not served. */
-export async function loadModules(snapshot: Snapshot, logger?: Logger): Promise<OptionalModules> {
+export async function loadModules(snapshot: Snapshot, logger?: Logger, allowPluginPaths: readonly string[] = []): Promise<OptionalModules> {
   const types = new Set([...snapshot.authProviders.values()].map((p) => p.type));
   const out: OptionalModules = {};
   if (types.has("jwt")) out.jwt = await import("../auth/jwt.js");
@@ -27,7 +27,7 @@ export async function loadModules(snapshot: Snapshot, logger?: Logger): Promise<
   if (snapshot.config.observability?.tracing !== undefined) out.tracing = await import("../observability/tracing.js");
   if ((snapshot.config.gateway?.plugins ?? []).length > 0 || snapshot.routes.some((r) => r.plugins.length > 0)) {
     const { preparePlugins } = await import("../plugins/load.js");
-    out.plugins = await preparePlugins(snapshot, { logger: logger ?? pino({ level: "silent" }) });
+    out.plugins = await preparePlugins(snapshot, { logger: logger ?? pino({ level: "silent" }), allowPluginPaths });
   }
   return out;
 }

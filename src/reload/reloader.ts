@@ -5,6 +5,10 @@ import type { Env } from "../config/interpolate.js";
 import { toFinding, type Finding } from "../config/diagnostic.js";
 import type { Snapshot } from "../compile/snapshot.js";
 import type { ChangeSummary } from "../plan/summary.js";
+import type { GatewayConfig } from "../config/types.js";
+import { parseSource } from "../config/load.js";
+import { createReporter } from "../config/source.js";
+import { ConfigRefused, type Refusal } from "./admission.js";
 import type { SnapshotBuilder } from "./builder.js";
 
 /** What the reloader loads into: the gateway, seen through what reloading needs. */
@@ -41,6 +45,8 @@ export interface ReloaderOptions {
   logger: Logger;
   clock: Clock;
   historySize?: number;
+  /** Folders outside `baseDir` that plugin modules may be loaded from (`--allow-plugin-path`). */
+  allowPluginPaths?: readonly string[];
 }
 
 interface Queued {
@@ -131,6 +137,7 @@ export class Reloader {
         env: this.options.env,
         baseDir: this.options.baseDir,
         previousCanonical: this.canonicalJson,
+        allowPluginPaths: this.options.allowPluginPaths ?? [],
       });
     } catch (err) {
       target.countReload("failure");
@@ -149,19 +156,27 @@ export class Reloader {
     if (!force && snapshot.hash === previousHash) {
       return record({ result: "unchanged", hash: snapshot.hash, findings });
     }
-    this.warnAboutRestartOnlySettings(snapshot.config.server, current?.config.server);
     try {
       await target.apply(snapshot, { trigger, text });
     } catch (err) {
       // E.g. a plugin module that fails to load or a plugin whose create() throws: the running config stays.
       this.textHash = null;
       target.countReload("failure");
-      const message = (err as Error)?.message ?? String(err);
-      logger.error({ trigger, err }, `config reload failed: the new config could not be started (${message}); the running config stays`);
+      if (ConfigRefused.isRefusal(err)) {
+        const f = refusalFinding(text, this.options.file, err.refusal);
+        logger.error({ trigger, finding: f }, `${f.file}:${f.line}:${f.column} ${f.severity} [${f.rule}] ${f.message}`);
+        logger.error({ trigger }, "config reload refused: the new config cannot run next to the listeners as they are bound; the running config stays");
+        return record({ result: "failure", hash: null, findings: [...findings, f], error: f.message });
+      }
+      // A plugin's or a connection's error may quote the config: what came from the environment is left out.
+      const message = outcome.scrub((err as Error)?.message ?? String(err));
+      const stack = typeof (err as Error)?.stack === "string" ? outcome.scrub((err as Error).stack!) : undefined;
+      logger.error({ trigger, err: { type: (err as Error)?.name ?? "Error", message, stack } }, `config reload failed: the new config could not be started (${message}); the running config stays`);
       return record({ result: "failure", hash: null, findings, error: message });
     }
     this.canonicalJson = outcome.canonicalJson ?? null;
     target.countReload("success");
+    this.warnAboutRestartOnlySettings(snapshot.config.server, current?.config.server, current !== null);
     for (const f of findings) logger.warn({ trigger, finding: f }, `${f.file}:${f.line}:${f.column} ${f.severity} [${f.rule}] ${f.message}`);
     const done = record({ result: "success", hash: snapshot.hash, findings, ...(outcome.summary === undefined ? {} : { summary: outcome.summary }) });
     logger.info({ trigger, hash: snapshot.hash, previousHash, durationMs: done.durationMs, summary: outcome.summary }, trigger === "startup" ? "config loaded" : "config reloaded");
@@ -183,14 +198,31 @@ export class Reloader {
     return text;
   }
 
-  private warnAboutRestartOnlySettings(next: unknown, current: unknown): void {
-    if (current === undefined) return;
-    const pick = (s: unknown): string => {
-      const o = (s ?? {}) as Record<string, unknown>;
-      return JSON.stringify([o.listen, o.admin, o.tls, (o.limits as Record<string, unknown> | undefined)?.headersTimeoutMs]);
-    };
-    if (pick(next) !== pick(current)) {
-      this.options.logger.warn("server.listen, server.admin, server.tls or headersTimeoutMs changed: these apply at the next restart");
-    }
+  /** Listeners are bound once, at start: a reload that changes how says so (the values are not logged: they may come from the environment). */
+  private warnAboutRestartOnlySettings(next: GatewayConfig["server"], current: GatewayConfig["server"] | undefined, hadConfig: boolean): void {
+    if (!hadConfig) return;
+    const changed = restartOnlyChanges(next, current);
+    if (changed.length === 0) return;
+    this.options.logger.warn({ changed }, `${changed.join(", ")} changed: listeners keep their settings until restart; the change applies at the next restart`);
   }
+}
+
+/** `server.listen`, `server.admin`, `server.tls`, `server.limits.headersTimeoutMs`: the settings bound into the listeners. */
+export function restartOnlyChanges(next: GatewayConfig["server"], current: GatewayConfig["server"]): string[] {
+  const fields: [string, (s: NonNullable<GatewayConfig["server"]>) => unknown][] = [
+    ["server.listen", (s) => s.listen],
+    ["server.admin", (s) => s.admin],
+    ["server.tls", (s) => s.tls],
+    ["server.limits.headersTimeoutMs", (s) => s.limits?.headersTimeoutMs],
+  ];
+  return fields.filter(([, get]) => JSON.stringify(get(next ?? {})) !== JSON.stringify(get(current ?? {}))).map(([name]) => name);
+}
+
+/** A refusal as a finding, positioned in the text that was refused. */
+function refusalFinding(text: string, file: string, refusal: Refusal): Finding {
+  const parsed = parseSource(text, file).value;
+  if (parsed === undefined) return { file, line: 1, column: 1, rule: refusal.rule, severity: "error", message: refusal.message, hint: refusal.hint };
+  const reporter = createReporter(parsed);
+  reporter.report("error", refusal.rule, refusal.path, refusal.message, { hint: refusal.hint });
+  return toFinding(reporter.diagnostics[0]!);
 }

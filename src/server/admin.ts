@@ -1,8 +1,10 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Logger } from "pino";
+import type { AddressInfo } from "node:net";
 import type { Snapshot } from "../compile/snapshot.js";
 import type { GatewayConfig } from "../config/types.js";
+import { isLoopbackAddress } from "../reload/admission.js";
 import type { Gateway } from "./gateway.js";
 
 type Role = "viewer" | "operator";
@@ -114,7 +116,7 @@ export function createAdminServer(source: AdminSource, extra: readonly AdminRout
     ...extra,
   ];
 
-  return createServer(async (req, res) => {
+  const server = createServer(async (req, res) => {
     try {
       const path = (req.url ?? "/").split("?")[0];
       if (path === "/health") return send(res, 200, { status: "ok" });
@@ -130,7 +132,7 @@ export function createAdminServer(source: AdminSource, extra: readonly AdminRout
       const route = routes.find((r) => r.path === path);
       if (route === undefined) return send(res, 404, { error: { code: "not_found", message: `no admin endpoint ${path}` } });
       if (route.method !== req.method) return send(res, 405, { error: { code: "method_not_allowed", message: `${path} takes ${route.method}` } }, { allow: route.method });
-      const denied = authorize(req, source.activeConfig?.snapshot.config, route.role);
+      const denied = authorize(req, source.activeConfig?.snapshot.config, route.role, boundAddress(server));
       if (denied !== null) return send(res, denied.status, { error: { code: denied.code, message: denied.message } }, denied.status === 401 ? { "www-authenticate": 'Bearer realm="aigw-admin"' } : {});
       await route.handle(req, res);
     } catch (err) {
@@ -139,13 +141,23 @@ export function createAdminServer(source: AdminSource, extra: readonly AdminRout
       else res.destroy();
     }
   });
+  return server;
 }
 
-function authorize(req: IncomingMessage, config: GatewayConfig | undefined, need: Role): { status: number; code: string; message: string } | null {
+function boundAddress(server: Server): AddressInfo | null {
+  const address = server.address();
+  return address !== null && typeof address === "object" ? address : null;
+}
+
+function authorize(req: IncomingMessage, config: GatewayConfig | undefined, need: Role, bound: AddressInfo | null): { status: number; code: string; message: string } | null {
   // No config yet: nothing to check a token against, so nothing is allowed (fail closed).
   if (config === undefined) return { status: 503, code: "not_ready", message: "no config loaded yet" };
   const tokens = tokensOf(config);
-  if (tokens === null) return null; // validate guarantees a loopback admin listener without adminAuth
+  if (tokens === null) {
+    // Without tokens only a loopback listener is open; judged by the socket as bound, not the config as written.
+    if (bound !== null && isLoopbackAddress(bound.address)) return null;
+    return { status: 403, code: "admin_auth_required", message: "this admin listener is not on loopback and the config has no adminAuth: /admin/* is closed" };
+  }
   const header = req.headers.authorization ?? "";
   const presented = header.toLowerCase().startsWith("bearer ") ? header.slice(7).trim() : "";
   if (presented === "") return { status: 401, code: "unauthorized", message: "an admin bearer token is required" };

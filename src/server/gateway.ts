@@ -10,6 +10,7 @@ import { Generation } from "../reload/generation.js";
 import { ResourceRegistry } from "../reload/registry.js";
 import type { Discover } from "../auth/oidc.js";
 import { loadModules } from "../reload/modules.js";
+import { admit, type BoundAddress } from "../reload/admission.js";
 import { endRequestTrace } from "../observability/request-trace.js";
 
 export interface GatewayDeps extends Deps {
@@ -17,6 +18,8 @@ export interface GatewayDeps extends Deps {
   registry?: ResourceRegistry;
   /** OIDC discovery (tests pass a fake); openid-client by default. */
   discover?: Discover;
+  /** Folders outside the config's that plugin modules may be loaded from (`--allow-plugin-path`). */
+  allowPluginPaths?: readonly string[];
 }
 
 /**
@@ -36,6 +39,8 @@ export class Gateway {
   private active = 0;
   private started = 0;
   private idleWaiters: (() => void)[] = [];
+  /** The admin listener this gateway's config governs, once bound (null: none, or not yet). */
+  private adminAddress: BoundAddress | null = null;
 
   constructor(private readonly deps: GatewayDeps) {
     this.metrics = deps.metrics;
@@ -46,12 +51,20 @@ export class Gateway {
     this.accessLogWriter = new AccessLog(deps.logger.child({}, { msgPrefix: "", redact: [] }), deps.clock);
   }
 
+  /** Records where the admin listener is bound: every later config is judged against it (see `admit`). */
+  listenersBound(bound: { admin: BoundAddress | null }): void {
+    this.adminAddress = bound.admin === null ? null : { address: bound.admin.address, port: bound.admin.port };
+  }
+
   /**
    * Makes `snapshot` current once its connections are up (Redis: at most 2 s);
-   * the previous generation is retired once its requests end.
+   * the previous generation is retired once its requests end. A config that
+   * would leave the bound admin listener unprotected is refused
+   * (ConfigRefused) before anything starts.
    */
   async apply(snapshot: Snapshot): Promise<void> {
-    const modules = await loadModules(snapshot, this.logger);
+    admit(snapshot.config, this.adminAddress);
+    const modules = await loadModules(snapshot, this.logger, this.deps.allowPluginPaths);
     const next = new Generation(snapshot, {
       modules,
       registry: this.registry,

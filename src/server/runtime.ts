@@ -63,6 +63,7 @@ export async function startGateway(gateway: Gateway, snapshot: Snapshot, options
     dataServer.close();
     throw err;
   }
+  gateway.listenersBound({ admin: adminAddress });
   let stopping: Promise<void> | null = null;
   return {
     gateway,

@@ -24,6 +24,8 @@ export interface ServeOptions {
   watch?: boolean;
   /** Parse and check in a worker thread (default true). */
   worker?: boolean;
+  /** Folders outside the config's that plugin modules may be loaded from (`--allow-plugin-path`). */
+  allowPluginPaths?: readonly string[];
 }
 
 export interface ServingGateway extends RunningGateway {
@@ -36,7 +38,7 @@ export interface ServingGateway extends RunningGateway {
  * The reload target of one gateway, which is created with the first
  * snapshot (the metric prefix is read once, from the first config).
  */
-export function gatewayTarget(deps: Pick<ServeOptions, "clock" | "logger" | "random">): { target: ReloadTarget; gateway(): Gateway | null } {
+export function gatewayTarget(deps: Pick<ServeOptions, "clock" | "logger" | "random" | "allowPluginPaths">): { target: ReloadTarget; gateway(): Gateway | null } {
   let gateway: Gateway | null = null;
   const target: ReloadTarget = {
     currentSnapshot: () => gateway?.currentSnapshot() ?? null,
@@ -45,6 +47,7 @@ export function gatewayTarget(deps: Pick<ServeOptions, "clock" | "logger" | "ran
         clock: deps.clock,
         logger: deps.logger,
         random: deps.random,
+        allowPluginPaths: deps.allowPluginPaths ?? [],
         metrics: new GatewayMetrics({ prefix: snapshot.config.observability?.metrics?.prefix ?? "aigw_", consumerLabel: snapshot.config.observability?.metrics?.consumerLabel ?? false }),
       });
       await gateway.apply(snapshot);
@@ -65,7 +68,7 @@ export async function serve(options: ServeOptions): Promise<{ serving: ServingGa
   const baseDir = dirname(file);
   const builder = new SnapshotBuilder({ inProcess: options.worker === false });
   const { target, gateway } = gatewayTarget(options);
-  const reloader = new Reloader({ file, baseDir, env: options.env, readFile: options.readFile, target, builder, logger: options.logger, clock: options.clock });
+  const reloader = new Reloader({ file, baseDir, env: options.env, readFile: options.readFile, target, builder, logger: options.logger, clock: options.clock, allowPluginPaths: options.allowPluginPaths ?? [] });
   const first = await reloader.reload("startup");
   const gw = gateway();
   if (first.result !== "success" || gw === null) {

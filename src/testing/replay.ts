@@ -1,5 +1,4 @@
 import { decide, type Decision, type DecisionRequest } from "../decision/decide.js";
-import { normalizePath } from "../compile/router/path.js";
 import type { Snapshot } from "../compile/snapshot.js";
 
 /** One request as the access log recorded it (src/observability/access-log.ts). */
@@ -181,7 +180,7 @@ export function replay(snapshot: Snapshot, logFile: string, log: ParsedLog): Rep
     if (typeof r.consumer === "string") request.consumer = r.consumer;
     if (r.clientIp !== null) request.ip = r.clientIp;
     const d = decide(snapshot, request);
-    const path = normalizePath(r.path.split("?")[0] ?? "");
+    const path = snapshot.router.normalize(r.path.split("?")[0] ?? "");
     if (r.model === null && path.ok && snapshot.router.candidates(path.path).needsModel) {
       note("model-unknown", "the log recorded no model, so routes that match on model could not be told apart");
     }

@@ -1,3 +1,5 @@
+import { MAX_SSE_EVENT_CHARS, SseOverflowError } from "../ai/sse.js";
+
 /**
  * Token usage from provider responses: OpenAI-shaped JSON (`usage` with
  * prompt/completion tokens), OpenAI SSE (the usage chunk), and Anthropic
@@ -47,6 +49,7 @@ export class UsageTap {
     this.sse = (contentType ?? "").startsWith("text/event-stream");
   }
 
+  /** Throws SseOverflowError when an SSE line grows past the limit (the relay then ends the stream). */
   push(chunk: Buffer): void {
     if (!this.sse) {
       if (this.size + chunk.length <= MAX_JSON_BYTES) this.chunks.push(chunk);
@@ -54,11 +57,17 @@ export class UsageTap {
       return;
     }
     this.pending += chunk.toString("utf8");
+    let start = 0;
     let nl: number;
-    while ((nl = this.pending.indexOf("\n")) !== -1) {
-      const line = this.pending.slice(0, nl).replace(/\r$/, "");
-      this.pending = this.pending.slice(nl + 1);
-      if (line.startsWith("data:")) this.event(line.slice(5).trim());
+    while ((nl = this.pending.indexOf("\n", start)) !== -1) {
+      const end = nl > start && this.pending.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
+      if (this.pending.startsWith("data:", start)) this.event(this.pending.slice(start + 5, end).trim());
+      start = nl + 1;
+    }
+    if (start > 0) this.pending = this.pending.slice(start);
+    if (this.pending.length > MAX_SSE_EVENT_CHARS) {
+      this.pending = "";
+      throw new SseOverflowError();
     }
   }
 
@@ -79,19 +88,40 @@ export class UsageTap {
     if (u.outputTokens !== undefined) this.output = u.outputTokens;
   }
 
-  /** The usage seen, or null when the response reported none. */
-  finish(): Usage | null {
+  /** The usage seen (a field the response did not report is left out), or null when it reported none. */
+  finish(): Partial<Usage> | null {
     if (!this.sse && this.size > 0 && this.size <= MAX_JSON_BYTES) {
       try {
         this.record(usageOf(JSON.parse(Buffer.concat(this.chunks).toString("utf8"))));
       } catch {
-        // Not JSON: no usage.
+        // Not JSON (or cut short): no usage.
       }
       this.chunks = [];
     }
     if (this.input === undefined && this.output === undefined) return null;
-    return { inputTokens: this.input ?? 0, outputTokens: this.output ?? 0 };
+    const seen: Partial<Usage> = {};
+    if (this.input !== undefined) seen.inputTokens = this.input;
+    if (this.output !== undefined) seen.outputTokens = this.output;
+    return seen;
   }
+}
+
+/** The characters of a request's prompt: every string under `messages` (or `input`, `prompt`) and `system`. Iterative: a deeply nested body cannot overflow the stack. */
+function promptChars(body: Record<string, unknown>): number {
+  let chars = 0;
+  const stack: unknown[] = [body.messages ?? body.input ?? body.prompt, body.system];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (typeof v === "string") chars += v.length;
+    else if (Array.isArray(v)) for (const x of v) stack.push(x);
+    else if (v !== null && typeof v === "object") for (const x of Object.values(v)) stack.push(x);
+  }
+  return chars;
+}
+
+/** The output limit the request set (`max_tokens`, `max_completion_tokens`, `max_output_tokens`), or 0. */
+function requestedMaxTokens(body: Record<string, unknown>): number {
+  return num(body.max_tokens) || num(body.max_completion_tokens) || num(body.max_output_tokens);
 }
 
 /**
@@ -101,13 +131,18 @@ export class UsageTap {
  */
 export function estimateTokens(body: Record<string, unknown> | null): number {
   if (body === null) return 0;
-  let chars = 0;
-  const walk = (v: unknown): void => {
-    if (typeof v === "string") chars += v.length;
-    else if (Array.isArray(v)) v.forEach(walk);
-    else if (v !== null && typeof v === "object") for (const x of Object.values(v)) walk(x);
-  };
-  walk(body.messages ?? body.input ?? body.prompt ?? body.system);
-  const max = num(body.max_tokens) || num(body.max_completion_tokens);
-  return Math.ceil(chars / 4) + max;
+  return Math.ceil(promptChars(body) / 4) + requestedMaxTokens(body);
+}
+
+/**
+ * What an exchange is charged when its upstream reported no usage (a stream
+ * cut before its usage chunk, an upstream that never reports it): the
+ * prompt at about four characters a token, and the output limit the request
+ * set, else `defaultMaxTokens` for requests that generate text (none for
+ * embeddings, nor for bodies that are not JSON).
+ */
+export function estimateUsage(body: Record<string, unknown> | null, generates: boolean, defaultMaxTokens: number): Usage {
+  if (body === null) return { inputTokens: 0, outputTokens: 0 };
+  const max = requestedMaxTokens(body);
+  return { inputTokens: Math.ceil(promptChars(body) / 4), outputTokens: max > 0 ? max : generates ? defaultMaxTokens : 0 };
 }

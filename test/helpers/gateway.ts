@@ -1,3 +1,4 @@
+import { dirname } from "node:path";
 import { Writable } from "node:stream";
 import pino from "pino";
 import { buildSnapshot } from "../../src/compile/build.js";
@@ -18,11 +19,12 @@ export interface TestGateway {
 
 /**
  * Starts a real gateway in-process from YAML text (serve mode). `listen` and
- * `admin` default to 127.0.0.1:0 unless the YAML sets them.
+ * `admin` default to 127.0.0.1:0 unless the YAML sets them. `file` is where
+ * the config is taken to live (plugin modules resolve next to it).
  */
-export async function startTestGateway(yaml: string, options: { env?: Record<string, string> } = {}): Promise<TestGateway> {
+export async function startTestGateway(yaml: string, options: { env?: Record<string, string>; file?: string } = {}): Promise<TestGateway> {
   const text = /^server:/m.test(yaml) ? yaml : `${yaml}\nserver:\n  listen: 127.0.0.1:0\n  admin: 127.0.0.1:0\n  shutdown: { drainDelayMs: 0, graceMs: 2000 }\n`;
-  const result = buildSnapshot(text, "test-gateway.yaml", { mode: "serve", env: options.env ?? {}, fileExists: () => true });
+  const result = buildSnapshot(text, options.file ?? "test-gateway.yaml", { mode: "serve", env: options.env ?? {}, fileExists: () => true });
   if (result.snapshot === undefined) {
     throw new Error("test config invalid:\n" + result.diagnostics.map((d) => `${d.line}:${d.column} ${d.rule} ${d.message}`).join("\n"));
   }
@@ -37,7 +39,7 @@ export async function startTestGateway(yaml: string, options: { env?: Record<str
   const metrics = new GatewayMetrics({ defaultMetrics: false });
   const gateway = new Gateway({ clock: systemClock, logger, random: Math.random, metrics });
   await gateway.apply(result.snapshot);
-  const running = await startGateway(gateway, result.snapshot, { baseDir: process.cwd() });
+  const running = await startGateway(gateway, result.snapshot, { baseDir: options.file === undefined ? process.cwd() : dirname(options.file) });
   return {
     running,
     url: running.dataUrl,

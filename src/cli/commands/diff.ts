@@ -1,8 +1,9 @@
 import { ExitCode } from "../exit-codes.js";
 import type { Io } from "../io.js";
 import { compareSources, type PlanFormat } from "../plan-run.js";
+import { pluginReview, type PluginFlags } from "../plugin-review.js";
 
-export interface DiffOptions {
+export interface DiffOptions extends PluginFlags {
   format: PlanFormat;
   /** Exit 1 when the configs differ. */
   exitCode: boolean;
@@ -16,7 +17,7 @@ export interface DiffOptions {
  * never 1, so `--exit-code` stays unambiguous.
  */
 export async function diffCommand(oldSpec: string, newSpec: string, opts: DiffOptions, io: Io): Promise<number> {
-  const outcome = await compareSources(oldSpec, newSpec, { format: opts.format, token: opts.token, title: "Diff" }, io);
+  const outcome = await compareSources(oldSpec, newSpec, { format: opts.format, token: opts.token, title: "Diff", review: pluginReview(opts, io.cwd) }, io);
   if (!outcome.ok) return ExitCode.Usage;
   if (opts.exitCode && outcome.result.changes.length > 0) return ExitCode.Findings;
   return ExitCode.Ok;

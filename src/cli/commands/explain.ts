@@ -4,10 +4,11 @@ import { ErrorCode } from "../../errors/codes.js";
 import { ExitCode } from "../exit-codes.js";
 import type { Io } from "../io.js";
 import { paint } from "../output/colour.js";
+import { jsonWithNotices, pluginReview, textNotices, type PluginFlags } from "../plugin-review.js";
 import { snapshotOrFindings } from "../snapshot-or-findings.js";
 import { describeSteps, planPlugins, pluginRows } from "../../plugins/order.js";
 
-export interface ExplainOptions {
+export interface ExplainOptions extends PluginFlags {
   method: string;
   path: string;
   header: string[];
@@ -53,8 +54,10 @@ export async function explainCommand(file: string, opts: ExplainOptions, io: Io)
   const body = parseBody(opts.body);
   if (body !== undefined) request.body = body;
 
-  const snapshot = await snapshotOrFindings(file, io, opts.format);
-  if (snapshot === undefined) return ExitCode.Findings;
+  const reviewed = await snapshotOrFindings(file, io, opts.format, pluginReview(opts, io.cwd));
+  if (reviewed === undefined) return ExitCode.Findings;
+  io = reviewed.io; // prints no value the config took from the environment
+  const { snapshot, notices } = reviewed;
   const d = decide(snapshot, request);
   const steps = d.route === null ? [] : planPlugins(snapshot.config.gateway?.plugins, d.route.plugins, d.route.ai);
   const out = {
@@ -73,7 +76,7 @@ export async function explainCommand(file: string, opts: ExplainOptions, io: Io)
     plugins: pluginRows(steps),
   };
   if (opts.format === "json") {
-    io.stdout(JSON.stringify(out, null, 2) + "\n");
+    io.stdout(jsonWithNotices(JSON.stringify(out, null, 2) + "\n", notices));
   } else {
     const p = paint(io.colour);
     const lines: string[] = [];
@@ -92,7 +95,7 @@ export async function explainCommand(file: string, opts: ExplainOptions, io: Io)
     }
     lines.push("trace");
     for (const t of d.trace) lines.push(`  ${t.matched ? p.green("✓") : p.dim("✗")} ${t.route.padEnd(24)} ${t.reason}`);
-    io.stdout(lines.join("\n") + "\n");
+    io.stdout(lines.join("\n") + "\n" + textNotices(notices, io.colour));
   }
   return d.route === null ? ExitCode.Findings : ExitCode.Ok;
 }

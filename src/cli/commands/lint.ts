@@ -1,4 +1,4 @@
-import type { Diagnostic, Severity } from "../../config/diagnostic.js";
+import { sortDiagnostics, type Diagnostic, type Severity } from "../../config/diagnostic.js";
 import { ErrorCode } from "../../errors/codes.js";
 import { AigwError } from "../../errors/errors.js";
 import { LINT_RULES, lint, lintFails } from "../../lint/engine.js";
@@ -9,9 +9,10 @@ import { paint } from "../output/colour.js";
 import { formatGithub, formatJson, formatText, type FindingsFormat } from "../output/findings.js";
 import { formatSarifLog } from "../output/sarif.js";
 import { formatTable } from "../output/table.js";
+import { pluginReview, reviewNotices, type PluginFlags } from "../plugin-review.js";
 import { packageVersion } from "../version.js";
 
-export interface LintCommandOptions {
+export interface LintCommandOptions extends PluginFlags {
   format: FindingsFormat;
   /** More warnings than this fail the run (exit 1). */
   maxWarnings?: number;
@@ -27,14 +28,15 @@ export async function lintCommand(file: string | undefined, opts: LintCommandOpt
   if (opts.listRules === true) return listRules(opts.format, io);
   if (file === undefined) throw new AigwError(ErrorCode.Usage, "lint needs a config file (or --list-rules)");
 
-  const build = await buildFromFile(file, io, "validate");
+  const build = await buildFromFile(file, io, "validate", pluginReview(opts, io.cwd));
   if (build.snapshot === undefined) {
     print(build.diagnostics, false, opts.format, io);
     if (opts.format === "text") io.stdout(paint(io.colour).red(`${file}: invalid; lint runs on a config that passes validate`) + "\n");
     return ExitCode.Findings;
   }
 
-  const diagnostics = lint(build, { env: io.env });
+  // The modules lint did not load are part of its answer: their configs went unchecked.
+  const diagnostics = sortDiagnostics([...lint(build, { env: io.env }), ...reviewNotices(build.diagnostics)]);
   const fails = lintFails(diagnostics, opts.maxWarnings);
   print(diagnostics, !fails, opts.format, io);
   if (opts.format === "text") io.stdout(summary(file, diagnostics, opts.maxWarnings, io.colour) + "\n");

@@ -3,8 +3,9 @@ import { ErrorCode } from "../../errors/codes.js";
 import { ExitCode } from "../exit-codes.js";
 import type { Io } from "../io.js";
 import { compareSources, type PlanFormat } from "../plan-run.js";
+import { pluginReview, type PluginFlags } from "../plugin-review.js";
 
-export interface PlanOptions {
+export interface PlanOptions extends PluginFlags {
   against?: string;
   format: PlanFormat;
   token?: string;
@@ -31,7 +32,7 @@ export async function planCommand(file: string, opts: PlanOptions, io: Io): Prom
     if (opts.against === undefined || opts.against === "") {
       throw new AigwError(ErrorCode.Usage, "plan needs --against <admin URL | file | git:<ref>:<path>> (what runs now)");
     }
-    const outcome = await compareSources(opts.against, file, { format: opts.format, token: opts.token, title: "Plan" }, io);
+    const outcome = await compareSources(opts.against, file, { format: opts.format, token: opts.token, title: "Plan", review: pluginReview(opts, io.cwd) }, io);
     if (!outcome.ok) return opts.detailedExitcode ? PlanExitCode.Error : ExitCode.Usage;
     if (!opts.detailedExitcode) return ExitCode.Ok;
     const { summary, changes } = outcome.result;

@@ -4,9 +4,10 @@ import { parseAccessLog, replay } from "../../testing/replay.js";
 import { ExitCode } from "../exit-codes.js";
 import type { Io } from "../io.js";
 import { formatReplayJson, formatReplayText } from "../output/replay-report.js";
+import { jsonWithNotices, pluginReview, textNotices, type PluginFlags } from "../plugin-review.js";
 import { snapshotOrFindings } from "../snapshot-or-findings.js";
 
-export interface ReplayOptions {
+export interface ReplayOptions extends PluginFlags {
   format: "text" | "json";
 }
 
@@ -16,6 +17,7 @@ export interface ReplayOptions {
  * is invalid), 2 usage or I/O error, including a log with no access lines.
  */
 export async function replayCommand(file: string, logFile: string, opts: ReplayOptions, io: Io): Promise<number> {
+  const review = pluginReview(opts, io.cwd);
   let text: string;
   try {
     text = logFile === "-" ? await io.readStdin() : await io.readFile(logFile);
@@ -32,9 +34,10 @@ export async function replayCommand(file: string, logFile: string, opts: ReplayO
     );
   }
 
-  const snapshot = await snapshotOrFindings(file, io, opts.format);
-  if (snapshot === undefined) return ExitCode.Findings;
-  const report = replay(snapshot, name, log);
-  io.stdout(opts.format === "json" ? formatReplayJson(report) : formatReplayText(report, io.colour));
+  const reviewed = await snapshotOrFindings(file, io, opts.format, review);
+  if (reviewed === undefined) return ExitCode.Findings;
+  io = reviewed.io; // prints no value the config took from the environment
+  const report = replay(reviewed.snapshot, name, log);
+  io.stdout(opts.format === "json" ? jsonWithNotices(formatReplayJson(report), reviewed.notices) : formatReplayText(report, io.colour) + textNotices(reviewed.notices, io.colour));
   return report.different === 0 ? ExitCode.Ok : ExitCode.Findings;
 }

@@ -4,9 +4,10 @@ import { planPlugins, pluginRows, type PluginRow } from "../../plugins/order.js"
 import { ExitCode } from "../exit-codes.js";
 import type { Io } from "../io.js";
 import { formatTable } from "../output/table.js";
+import { jsonWithNotices, pluginReview, textNotices, type PluginFlags } from "../plugin-review.js";
 import { snapshotOrFindings } from "../snapshot-or-findings.js";
 
-export interface RoutesOptions {
+export interface RoutesOptions extends PluginFlags {
   format: "text" | "json";
 }
 
@@ -69,12 +70,14 @@ function pluginCell(plugins: readonly PluginRow[]): string {
 
 /** `aigw routes <file>`: the compiled routing table in precedence order. */
 export async function routesCommand(file: string, opts: RoutesOptions, io: Io): Promise<number> {
-  const snapshot = await snapshotOrFindings(file, io, opts.format);
-  if (snapshot === undefined) return ExitCode.Findings;
+  const reviewed = await snapshotOrFindings(file, io, opts.format, pluginReview(opts, io.cwd));
+  if (reviewed === undefined) return ExitCode.Findings;
+  io = reviewed.io; // prints no value the config took from the environment
+  const { snapshot, notices } = reviewed;
   const gatewayPlugins = snapshot.config.gateway?.plugins ?? [];
   const rows = snapshot.router.ordered().map((r, i) => routeRow(r, i + 1, gatewayPlugins));
   if (opts.format === "json") {
-    io.stdout(JSON.stringify({ hash: snapshot.hash, routes: rows }, null, 2) + "\n");
+    io.stdout(jsonWithNotices(JSON.stringify({ hash: snapshot.hash, routes: rows }, null, 2) + "\n", notices));
     return ExitCode.Ok;
   }
   io.stdout(
@@ -92,7 +95,7 @@ export async function routesCommand(file: string, opts: RoutesOptions, io: Io): 
         r.rateLimits.join(",") || "-",
         pluginCell(r.plugins),
       ]),
-    ),
+    ) + textNotices(notices, io.colour),
   );
   return ExitCode.Ok;
 }

@@ -10,12 +10,21 @@ import { capYoungGeneration } from "../../server/young-generation.js";
 import { trimGatewayWhenIdle } from "../../server/idle-trim.js";
 import { ExitCode } from "../exit-codes.js";
 import type { Io } from "../io.js";
+import { MAX_CONFIG_BYTES } from "../../config/expand.js";
+import { pluginReview } from "../plugin-review.js";
 
 export interface ServeCommandOptions {
   config: string;
   watch: boolean;
   /** `--workers <n|auto>`; `AIGW_WORKERS` when absent; 1 by default. */
   workers?: string;
+  /** `--allow-plugin-path <dir>` (repeatable): directories besides the config's that may hold plugin modules. */
+  allowPluginPath?: string[];
+}
+
+/** What serving needs to know about where plugin modules may be loaded from (absolute directories). */
+export interface PluginPathOptions {
+  allowPluginPaths: readonly string[];
 }
 
 /**
@@ -44,7 +53,7 @@ interface Serving {
 }
 
 /** One process (`workers` 1, the default), or a node:cluster primary with `workers` processes. */
-async function start(options: ServeOptions, workers: number): Promise<{ serving: Serving | null; first: ReloadRecord }> {
+async function start(options: ServeOptions & PluginPathOptions, workers: number): Promise<{ serving: Serving | null; first: ReloadRecord }> {
   if (workers === 1) {
     const { serving, first } = await serve(options);
     if (serving === null) return { serving: null, first };
@@ -83,6 +92,7 @@ const DEFAULT_SEMI_SPACE_MB = 4;
  */
 export async function serveCommand(opts: ServeCommandOptions, io: Io): Promise<number> {
   const workers = workerCount(opts.workers, io.env);
+  const { allowPluginPaths } = pluginReview({ allowPluginPath: opts.allowPluginPath }, io.cwd);
   const logger = createLogger({ level: "info", sharedStdout: workers > 1 });
   const stopFlushing = flushPeriodically(logger);
   const stopCapping = capYoungGeneration(youngGenerationCapMb(io.env));
@@ -98,11 +108,12 @@ export async function serveCommand(opts: ServeCommandOptions, io: Io): Promise<n
       config: opts.config,
       cwd: io.cwd,
       env: io.env,
-      readFile: io.readFile,
+      readFile: (path: string) => io.readFile(path, MAX_CONFIG_BYTES + 1),
       logger,
       clock: systemClock,
       random: Math.random,
       watch: opts.watch,
+      allowPluginPaths,
     },
     workers,
   );

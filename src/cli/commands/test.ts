@@ -9,10 +9,11 @@ import { ExitCode } from "../exit-codes.js";
 import type { Io } from "../io.js";
 import { formatJson, formatText } from "../output/findings.js";
 import { formatTestJson, formatTestText } from "../output/test-report.js";
+import { jsonWithNotices, junitWithNotices, pluginReview, reviewNotices, textNotices, type PluginFlags } from "../plugin-review.js";
 
 export type TestFormat = "text" | "json" | "junit";
 
-export interface TestOptions {
+export interface TestOptions extends PluginFlags {
   format: TestFormat;
   failUnder?: string;
 }
@@ -39,13 +40,14 @@ export async function testCommand(file: string, casesFile: string, opts: TestOpt
     if (failUnder === undefined) throw new AigwError(ErrorCode.Usage, `--fail-under ${JSON.stringify(opts.failUnder)} is not a percentage from 0 to 100`);
   }
 
+  const review = pluginReview(opts, io.cwd);
   const cases = parseCases(await readInput(casesFile, io), casesFile, io.env);
   if (cases.value === undefined) {
     io.stderr(`aigw: ${casesFile} is not a valid cases file:\n${formatText(cases.diagnostics, false)}`);
     return ExitCode.Usage;
   }
 
-  const built = await buildFromFile(file, io, "validate");
+  const built = await buildFromFile(file, io, "validate", review);
   if (built.snapshot === undefined) {
     if (opts.format === "junit") {
       const findings = formatText(built.diagnostics, false).trimEnd().split("\n");
@@ -55,8 +57,9 @@ export async function testCommand(file: string, casesFile: string, opts: TestOpt
   }
 
   const report = testReport(built.snapshot, casesFile, cases.value.cases, failUnder);
-  if (opts.format === "junit") io.stdout(formatJunit(report));
-  else if (opts.format === "json") io.stdout(formatTestJson(report));
-  else io.stdout(formatTestText(report, io.colour));
+  const notices = reviewNotices(built.diagnostics);
+  if (opts.format === "junit") io.stdout(junitWithNotices(formatJunit(report), notices));
+  else if (opts.format === "json") io.stdout(jsonWithNotices(formatTestJson(report), notices));
+  else io.stdout(formatTestText(report, io.colour) + textNotices(notices, io.colour));
   return report.ok ? ExitCode.Ok : ExitCode.Findings;
 }

@@ -3,10 +3,11 @@ import { buildFromFile } from "../config-file.js";
 import { ExitCode } from "../exit-codes.js";
 import type { Io } from "../io.js";
 import { formatGithub, formatJson, formatSarif, formatText, type FindingsFormat } from "../output/findings.js";
+import { pluginReview, type PluginFlags } from "../plugin-review.js";
 import { paint } from "../output/colour.js";
 import { packageVersion } from "../version.js";
 
-export interface ValidateOptions {
+export interface ValidateOptions extends PluginFlags {
   format: FindingsFormat;
   /** Validate as `serve` would: unset variables and missing files are errors. */
   strict: boolean;
@@ -16,8 +17,9 @@ export interface ValidateOptions {
 export async function validateCommand(files: string[], opts: ValidateOptions, io: Io): Promise<number> {
   const diagnostics: Diagnostic[] = [];
   const summaries: string[] = [];
+  const review = pluginReview(opts, io.cwd);
   for (const file of files) {
-    const result = await buildFromFile(file, io, opts.strict ? "serve" : "validate");
+    const result = await buildFromFile(file, io, opts.strict ? "serve" : "validate", review);
     diagnostics.push(...result.diagnostics);
     const s = result.snapshot;
     summaries.push(

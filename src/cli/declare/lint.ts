@@ -1,6 +1,6 @@
 import { InvalidArgumentError, type Command } from "commander";
 import type { Io } from "../io.js";
-import { examples, formatOption } from "../options.js";
+import { allowPluginPathOption, examples, formatOption, loadPluginsOption } from "../options.js";
 import { FINDINGS_FORMATS } from "../output/findings.js";
 
 /** `--max-warnings <n>`: a non-negative integer. */
@@ -18,6 +18,8 @@ export function declareLintCommands(program: Command, io: Io, setCode: (code: nu
     .addOption(formatOption(FINDINGS_FORMATS))
     .option("--max-warnings <n>", "exit 1 when there are more than n warnings", parseMaxWarnings)
     .option("--list-rules", "print every rule with its default severity and what it catches", false)
+    .addOption(loadPluginsOption())
+    .addOption(allowPluginPathOption())
     .addHelpText(
       "after",
       "\nRules are configured in the file: `lint: { rules: { route.public-ai: off, upstream.unused: error } }`.\n" +

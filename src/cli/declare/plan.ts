@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import type { Io } from "../io.js";
-import { examples, formatOption } from "../options.js";
+import { allowPluginPathOption, examples, formatOption, loadPluginsOption } from "../options.js";
 
 const FORMATS = ["text", "json", "markdown"];
 const TOKEN_HELP = "admin bearer token for an admin URL source (default: $AIGW_ADMIN_TOKEN)";
@@ -16,6 +16,8 @@ export function declarePlanCommands(program: Command, io: Io, setCode: (code: nu
     .addOption(formatOption(FORMATS))
     .option("--exit-code", "exit 1 when the configs differ, 0 when they are the same", false)
     .option("--token <token>", TOKEN_HELP)
+    .addOption(loadPluginsOption())
+    .addOption(allowPluginPathOption())
     .addHelpText(
       "after",
       examples([
@@ -40,6 +42,13 @@ export function declarePlanCommands(program: Command, io: Io, setCode: (code: nu
     .addOption(formatOption(FORMATS))
     .option("--token <token>", TOKEN_HELP)
     .option("--detailed-exitcode", "exit 0 no changes, 2 changes, 3 changes with a high-risk one, 1 error", false)
+    .addOption(loadPluginsOption())
+    .addOption(allowPluginPathOption())
+    .addHelpText(
+      "after",
+      "\nReview commands never import custom plugin modules unless --load-plugins is given. `plan --against` runs in CI with an\n" +
+        "admin token: never give it --load-plugins there (a pull request's plugin module would run with the token in reach).\n",
+    )
     .addHelpText(
       "after",
       examples([

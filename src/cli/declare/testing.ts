@@ -1,6 +1,6 @@
 import { Option, type Command } from "commander";
 import type { Io } from "../io.js";
-import { examples, formatOption } from "../options.js";
+import { allowPluginPathOption, examples, formatOption, loadPluginsOption } from "../options.js";
 
 /** Declares the testing commands on `program`; each action lazily imports its module and reports its exit code. */
 export function declareTestingCommands(program: Command, io: Io, setCode: (code: number) => void): void {
@@ -11,6 +11,8 @@ export function declareTestingCommands(program: Command, io: Io, setCode: (code:
     .argument("<cases>", "cases file (YAML: cases: [{name, request, expect}])")
     .addOption(formatOption(["text", "json", "junit"]))
     .addOption(new Option("--fail-under <percent>", "exit 1 when route coverage is under this percentage"))
+    .addOption(loadPluginsOption())
+    .addOption(allowPluginPathOption())
     .addHelpText(
       "after",
       examples([
@@ -31,6 +33,8 @@ export function declareTestingCommands(program: Command, io: Io, setCode: (code:
     .argument("<file>", "the proposed config file")
     .argument("<log>", "access log, JSON Lines as the gateway writes them (- for stdin)")
     .addOption(formatOption(["text", "json"]))
+    .addOption(loadPluginsOption())
+    .addOption(allowPluginPathOption())
     .addHelpText(
       "after",
       examples([

@@ -1,4 +1,4 @@
-import { redact } from "../../config/canonical.js";
+import { scrubList, scrubValues } from "../../config/provenance.js";
 import type { PlanResult } from "../../plan/diff.js";
 
 /** Shared by the text and markdown forms of `diff` and `plan`. */
@@ -59,34 +59,25 @@ export function shortHash(hash: string): string {
   return hash.length > 19 ? hash.slice(0, 19) : hash;
 }
 
-const SECRET_NAME = /(KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|PRIVATE)/i;
-const REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-[^}]*)?\}/g;
+const REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 
 /**
- * A last guard on everything `diff` and `plan` print: the values of
- * secret-looking variables the configs reference (the rule the canonical
- * form redacts by) and the admin token are replaced by their
- * `<redacted:…>` form, raw and JSON-escaped, wherever they would appear
- * (findings of an invalid config included).
+ * A last guard on everything `diff` and `plan` print: the value of every
+ * variable the configs reference, every default they write (`${VAR:-x}`),
+ * and the admin token are replaced by their `<redacted:…>` form, raw and
+ * JSON-escaped, wherever they would appear (findings of an invalid config
+ * included). The canonical form already redacts them where they sit.
  */
 export function secretScrubber(env: Readonly<Record<string, string | undefined>>, texts: readonly string[], extra: readonly (string | undefined)[]): (text: string) => string {
   const secrets = new Set<string>();
   for (const text of texts) {
     for (const m of text.matchAll(REFERENCE)) {
       const value = env[m[1]!];
-      if (value !== undefined && value.length >= 4 && SECRET_NAME.test(m[1]!)) secrets.add(value);
+      if (value !== undefined) secrets.add(value);
+      if (m[2] !== undefined) secrets.add(m[2]);
     }
   }
-  for (const value of extra) if (value !== undefined && value.length >= 4) secrets.add(value);
-  const list = [...secrets].sort((a, b) => b.length - a.length);
-  return (text) => {
-    let out = text;
-    for (const s of list) {
-      const r = redact(s);
-      if (out.includes(s)) out = out.split(s).join(r);
-      const escaped = JSON.stringify(s).slice(1, -1);
-      if (escaped !== s && out.includes(escaped)) out = out.split(escaped).join(r);
-    }
-    return out;
-  };
+  for (const value of extra) if (value !== undefined) secrets.add(value);
+  const list = scrubList(secrets);
+  return (text) => scrubValues(text, list);
 }

@@ -1,5 +1,6 @@
 import { describeFailure, failedCondition, type CompiledRoute, type MatchRequest } from "../route.js";
 import { SegmentTrie } from "./radix.js";
+import { normalizePath, type NormalizedPath, type PathOptions } from "./path.js";
 
 /** The routes that may take a path, in precedence order. */
 export interface Candidates {
@@ -34,7 +35,10 @@ export class Router {
   private readonly prefixes: SegmentTrie<CompiledRoute, Candidates>;
   private readonly all: readonly CompiledRoute[];
 
-  constructor(routes: readonly CompiledRoute[]) {
+  constructor(
+    routes: readonly CompiledRoute[],
+    private readonly pathOptions: PathOptions = { allowSemicolon: false },
+  ) {
     this.all = routes;
     this.prefixes = new SegmentTrie<CompiledRoute, Candidates>(candidates);
     const exactRoutes = new Map<string, CompiledRoute[]>();
@@ -47,6 +51,15 @@ export class Router {
       this.exact.set(path, candidates(Object.freeze([...own, ...this.prefixes.chainAt(path)])));
     }
     Object.freeze(this);
+  }
+
+  /**
+   * The canonical form of a raw request path (`server.paths`): the one path
+   * that is matched and forwarded, so an upstream never sees a path another
+   * route owns.
+   */
+  normalize(rawPath: string): NormalizedPath {
+    return normalizePath(rawPath, this.pathOptions);
   }
 
   /** The candidates for a normalised path, in precedence order. */

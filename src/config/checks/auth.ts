@@ -15,6 +15,25 @@ function exactlyOne(ctx: CheckContext, path: Path, obj: Record<string, unknown>,
   }
 }
 
+/**
+ * A provider that trusts every token its issuer signs (OIDC discovery, or a
+ * JWKS the issuer also signs other clients' tokens with) must say which
+ * audience is its own; a provider with its own secret or public key is its
+ * own issuer.
+ */
+function requireAudience(ctx: CheckContext, base: Path, provider: { type: string; name: string; audience?: unknown; jwks?: unknown }): void {
+  if (provider.audience !== undefined) return;
+  if (provider.type !== "oidc" && provider.jwks === undefined) return;
+  const source = provider.type === "oidc" ? "OIDC issuer" : "JWKS issuer";
+  ctx.reporter.report(
+    "error",
+    "auth.audience.required",
+    base,
+    `${provider.type} provider ${JSON.stringify(provider.name)} has no \`audience\`: any token the ${source} issues to any client would be accepted`,
+    { hint: "set `audience` to the value this gateway's tokens carry in `aud` (the API identifier or client id registered for it)" },
+  );
+}
+
 export function checkAuth(ctx: CheckContext): void {
   const { config, reporter } = ctx;
   const keyOwners = new Map<string, string>();
@@ -40,6 +59,7 @@ export function checkAuth(ctx: CheckContext): void {
       });
       return;
     }
+    requireAudience(ctx, base, provider);
     if (provider.type === "jwt") {
       exactlyOne(ctx, base, provider as unknown as Record<string, unknown>, ["secret", "publicKey", "jwks"], "auth.jwt.key", `jwt provider ${name}`);
       const hmac = provider.algorithms.filter((a) => HMAC_ALGORITHMS.has(a));

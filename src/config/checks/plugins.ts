@@ -1,4 +1,5 @@
 import { isIP } from "node:net";
+import safeRegex from "safe-regex2";
 import { AI_ONLY_PLUGINS } from "../kinds.js";
 import type { Path } from "../pointer.js";
 import { didYouMean } from "../suggest.js";
@@ -54,10 +55,18 @@ export function checkPlugins(ctx: CheckContext): void {
         }
         patterns.forEach((pattern, j) => {
           if (ctx.isUnset(at("patterns", j))) return;
+          let re: RegExp;
           try {
-            compileGuardPattern(pattern);
+            re = compileGuardPattern(pattern);
           } catch (err) {
             reporter.report("error", "plugin.config.invalid", at("patterns", j), `plugin ${name}: pattern ${JSON.stringify(pattern)} is not a valid regular expression (${(err as Error).message.replace(/^Invalid regular expression: /, "")})`);
+            return;
+          }
+          // Guards run on client text: a pattern that can backtrack exponentially would let one prompt stall the gateway.
+          if (!safeRegex(re)) {
+            reporter.report("error", "plugin.pattern.backtracking", at("patterns", j), `plugin ${name}: pattern ${JSON.stringify(pattern)} nests quantifiers (such as \`(a+)+\`), so a crafted text can make it backtrack exponentially`, {
+              hint: "rewrite it without a quantifier inside a quantified group, e.g. `a+` instead of `(a+)+`",
+            });
           }
         });
         break;

@@ -12,6 +12,7 @@ import { rule as configInlineSecret } from "./config.inline-secret.js";
 import { rule as consumerModelsUnreachable } from "./consumer.models.unreachable.js";
 import { rule as consumerUnreachable } from "./consumer.unreachable.js";
 import { rule as lintRuleUnknown } from "./lint.rule.unknown.js";
+import { rule as pluginCorsCredentialsAnyOrigin } from "./plugin.cors.credentials-any-origin.js";
 import { rule as pricingModelUncovered } from "./pricing.model.uncovered.js";
 import { rule as rateLimitUnused } from "./rate-limit.unused.js";
 import { rule as routeAiNoRateLimit } from "./route.ai.no-rate-limit.js";
@@ -34,6 +35,7 @@ export const LINT_RULES: readonly LintRule[] = Object.freeze([
   routeCacheNondeterministic,
   routeFallbackCycle,
   routeFallbackPricier,
+  pluginCorsCredentialsAnyOrigin,
   upstreamUnused,
   upstreamNoTimeouts,
   upstreamRetriesNoBudget,

@@ -5,6 +5,7 @@ import { readAiBody } from "../body.js";
 import type { StageFactory } from "../order.js";
 import { aiKind } from "./kind.js";
 import { aiHeaders, sendJson } from "./respond.js";
+import { settleNow } from "../metering.js";
 
 /**
  * The response cache of AI routes with `cache`: exact match on the
@@ -40,9 +41,10 @@ export const cacheStage: StageFactory = {
       }
       ctx.cache = "hit";
       ctx.upstream = null;
+      if (ctx.meter !== null) ctx.meter.cacheHit = true;
       if (ctx.plugins !== null && kind === "chat") ctx.plugins.guardCached(hit);
       if (json.stream === true) {
-        if (ctx.beforeResponseEnd !== null) await ctx.beforeResponseEnd();
+        await settleNow(ctx, "complete");
         const headers = aiHeaders(ctx, route, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache" });
         const sent = ctx.plugins === null ? headers : ctx.plugins.respond(200, headers);
         if (sent === null) return;

@@ -62,7 +62,7 @@ export function openAiDialect(route: CompiledRoute, resources: GenerationResourc
       if (bytes === null) throw new HttpError("upstream_error", `upstream ${def.name} answered with a body over 64 MiB`);
       const json = parseJson(bytes) as Record<string, unknown> | undefined;
       const usage = usageOf(json);
-      if (usage !== null) ctx.usage = { inputTokens: usage.inputTokens ?? 0, outputTokens: usage.outputTokens ?? 0 };
+      ctx.meter?.report(usage);
       if (typeof json?.model === "string") ctx.responseModel = json.model;
       let out = bytes;
       if (kind === "chat" && json !== undefined && ctx.plugins !== null) {

@@ -1,10 +1,14 @@
 import type { RequestContext } from "../context.js";
 
-/** A JSON answer from the gateway itself (no route, no upstream). */
+/** A JSON answer from the gateway itself (no upstream), through the response hooks of the gateway's plugins. */
 export async function sendJson(ctx: RequestContext, status: number, value: unknown): Promise<void> {
   const body = Buffer.from(JSON.stringify(value));
+  const headers: Record<string, string> = { "content-type": "application/json", "content-length": String(body.length), "x-request-id": ctx.id };
+  if (ctx.extraHeaders !== null) Object.assign(headers, ctx.extraHeaders);
+  const sent = ctx.plugins === null ? headers : ctx.plugins.respond(status, headers);
+  if (sent === null) return;
   ctx.status = status;
-  ctx.res.writeHead(status, { "content-type": "application/json", "content-length": String(body.length), "x-request-id": ctx.id });
+  ctx.res.writeHead(status, sent);
   ctx.res.end(body);
   ctx.bytesOut += body.length;
 }

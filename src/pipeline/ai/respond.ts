@@ -5,6 +5,14 @@ import type { RequestContext } from "../context.js";
 import { recordFirstToken } from "../first-token.js";
 import { applyHeaderRules, type HeaderMap } from "../headers.js";
 import type { UpstreamResponse } from "../../upstream/exchange.js";
+import { sseData } from "../../ai/sse.js";
+import { endExchange, settleNow } from "../metering.js";
+
+/** The in-band error event that ends a stream the gateway had to abandon. */
+function streamError(err: unknown): Buffer {
+  const code = (err as { code?: string }).code ?? "stream_error";
+  return sseData({ error: { message: "the upstream stream could not be relayed further", type: "server_error", param: null, code } });
+}
 
 /**
  * The gateway's headers on an AI answer (ids, route, upstream, cache,
@@ -28,12 +36,12 @@ export function costHeader(cost: number | null): string | undefined {
 }
 
 /**
- * Sends a whole JSON answer. Successful answers run the usage hooks first
- * (metering, token limits), so `x-aigw-cost-usd` is exact and the next
- * request, on any replica, already sees this one.
+ * Sends a whole JSON answer. A successful answer settles the request's
+ * usage first (metering, token limits), so `x-aigw-cost-usd` is exact and
+ * the next request, on any replica, already sees this one.
  */
 export async function sendJson(ctx: RequestContext, route: CompiledRoute, status: number, base: HeaderMap, body: Buffer): Promise<void> {
-  if (status < 300 && ctx.beforeResponseEnd !== null) await ctx.beforeResponseEnd();
+  if (status < 300) await settleNow(ctx, "complete");
   const headers = aiHeaders(ctx, route, base);
   headers["content-type"] = "application/json";
   headers["content-length"] = String(body.length);
@@ -91,7 +99,7 @@ export function streamThrough(
   };
   return new Promise<boolean>((resolve, reject) => {
     let settled = false;
-    const finish = (err?: unknown): void => {
+    const finish = (err?: unknown, failed = translator.failed()): void => {
       if (settled) return;
       settled = true;
       resources.metrics.activeStreams.dec();
@@ -100,17 +108,38 @@ export function streamThrough(
       source.off("error", onError);
       res.off("drain", onDrain);
       res.off("close", onClose);
-      if (err === undefined) resolve(translator.failed());
+      if (err === undefined) resolve(failed);
       else reject(err);
     };
+    /** The upstream's stream cannot go on (an event over the size limit): say so in-band, cut the upstream, end. */
+    const abandon = (err: unknown): void => {
+      resources.logger.warn({ requestId: ctx.id, upstream: ctx.upstream, err: (err as Error).message }, "upstream stream abandoned");
+      resources.metrics.recordStreamAbandoned(ctx.upstream ?? "-", (err as { code?: string }).code ?? "error");
+      stopSource();
+      ctx.meter?.report(translator.usage());
+      endExchange(ctx, "cut");
+      write([streamError(err)]);
+      res.end();
+      finish(undefined, true);
+    };
+    const stopSource = (): void => {
+      source.off("data", onData);
+      source.off("error", onError);
+      source.on("error", () => undefined);
+      source.destroy();
+    };
     const onData = (chunk: Buffer): void => {
-      if (!write(translator.push(chunk))) source.pause();
+      let out: Buffer[];
+      try {
+        out = translator.push(chunk);
+      } catch (err) {
+        abandon(err);
+        return;
+      }
+      if (!write(out)) source.pause();
       if (translator.halted?.() === true) {
         // A guard ended the stream: no more input, the upstream request is cut.
-        source.off("data", onData);
-        source.off("error", onError);
-        source.on("error", () => undefined);
-        source.destroy();
+        stopSource();
         onEnd();
       }
     };
@@ -119,9 +148,10 @@ export function streamThrough(
     };
     const onEnd = (): void => {
       const tail = translator.end();
-      ctx.usage = translator.usage();
-      const hook = translator.failed() ? null : ctx.beforeResponseEnd;
-      (hook === null ? Promise.resolve() : hook()).then(
+      ctx.meter?.report(translator.usage());
+      // Every end is settled: a stream that failed in-band or a guard stopped was cut.
+      const cut = translator.failed() || translator.halted?.() === true;
+      settleNow(ctx, cut ? "cut" : "complete").then(
         () => {
           write(tail);
           const cost = costHeader(ctx.costUsd);
@@ -138,12 +168,16 @@ export function streamThrough(
     };
     const onError = (): void => {
       // The upstream broke off: say so in-band (never a clean [DONE]), then end.
+      ctx.meter?.report(translator.usage());
+      endExchange(ctx, "cut");
       write(translator.end());
       res.end();
       finish();
     };
     const onClose = (): void => {
       if (!res.writableFinished) {
+        ctx.meter?.report(translator.usage());
+        endExchange(ctx, "cut");
         source.destroy();
         finish(new Error("the client closed the connection"));
       }

@@ -49,7 +49,7 @@ export function translatedDialect(route: CompiledRoute, resources: GenerationRes
       const body = parseJson(bytes);
       if (body === undefined) throw new HttpError("upstream_error", `upstream ${def.name} answered with a body that is not JSON`);
       const completion = translator.response(body, tctx);
-      ctx.usage = translator.usage(body);
+      ctx.meter?.report(translator.usage(body));
       if (typeof completion.model === "string") ctx.responseModel = completion.model;
       const guarded = ctx.plugins === null ? false : ctx.plugins.guardCompletion(completion);
       if (HttpError.is(guarded)) return sendBlocked(ctx, route, guarded);

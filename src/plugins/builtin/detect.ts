@@ -8,6 +8,17 @@ import { requiredLiteral } from "./literal.js";
  * `\bPOL-[0-9]{8}\b`) runs only when the text contains it (a substring
  * search, see literal.ts); the others, per case mode, are joined into one
  * alternation, so they cost one pass over the text, not one each.
+ *
+ * The text is the client's (or the model's), so every scan costs time
+ * linear in its length. The built-in detectors are written for that: no
+ * quantifier over a class that the next one overlaps can be retried from
+ * many starts (a match starts only where a run of its characters starts,
+ * or each start does bounded work). Custom patterns are reviewed config but
+ * of unknown cost, so no execution of one sees more than a bounded window
+ * of the text (CUSTOM_WINDOW characters, plus CUSTOM_OVERLAP after and
+ * LOOKBEHIND_CONTEXT before): a pattern quadratic in its input then costs
+ * time linear in the text. Every window is scanned, so a long text is not
+ * a way past a guard.
  */
 export interface Match {
   start: number;
@@ -24,8 +35,15 @@ export interface Matcher {
   detect(text: string): string | null;
 }
 
+/**
+ * Reports each match in order to `take`, which answers true to go on after
+ * it, false to stop, or null when the candidate failed its check (then the
+ * scan goes on one character after its start).
+ */
+type Scanner = (text: string, take: (start: number, end: number) => boolean | null) => void;
+
 interface Rule {
-  re: RegExp;
+  scan: Scanner;
   kind: string;
   label: string;
   /** Cheap test that must pass before the regex runs. */
@@ -58,19 +76,169 @@ export function luhn(text: string): boolean {
 
 const hasDigitRun = /\d\d/;
 
-export const DETECTORS: Readonly<Record<string, Omit<Rule, "label"> & { label: string }>> = {
+/** Where the match of a sticky regex at `at` ends, or null. */
+function matchEnd(re: RegExp, text: string, at: number): number | null {
+  re.lastIndex = at;
+  const m = re.exec(text);
+  return m === null ? null : m.index + m[0].length;
+}
+
+/** Every match of a global regex over the whole text: for regexes whose cost per start is bounded, or that start only where a run of their characters starts. */
+function wholeText(source: string, flags = ""): () => Scanner {
+  return () => {
+    const re = new RegExp(source, "g" + flags);
+    return (text, take) => {
+      re.lastIndex = 0;
+      for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+        if (m[0].length === 0) {
+          re.lastIndex++;
+          continue;
+        }
+        const r = take(m.index, m.index + m[0].length);
+        if (r === false) return;
+        // A longer candidate that fails the check may hide a shorter one inside it: try again one character on.
+        if (r === null) re.lastIndex = m.index + 1;
+      }
+    };
+  };
+}
+
+/** Characters of a custom pattern's window; matches start in it. */
+export const CUSTOM_WINDOW = 1024;
+/** Characters after the window a custom pattern's match may reach: a match no longer than this is always found whole. */
+export const CUSTOM_OVERLAP = 256;
+/** Characters before the window a custom pattern's lookbehind (or `\b`) can see. */
+export const LOOKBEHIND_CONTEXT = 32;
+
+/**
+ * Every match of a custom pattern, each execution over at most
+ * CUSTOM_WINDOW + CUSTOM_OVERLAP + LOOKBEHIND_CONTEXT characters. A match
+ * is taken from the window it starts in; the next window starts where the
+ * last match ended (as a global scan resumes there) or where this window
+ * ends. Matches of at most CUSTOM_OVERLAP characters are the regex's own
+ * over the whole text; a longer one is found cut at its window's end.
+ */
+function windowed(source: string, flags: string): Scanner {
+  const re = new RegExp(source, "g" + flags);
+  return (text, take) => {
+    const n = text.length;
+    for (let s = 0; s < n; ) {
+      const from = Math.max(0, s - LOOKBEHIND_CONTEXT);
+      const to = Math.min(n, s + CUSTOM_WINDOW + CUSTOM_OVERLAP);
+      const last = to === n;
+      const slice = from === 0 && last ? text : text.slice(from, to);
+      let next = s + CUSTOM_WINDOW;
+      re.lastIndex = s - from;
+      for (let m = re.exec(slice); m !== null; m = re.exec(slice)) {
+        const start = from + m.index;
+        if (start >= s + CUSTOM_WINDOW && !last) break;
+        if (m[0].length === 0) {
+          re.lastIndex++;
+          continue;
+        }
+        const end = start + m[0].length;
+        const r = take(start, end);
+        if (r === false) return;
+        if (r === null) re.lastIndex = m.index + 1;
+        else next = Math.max(next, end);
+      }
+      if (last) return;
+      s = next;
+    }
+  };
+}
+
+
+/**
+ * JWTs (`\beyJ…\.eyJ…\.…`). Tried only at the first `eyJ` of a run of
+ * base64url characters: when that fails, every later `eyJ` of the run
+ * fails too (its first part ends where the run does, and is shorter), so
+ * the scan skips to the run's end. As one regex, `eyJa-eyJa-…` costs a
+ * scan to the end of the run from each `eyJ`.
+ */
+function jwt(): Scanner {
+  const head = /\beyJ/g;
+  const whole = /eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/y;
+  const run = /[A-Za-z0-9_-]*/y;
+  return (text, take) => {
+    head.lastIndex = 0;
+    for (let h = head.exec(text); h !== null; h = head.exec(text)) {
+      const at = h.index;
+      const end = matchEnd(whole, text, at);
+      if (end === null) {
+        head.lastIndex = matchEnd(run, text, at)!;
+        continue;
+      }
+      const r = take(at, end);
+      if (r === false) return;
+      head.lastIndex = r === null ? at + 1 : end;
+    }
+  };
+}
+
+const EMAIL_LOCAL = "[A-Za-z0-9._%+-]";
+const EMAIL_DOMAIN = "@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\\.[A-Za-z]{2,24}(?![A-Za-z0-9-])";
+
+/**
+ * E-mail addresses. A match is tried where a run of local-part characters
+ * starts (the lookbehind), and where the previous match ended (as a global
+ * scan resumes there: `a@b.com_c@d.com` holds two). Any other start inside
+ * a run reaches the same `@` and the same domain, so when the first try in
+ * a run fails the scan skips to the run's end; trying each start would
+ * cost the run each time (quadratic).
+ */
+function email(): Scanner {
+  const atRunStart = new RegExp(`(?<!${EMAIL_LOCAL})${EMAIL_LOCAL}+${EMAIL_DOMAIN}`, "g");
+  const here = new RegExp(`${EMAIL_LOCAL}+${EMAIL_DOMAIN}`, "y");
+  const run = new RegExp(`${EMAIL_LOCAL}*`, "y");
+  return (text, take) => {
+    atRunStart.lastIndex = 0;
+    for (let m = atRunStart.exec(text); m !== null; m = atRunStart.exec(text)) {
+      let at = m.index;
+      let end = at + m[0].length;
+      for (;;) {
+        const r = take(at, end);
+        if (r === false) return;
+        if (r === null) {
+          atRunStart.lastIndex = at + 1;
+          break;
+        }
+        const next = matchEnd(here, text, end);
+        if (next === null) {
+          atRunStart.lastIndex = matchEnd(run, text, end)!;
+          break;
+        }
+        at = end;
+        end = next;
+      }
+    }
+  };
+}
+
+interface Detector {
+  kind: string;
+  label: string;
+  /** One scanner per rule: a detector may need several to stay linear. */
+  scanners: (() => Scanner)[];
+  hint?: (text: string) => boolean;
+  verify?: (match: string) => boolean;
+}
+
+export const DETECTORS: Readonly<Record<string, Detector>> = {
   email: {
     kind: "an e-mail address",
     label: "[EMAIL]",
-    re: /[A-Za-z0-9._%+-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.[A-Za-z]{2,24}(?![A-Za-z0-9-])/g,
+    scanners: [email],
     hint: (t) => t.includes("@"),
   },
   phone: {
     kind: "a phone number",
     label: "[PHONE]",
     // International (+ and a country code) or North-American (555-123-4567, (555) 123-4567) forms;
-    // bare digit runs (dates, amounts, ids) are not taken for phone numbers.
-    re: /(?<![\w+])(?:\+\d{1,3}(?:[ .-]?\(\d{1,4}\))?(?:[ .-]?\d{1,4}){2,5}|\(\d{3}\)[ .-]?\d{3}[ .-]\d{4}|\d{3}[.-]\d{3}[.-]\d{4})(?![\w])/g,
+    // bare digit runs (dates, amounts, ids) are not taken for phone numbers. Each group of an
+    // international number takes all the digits it can and keeps them (`(?=(\d{1,4}))\1` is an
+    // atomic group): retrying every split of a long digit run costs thousands of steps per `+`.
+    scanners: [wholeText(/(?<![\w+])(?:\+\d{1,3}(?:[ .-]?\(\d{1,4}\))?(?:[ .-]?(?=(\d{1,4}))\1){1,5}|\(\d{3}\)[ .-]?\d{3}[ .-]\d{4}|\d{3}[.-]\d{3}[.-]\d{4})(?![\w])/.source)],
     hint: (t) => hasDigitRun.test(t),
     verify: (m) => {
       const n = digits(m).length;
@@ -80,28 +248,31 @@ export const DETECTORS: Readonly<Record<string, Omit<Rule, "label"> & { label: s
   card: {
     kind: "a card number",
     label: "[CARD]",
-    re: /(?<!\d)\d(?:[ -]?\d){12,18}(?!\d)/g,
+    scanners: [wholeText(/(?<!\d)\d(?:[ -]?\d){12,18}(?!\d)/.source)],
     hint: (t) => hasDigitRun.test(t),
     verify: luhn,
   },
   apiKey: {
     kind: "an API key",
     label: "[API_KEY]",
-    re: new RegExp(
-      [
-        /\bsk-ant-[A-Za-z0-9_-]{16,}/,
-        /\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}/,
-        /\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/,
-        /\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,})/,
-        /\bAIza[0-9A-Za-z_-]{35}/,
-        /\bxox[abprs]-[A-Za-z0-9-]{10,}/,
-        /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/,
-        /-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----/,
-      ]
-        .map((r) => r.source)
-        .join("|"),
-      "g",
-    ),
+    // Each unbounded run either ends the match (it succeeds once it has its minimum) or is
+    // bounded; JWTs, whose first part must be followed by a dot, have their own scanner.
+    scanners: [
+      wholeText(
+        [
+          /\bsk-ant-[A-Za-z0-9_-]{16,}/,
+          /\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}/,
+          /\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/,
+          /\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,})/,
+          /\bAIza[0-9A-Za-z_-]{35}/,
+          /\bxox[abprs]-[A-Za-z0-9-]{10,}/,
+          /-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----/,
+        ]
+          .map((r) => r.source)
+          .join("|"),
+      ),
+      jwt,
+    ],
   },
 };
 
@@ -118,7 +289,7 @@ function customRules(patterns: readonly string[], label: string): Rule[] {
     const source = compileGuardPattern(p).source;
     const literal = requiredLiteral(source);
     if (literal !== null) {
-      out.push({ re: new RegExp(source, "g" + flags), kind: "a blocked pattern", label, literal: flags === "i" ? literal.toLowerCase() : literal, insensitive: flags === "i" });
+      out.push({ scan: windowed(source, flags), kind: "a blocked pattern", label, literal: flags === "i" ? literal.toLowerCase() : literal, insensitive: flags === "i" });
       continue;
     }
     groups.set(flags, [...(groups.get(flags) ?? []), source]);
@@ -127,7 +298,7 @@ function customRules(patterns: readonly string[], label: string): Rule[] {
     // Back-references and named groups do not survive being joined.
     const joinable = sources.length > 1 && !sources.some((s) => /\\[1-9]|\\k<|\(\?</.test(s.replace(/\(\?<[=!]/g, "")));
     const list = joinable ? [sources.map((s) => `(?:${s})`).join("|")] : sources;
-    for (const source of list) out.push({ re: new RegExp(source, "g" + flags), kind: "a blocked pattern", label });
+    for (const source of list) out.push({ scan: windowed(source, flags), kind: "a blocked pattern", label });
   }
   return out;
 }
@@ -151,7 +322,8 @@ export function compileMatcher(config: { detectors?: readonly string[]; patterns
   const rules: Rule[] = [];
   for (const d of config.detectors ?? []) {
     const det = DETECTORS[d];
-    if (det !== undefined) rules.push({ ...det, re: new RegExp(det.re.source, det.re.flags), label: config.replacement ?? det.label });
+    if (det === undefined) continue;
+    for (const scanner of det.scanners) rules.push({ scan: scanner(), kind: det.kind, label: config.replacement ?? det.label, hint: det.hint, verify: det.verify });
   }
   rules.push(...customRules(config.patterns ?? [], config.replacement ?? "[REDACTED]"));
 
@@ -177,20 +349,8 @@ export function compileMatcher(config: { detectors?: readonly string[]; patterns
     const text = subject.text;
     if (rule.hint !== undefined && !rule.hint(text)) return;
     if (!has(rule, subject)) return;
-    const re = rule.re;
-    re.lastIndex = 0;
-    for (let m = re.exec(text); m !== null; m = re.exec(text)) {
-      if (m[0].length === 0) {
-        re.lastIndex++;
-        continue;
-      }
-      if (rule.verify !== undefined && !rule.verify(m[0])) {
-        // A longer candidate that fails the check may hide a shorter one inside it: try again one character on.
-        re.lastIndex = m.index + 1;
-        continue;
-      }
-      if (!onMatch(m.index, m.index + m[0].length)) return;
-    }
+    const verify = rule.verify;
+    rule.scan(text, verify === undefined ? onMatch : (start, end) => (verify(text.slice(start, end)) ? onMatch(start, end) : null));
   };
 
   return {

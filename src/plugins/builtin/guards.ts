@@ -113,7 +113,10 @@ export const promptGuard: BuiltinPlugin = {
  * answers 400 `response_blocked` instead of a whole completion, and ends a
  * stream with an error event (no further content, no `[DONE]`; the
  * upstream request is cut). Streams are scanned across chunk boundaries
- * (see stream-guard.ts): text is held back by up to `window` characters.
+ * (see stream-guard.ts): text is held back by up to `window` characters,
+ * and a match still growing past `window` + MAX_HELD_MATCH ends the stream
+ * as `block` would, whatever the policy (it can be neither held nor
+ * released whole).
  */
 export const responseGuard: BuiltinPlugin = {
   name: "response-guard",

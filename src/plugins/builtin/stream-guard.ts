@@ -3,12 +3,21 @@ import type { StreamTranslator } from "../../ai/types.js";
 import { redact, type Matcher } from "./detect.js";
 
 /**
+ * Characters of a match that a stream may hold back beyond `window`: a
+ * match still growing past them (`sk-` and then an endless run) ends the
+ * stream as if blocked. Holding it without bound would rescan an ever
+ * longer text at every chunk; releasing it would let the rest of it out.
+ */
+export const MAX_HELD_MATCH = 1024;
+
+/**
  * The text of one choice of a stream, scanned as it arrives. The last
  * `window` characters are held back (and the whole of any match that
- * reaches into them), so a match that is split across chunks is seen
- * whole before any part of it is sent: every match no longer than
- * `window` is caught. What is released is final (redacted when the policy
- * is `redact`).
+ * reaches into them, up to MAX_HELD_MATCH more), so a match that is split
+ * across chunks is seen whole before any part of it is sent: every match
+ * no longer than `window` is caught. What is released is final (redacted
+ * when the policy is `redact`). Each chunk costs a scan of at most
+ * `window + MAX_HELD_MATCH` characters plus its own.
  */
 export class TailScanner {
   private pending = "";
@@ -19,13 +28,18 @@ export class TailScanner {
     private readonly block: boolean,
   ) {}
 
-  /** The text that can go out now, or the kind of what was found (block). */
+  /** The text that can go out now, or the kind of what was found (block, or a match too long to hold). */
   push(text: string): { text: string } | { blocked: string } {
     const buf = this.pending + text;
     const matches = this.matcher.find(buf);
     if (this.block && matches.length > 0) return { blocked: matches[0]!.kind };
     let boundary = Math.max(0, buf.length - this.window);
-    for (const m of matches) if (m.end > boundary && m.start < boundary) boundary = m.start;
+    for (const m of matches) {
+      if (m.end > boundary && m.start < boundary) {
+        if (buf.length - m.start > this.window + MAX_HELD_MATCH) return { blocked: m.kind };
+        boundary = m.start;
+      }
+    }
     // Never split a surrogate pair.
     if (boundary > 0 && boundary < buf.length) {
       const c = buf.charCodeAt(boundary - 1);

@@ -1,0 +1,131 @@
+import type { Usage } from "../usage/extract.js";
+import type { RequestContext } from "./context.js";
+
+/**
+ * How an upstream exchange ended: `complete` (the answer arrived whole),
+ * `error` (a whole error answer: providers do not bill those), `cut` (the
+ * client left, the upstream reset or timed out, the stream failed in-band
+ * or a guard stopped it), `unreached` (no connection: nothing was sent).
+ */
+export type ExchangeEnd = "complete" | "error" | "cut" | "unreached";
+
+/** What one consumer of the settlement does with it (the ledger, token limits). */
+export type SettleHook = (ctx: RequestContext, meter: Meter) => Promise<void>;
+
+/**
+ * One request's token metering. Every upstream exchange the request makes
+ * adds what it used: a complete answer the usage its upstream reported (the
+ * estimate made from the request for what it did not report); a cut one its
+ * reported input and at least the estimated output; an error answer only
+ * what it reported. The request is settled
+ * exactly once, whichever way it ends: before a successful response ends (so
+ * `x-aigw-cost-usd` is exact and the next request sees it), else when the
+ * request completes. Budgets, token limits, metrics and the ledger all read
+ * that one settlement through their hooks, so none of them can skip an
+ * exchange another one counted.
+ */
+export class Meter {
+  /** Exchanges that reached an upstream. */
+  exchanges = 0;
+  /** The answer came from the response cache (counted, costs nothing). */
+  cacheHit = false;
+  private inputTokens = 0;
+  private outputTokens = 0;
+  private open: { input: number | undefined; output: number | undefined } | null = null;
+  private readonly hooks: SettleHook[] = [];
+  private settling: Promise<void> | null = null;
+
+  constructor(private readonly estimate: (ctx: RequestContext) => Usage) {}
+
+  /** Runs at settlement, in the order added. */
+  onSettle(hook: SettleHook): void {
+    this.hooks.push(hook);
+  }
+
+  /** The request is on its way to an upstream: a new exchange (any open one was cut). */
+  begin(ctx: RequestContext): void {
+    if (this.open !== null) this.end(ctx, "cut");
+    this.open = { input: undefined, output: undefined };
+    this.exchanges++;
+  }
+
+  /** Usage the open exchange's upstream reported so far (later reports win, an input of 0 never replaces one seen). */
+  report(usage: Partial<Usage> | null): void {
+    if (usage === null || this.open === null) return;
+    if (usage.inputTokens !== undefined && (usage.inputTokens > 0 || this.open.input === undefined)) this.open.input = usage.inputTokens;
+    if (usage.outputTokens !== undefined) this.open.output = usage.outputTokens;
+  }
+
+  /** Closes the open exchange (a no-op when none is open, so every end path may call it). */
+  end(ctx: RequestContext, how: ExchangeEnd): void {
+    const open = this.open;
+    if (open === null) return;
+    this.open = null;
+    if (how === "unreached") {
+      this.exchanges--;
+      return;
+    }
+    if (how === "error") {
+      this.inputTokens += open.input ?? 0;
+      this.outputTokens += open.output ?? 0;
+      return;
+    }
+    if (how === "complete" && open.input !== undefined && open.output !== undefined) {
+      this.inputTokens += open.input;
+      this.outputTokens += open.output;
+      return;
+    }
+    // Providers report output tokens at the end of a stream (Anthropic's
+    // message_start says 1): a cut exchange is charged at least the estimate,
+    // so leaving before the last event never makes an answer free.
+    const guess = this.estimate(ctx);
+    this.inputTokens += open.input ?? guess.inputTokens;
+    this.outputTokens += how === "cut" ? Math.max(open.output ?? 0, guess.outputTokens) : (open.output ?? guess.outputTokens);
+  }
+
+  /** Whether anything is to be charged or counted: an upstream was reached, or the cache answered. */
+  get counted(): boolean {
+    return this.exchanges > 0 || this.cacheHit;
+  }
+
+  /** The tokens of every exchange so far. */
+  get total(): Usage {
+    return { inputTokens: this.inputTokens, outputTokens: this.outputTokens };
+  }
+
+  /**
+   * Settles the request: closes an exchange still open (it was cut), sets
+   * `ctx.usage`, and runs every hook. Idempotent: every caller gets the one
+   * settlement. Never rejects (a hook logs its own failures).
+   */
+  settle(ctx: RequestContext, how: ExchangeEnd = "cut"): Promise<void> {
+    this.settling ??= this.run(ctx, how);
+    return this.settling;
+  }
+
+  get settled(): boolean {
+    return this.settling !== null;
+  }
+
+  private async run(ctx: RequestContext, how: ExchangeEnd): Promise<void> {
+    this.end(ctx, how);
+    if (this.exchanges > 0) ctx.usage = this.total;
+    for (const hook of this.hooks) {
+      try {
+        await hook(ctx, this);
+      } catch (err) {
+        ctx.generation.resources.logger.warn({ err: (err as Error).message, requestId: ctx.id }, "could not settle the request's usage");
+      }
+    }
+  }
+}
+
+/** Ends the request's open exchange, if the request is metered. */
+export function endExchange(ctx: RequestContext, how: ExchangeEnd): void {
+  ctx.meter?.end(ctx, how);
+}
+
+/** Settles a metered request now (before a successful answer ends); a no-op for requests that are not metered. */
+export function settleNow(ctx: RequestContext, how: ExchangeEnd): Promise<void> {
+  return ctx.meter === null ? Promise.resolve() : ctx.meter.settle(ctx, how);
+}
