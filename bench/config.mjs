@@ -5,7 +5,7 @@
 //    first (cold) run, then the median of 5 warm runs, against the 2 s target.
 // 2. lookup: normalizePath + router.match over 1,000,000 seeded requests for
 //    10, 100, 1,000 and 10,000 routes; the cost should not grow with N.
-// See docs/performance.md for how to read the figures.
+// See docs/benchmarks.md for the method and how to read the figures.
 
 import os from "node:os";
 import { buildSnapshot } from "../dist/compile/build.js";

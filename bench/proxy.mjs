@@ -33,7 +33,7 @@
 // (float ms), not from its 1 ms-resolution histogram. Each run also reports
 // the CPU that other processes on the machine used meanwhile (from /proc),
 // since a shared machine skews every figure.
-// See docs/performance.md ("Data plane") for how to read the figures.
+// See docs/benchmarks.md for the method and how to read the figures.
 
 import autocannon from "autocannon";
 import { execFileSync, spawn } from "node:child_process";

@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { AccessLog, accessLogLine, millis } from "../src/observability/access-log.js";
 import { createLogger } from "../src/observability/logger.js";
-import type { RequestContext } from "../src/pipeline/context.js";
+import type { RequestContext } from "../src/pipeline/types.js";
 import type { Clock } from "../src/deps.js";
 
 /** A logger like `aigw serve`'s (optionally with a worker's bindings) writing into an array. */

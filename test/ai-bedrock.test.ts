@@ -1,11 +1,10 @@
 import { readFileSync } from "node:fs";
 import { crc32 } from "node:zlib";
-import { Hash } from "@smithy/hash-node";
+import { Hash } from "@smithy/core/serde";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { afterEach, describe, expect, it } from "vitest";
-import { EventStreamDecoder } from "../src/ai/bedrock/event-stream.js";
+import { EventStreamDecoder, stringHeader } from "../src/ai/bedrock/event-stream.js";
 import { bedrockEndpoint, bedrockTranslator, signBedrockRequest } from "../src/ai/bedrock/index.js";
-import { canonicalQuery, canonicalUri } from "../src/ai/bedrock/sigv4.js";
 import type { OpenAIChatRequest, TranslateContext } from "../src/ai/types.js";
 import { HttpError } from "../src/errors/http.js";
 import { encodeFrame, encodeFrames, type FrameSpec } from "./helpers/eventstream.js";
@@ -480,13 +479,18 @@ describe("bedrock streaming (table 2.5)", () => {
     badPayload[20] = (badPayload[20] as number) ^ 0xff;
     const badPrelude = Buffer.from(second);
     badPrelude[3] = (badPrelude[3] as number) ^ 0x01;
-    for (const [bad, why] of [[badPayload, "message CRC"], [badPrelude, "prelude CRC"]] as const) {
+    const cases = [
+      [badPayload, /^invalid event stream from Bedrock: event stream frame is invalid: The message checksum/],
+      [badPrelude, /^invalid event stream from Bedrock: event stream prelude CRC mismatch$/],
+    ] as const;
+    for (const [bad, why] of cases) {
       const bytes = Buffer.concat([first, bad, streamBytes]);
       for (const chunks of [[bytes], byteByByte(bytes)]) {
         const r = run(chunks, false);
         const lines = dataLines(r.text);
         expect(lines).toHaveLength(2);
-        expect(lines[1]).toEqual({ error: { message: `invalid event stream from Bedrock: event stream ${why} mismatch`, type: "api_error", param: null, code: "upstream_error" } });
+        expect(lines[1]).toMatchObject({ error: { type: "api_error", param: null, code: "upstream_error" } });
+        expect((lines[1] as { error: { message: string } }).error.message).toMatch(why);
         expect(r.translator.failed()).toBe(true);
       }
     }
@@ -510,13 +514,15 @@ describe("event stream decoder", () => {
     expect(messages).toEqual([{ headers: {}, payload: Buffer.alloc(0) }]);
   });
 
-  it("skips every header value type by width", () => {
+  /** A frame built byte by byte (not with AWS's encoder), one header of each of the ten value types. */
+  function everyHeaderType(unknownType?: number): Buffer {
     const hdr = (name: string, type: number, value: Buffer) => Buffer.concat([Buffer.from([name.length]), Buffer.from(name), Buffer.from([type]), value]);
     const u16 = (n: number) => { const b = Buffer.alloc(2); b.writeUInt16BE(n); return b; };
     const headers = Buffer.concat([
       hdr("t", 0, Buffer.alloc(0)), hdr("f", 1, Buffer.alloc(0)), hdr("b", 2, Buffer.from([0xff])), hdr("s", 3, Buffer.from([0x01, 0x00])),
       hdr("i", 4, Buffer.from([0, 0, 1, 0])), hdr("l", 5, Buffer.from([0, 0, 0, 0, 0, 0, 0, 9])), hdr("y", 6, Buffer.concat([u16(2), Buffer.from([1, 2])])),
       hdr(":event-type", 7, Buffer.concat([u16(4), Buffer.from("ping")])), hdr("d", 8, Buffer.from([0, 0, 0, 0, 0, 0, 0x03, 0xe8])), hdr("u", 9, Buffer.alloc(16, 0xab)),
+      ...(unknownType === undefined ? [] : [hdr("x", unknownType, Buffer.alloc(0))]),
     ]);
     const payload = Buffer.from("{}");
     const total = 16 + headers.length + payload.length;
@@ -527,12 +533,46 @@ describe("event stream decoder", () => {
     headers.copy(frame, 12);
     payload.copy(frame, 12 + headers.length);
     frame.writeUInt32BE(crc32(frame.subarray(0, total - 4)), total - 4);
-    const { messages, error } = new EventStreamDecoder().push(frame);
+    return frame;
+  }
+
+  it("reads every header value type, tagged with its type", () => {
+    const { messages, error } = new EventStreamDecoder().push(everyHeaderType());
     expect(error).toBeNull();
-    expect(messages[0]?.headers).toEqual({
-      t: true, f: false, b: -1, s: 256, i: 256, l: 9n, y: Buffer.from([1, 2]), ":event-type": "ping", d: new Date(1000), u: "ab".repeat(16),
+    const h = messages[0]!.headers;
+    expect({ ...h, l: undefined, y: undefined }).toEqual({
+      t: { type: "boolean", value: true }, f: { type: "boolean", value: false }, b: { type: "byte", value: -1 }, s: { type: "short", value: 256 },
+      i: { type: "integer", value: 256 }, l: undefined, y: undefined, ":event-type": { type: "string", value: "ping" },
+      d: { type: "timestamp", value: new Date(1000) }, u: { type: "uuid", value: "abababab-abab-abab-abab-abababababab" },
     });
+    expect(h.l?.type === "long" && h.l.value.valueOf()).toBe(9);
+    expect(h.y?.type === "binary" && Buffer.from(h.y.value)).toEqual(Buffer.from([1, 2]));
+    expect(stringHeader(messages[0]!, ":event-type")).toBe("ping");
+    expect(stringHeader(messages[0]!, "t")).toBeUndefined();
     expect(messages[0]?.payload.toString()).toBe("{}");
+  });
+
+  it("returns the good frames before a bad one, then stays dead", () => {
+    const good = encodeFrame({ ":message-type": "event", ":event-type": "ping" }, {});
+    const decoder = new EventStreamDecoder();
+    const first = decoder.push(Buffer.concat([good, everyHeaderType(42), good]));
+    expect(first.messages).toHaveLength(1);
+    expect(first.error?.message).toMatch(/^event stream frame is invalid: .*header type/i);
+    expect(decoder.buffered).toBe(0);
+    const again = decoder.push(good);
+    expect(again).toEqual({ messages: [], error: first.error });
+  });
+
+  it("keeps a partial frame buffered until the rest arrives", () => {
+    const frame = encodeFrame({ ":message-type": "event", ":event-type": "ping" }, { p: "abc" });
+    const decoder = new EventStreamDecoder();
+    expect(decoder.push(frame.subarray(0, 5))).toEqual({ messages: [], error: null });
+    expect(decoder.push(frame.subarray(5, frame.length - 1))).toEqual({ messages: [], error: null });
+    expect(decoder.buffered).toBe(frame.length - 1);
+    const { messages, error } = decoder.push(frame.subarray(frame.length - 1));
+    expect(error).toBeNull();
+    expect(messages.map((m) => stringHeader(m, ":event-type"))).toEqual(["ping"]);
+    expect(decoder.buffered).toBe(0);
   });
 
   it("rejects impossible lengths without buffering them", () => {
@@ -565,7 +605,7 @@ async function smithySign(url: string, body: string, credentials: { accessKeyId:
   return signed.headers as Record<string, string>;
 }
 
-describe("SigV4 against @smithy/signature-v4", () => {
+describe("SigV4: the synchronous signer against @smithy/signature-v4's own sign", () => {
   const body = JSON.stringify({ messages: [{ role: "user", content: [{ text: "Where is order A-1042?" }] }] });
   const cases: [string, string, string][] = [
     ["converse, model id with ':'", "https://bedrock-runtime.us-east-1.amazonaws.com/model/anthropic.claude-3-5-sonnet-20240620-v1%3A0/converse", "us-east-1"],
@@ -589,10 +629,14 @@ describe("SigV4 against @smithy/signature-v4", () => {
     }
   }
 
-  it("double-encodes the already-encoded model id in the canonical URI", () => {
-    expect(canonicalUri("/model/anthropic.claude-3-5-sonnet-20240620-v1%3A0/converse")).toBe("/model/anthropic.claude-3-5-sonnet-20240620-v1%253A0/converse");
-    expect(canonicalUri("/a/./b/../c//d/")).toBe("/a/c/d/");
-    expect(canonicalQuery("?b=2&a=x%20y&a=%2A")).toBe("a=%2A&a=x%20y&b=2");
+  it("matches a signature pinned from AWS's algorithm (model id ':' signed double-encoded, query sorted)", () => {
+    const url = "https://bedrock-runtime.us-east-1.amazonaws.com/model/anthropic.claude-3-5-sonnet-20240620-v1%3A0/converse?b=2&a=x%20y";
+    const sign = (credentials: typeof CREDS & { sessionToken?: string }) => signBedrockRequest({ method: "POST", url, body: Buffer.from(body), credentials, region: "us-east-1", date: DATE });
+    expect(sign(CREDS).authorization).toBe(
+      "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261122/us-east-1/bedrock/aws4_request, SignedHeaders=host;x-amz-content-sha256;x-amz-date, Signature=2d97f07357022910d19dd5599fad3ed5836dd8c67cde6b4cd2d41a0773f66743",
+    );
+    expect(sign({ ...CREDS, sessionToken: TOKEN }).authorization).toMatch(/SignedHeaders=host;x-amz-content-sha256;x-amz-date;x-amz-security-token, Signature=6371057650980d65f88a5deeb1d4cb61769263507351e75365498c31681a0d0d$/);
+    expect(sign(CREDS)["x-amz-content-sha256"]).toBe("eddb95a521aaa676ca0171f779af997b8c374666afc33507ad50102d62376d12");
   });
 
   it("uses headers.host over the URL when given", async () => {

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AccessLog, accessLogLine } from "../src/observability/access-log.js";
 import { createLogger } from "../src/observability/logger.js";
 import type { Clock } from "../src/deps.js";
-import type { RequestContext } from "../src/pipeline/context.js";
+import type { RequestContext } from "../src/pipeline/types.js";
 import { spawnGateway, type ChildGateway } from "./helpers/child.js";
 import { FakeUpstream } from "./helpers/fake-upstream.js";
 import { startTestGateway, type TestGateway } from "./helpers/gateway.js";

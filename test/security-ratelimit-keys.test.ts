@@ -17,8 +17,8 @@
 import fc from "fast-check";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { CompiledPolicy } from "../src/compile/snapshot.js";
-import { compileTrust } from "../src/pipeline/client-ip.js";
-import type { RequestContext } from "../src/pipeline/context.js";
+import { compileTrust } from "../src/net/client-ip.js";
+import type { RequestContext } from "../src/pipeline/types.js";
 import { MemoryStore } from "../src/ratelimit/memory-store.js";
 import { keyValue, runtimePolicy } from "../src/ratelimit/policy.js";
 import { fakeClock, startClockedGateway } from "./helpers/clocked-gateway.js";

@@ -11,7 +11,7 @@ function sign(claims: Record<string, unknown>, exp: number, secret = SECRET): Pr
 }
 
 function provider(clock: { t: number }): JwtAuthenticator {
-  return new JwtAuthenticator({ name: "hs", issuer: ISSUER, audience: "aigw", algorithms: ["HS256"], secret: SECRET, clockToleranceMs: 0 }, () => clock.t);
+  return new JwtAuthenticator({ name: "hs", issuer: ISSUER, audience: "aigw", algorithms: ["HS256"], secret: SECRET, clockToleranceMs: 0, header: "authorization", consumerClaim: "sub", scopesClaim: "scope", requireExp: true }, () => clock.t);
 }
 
 const bearer = (t: string) => ({ authorization: `Bearer ${t}` });

@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from "node:http";
 import type { Identity } from "../compile/identity.js";
-import type { SharedResource } from "../reload/registry.js";
+import type { SharedResource } from "../lifecycle/registry.js";
 
 /**
  * What a provider made of a request: an identity; no credential of its kind

@@ -1,3 +1,4 @@
+import type { JwtProvider } from "../config/types.js";
 import type { IncomingHttpHeaders } from "node:http";
 import { createRemoteJWKSet, importSPKI, jwtVerify, type JWTPayload, type JWTVerifyGetKey, type KeyObject } from "jose";
 import { scopesFromClaim, type Identity } from "../compile/identity.js";
@@ -111,20 +112,8 @@ export class JwtVerifier {
   }
 }
 
-export interface JwtProviderDef {
-  name: string;
-  issuer?: string;
-  audience?: string | string[];
-  algorithms: string[];
-  secret?: string;
-  publicKey?: string;
-  jwks?: { url: string; cooldownMs?: number; cacheMaxAgeMs?: number; timeoutMs?: number };
-  consumerClaim?: string;
-  scopesClaim?: string;
-  clockToleranceMs?: number;
-  requireExp?: boolean;
-  header?: string;
-}
+/** A `jwt` provider as validated (defaults filled). */
+export type JwtProviderDef = Omit<JwtProvider, "type">;
 
 /**
  * `jwt` providers: HS* with a shared `secret`, RS/PS/ES/EdDSA with a PEM
@@ -142,7 +131,7 @@ export class JwtAuthenticator implements Authenticator {
 
   constructor(def: JwtProviderDef, now: () => number = Date.now) {
     this.name = def.name;
-    const header = (def.header ?? "authorization").toLowerCase();
+    const header = def.header.toLowerCase();
     this.credentialHeaders = header === "authorization" ? ["authorization"] : ["authorization", header];
     let source: () => KeySource | undefined;
     if (def.secret !== undefined) {
@@ -150,9 +139,9 @@ export class JwtAuthenticator implements Authenticator {
       source = () => secret;
     } else if (def.jwks !== undefined) {
       const jwks = createRemoteJWKSet(new URL(def.jwks.url), {
-        cooldownDuration: def.jwks.cooldownMs ?? 30_000,
-        cacheMaxAge: def.jwks.cacheMaxAgeMs ?? 600_000,
-        timeoutDuration: def.jwks.timeoutMs ?? 5_000,
+        cooldownDuration: def.jwks.cooldownMs,
+        cacheMaxAge: def.jwks.cacheMaxAgeMs,
+        timeoutDuration: def.jwks.timeoutMs,
       });
       source = () => jwks;
     } else {
@@ -169,7 +158,7 @@ export class JwtAuthenticator implements Authenticator {
       ).then(() => undefined);
       const getKey: JWTVerifyGetKey = async (protectedHeader) => {
         await this.pemReady;
-        const key = this.pemKeys.get(protectedHeader.alg ?? "");
+        const key = this.pemKeys.get(protectedHeader.alg);
         if (key === undefined) throw Object.assign(new Error("algorithm not allowed"), { code: "ERR_JOSE_ALG_NOT_ALLOWED" });
         return key;
       };
@@ -181,10 +170,10 @@ export class JwtAuthenticator implements Authenticator {
         issuer: def.issuer,
         audience: def.audience,
         algorithms: def.algorithms,
-        consumerClaim: def.consumerClaim ?? "sub",
-        scopesClaim: def.scopesClaim ?? "scope",
-        clockToleranceMs: def.clockToleranceMs ?? 60_000,
-        requireExp: def.requireExp ?? true,
+        consumerClaim: def.consumerClaim,
+        scopesClaim: def.scopesClaim,
+        clockToleranceMs: def.clockToleranceMs,
+        requireExp: def.requireExp,
         header,
         now,
       },

@@ -43,7 +43,7 @@ export class OidcAuthenticator implements Authenticator {
     private readonly now: () => number = Date.now,
   ) {
     this.name = def.name;
-    const header = (def.header ?? "authorization").toLowerCase();
+    const header = def.header.toLowerCase();
     this.credentialHeaders = header === "authorization" ? ["authorization"] : ["authorization", header];
     void this.attempt();
   }
@@ -61,11 +61,11 @@ export class OidcAuthenticator implements Authenticator {
           issuer: meta.issuer,
           audience: this.def.audience,
           algorithms: this.def.algorithms ?? meta.algorithms?.filter((a) => a !== "none" && !a.startsWith("HS")),
-          consumerClaim: this.def.consumerClaim ?? "sub",
-          scopesClaim: this.def.scopesClaim ?? "scope",
-          clockToleranceMs: this.def.clockToleranceMs ?? 60_000,
-          requireExp: this.def.requireExp ?? true,
-          header: (this.def.header ?? "authorization").toLowerCase(),
+          consumerClaim: this.def.consumerClaim,
+          scopesClaim: this.def.scopesClaim,
+          clockToleranceMs: this.def.clockToleranceMs,
+          requireExp: this.def.requireExp,
+          header: this.def.header.toLowerCase(),
           now: this.now,
         },
         () => jwks,
@@ -73,7 +73,7 @@ export class OidcAuthenticator implements Authenticator {
       this.state = { ready: true };
     } catch (err) {
       this.state = { ready: false, detail: `discovery failed: ${(err as Error).message}; retrying` };
-      this.timer = setTimeout(() => void this.attempt(), this.def.discoveryRetryMs ?? 10_000);
+      this.timer = setTimeout(() => void this.attempt(), this.def.discoveryRetryMs);
       this.timer.unref();
     }
   }

@@ -1,6 +1,6 @@
 import type { Redis } from "ioredis";
 import type { Clock } from "../deps.js";
-import type { SharedResource } from "../reload/registry.js";
+import type { SharedResource } from "../lifecycle/registry.js";
 
 /** Cached answers: OpenAI-shaped JSON bodies (a chat.completion or an embeddings list). */
 export interface ResponseCache {

@@ -5,7 +5,7 @@ import { ErrorCode } from "../errors/codes.js";
 import { ExitCode } from "./exit-codes.js";
 import type { Io } from "./io.js";
 import { FINDINGS_FORMATS } from "./output/findings.js";
-import { packageVersion } from "./version.js";
+import { packageVersion } from "../version.js";
 import { declareLintCommands } from "./declare/lint.js";
 import { declarePlanCommands } from "./declare/plan.js";
 import { declareTestingCommands } from "./declare/testing.js";
@@ -145,7 +145,7 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
       return ExitCode.Usage;
     }
     io.stderr(
-      `aigw: internal error: ${(err as Error)?.stack ?? String(err)}\n` +
+      `aigw: internal error: ${(err as Error | undefined)?.stack ?? String(err)}\n` +
         "This is a bug in aigw. Please report it with the command you ran and the output above.\n",
     );
     return ExitCode.Usage;

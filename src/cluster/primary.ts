@@ -149,7 +149,7 @@ export class ClusterPrimary {
   /** The first apply: fork every worker with the config and wait until all listen; any failure stops them all. */
   private async start(snapshot: Snapshot, payload: ConfigPayload): Promise<void> {
     const config = snapshot.config;
-    this.metrics = new PrimaryMetrics({ prefix: config.observability?.metrics?.prefix ?? "aigw_", liveWorkers: () => this.serving().length });
+    this.metrics = new PrimaryMetrics({ prefix: config.observability.metrics.prefix, liveWorkers: () => this.serving().length });
     cluster.setupPrimary({ exec: this.options.exec, args: [], silent: false });
     const forked = this.slots.map((_, slot) => this.fork(slot, payload));
     const started = Promise.all(forked.map((w) => new Promise<void>((resolve, reject) => (w.started = { resolve, reject }))));
@@ -190,7 +190,7 @@ export class ClusterPrimary {
   private commit(snapshot: Snapshot, payload: ConfigPayload): void {
     this.current = { snapshot, payload, loadedAt: new Date(this.options.clock.now()).toISOString() };
     this.metrics?.setConfig(snapshot.hash);
-    const level = snapshot.config.observability?.logs?.level;
+    const level = snapshot.config.observability.logs.level;
     if (level !== undefined) this.options.logger.level = level;
     this.reconcile();
   }
@@ -312,7 +312,8 @@ export class ClusterPrimary {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       for (const slot of this.slots) if (slot.timer !== null) clearTimeout(slot.timer);
-      const graceMs = this.current?.snapshot.config.server?.shutdown?.graceMs ?? 30_000;
+      // Before any config was accepted no worker serves: nothing to wait for.
+      const graceMs = this.current?.snapshot.config.server.shutdown.graceMs ?? 0;
       const all = [...this.workers.values()];
       const exited = all.map((w) => new Promise<void>((resolve) => (w.worker.isDead() ? resolve() : w.worker.once("exit", () => resolve()))));
       for (const w of all) {

@@ -69,7 +69,7 @@ export async function serveCluster(options: ServeClusterOptions): Promise<{ serv
   const admin: Server = createAdminServer(clusterAdminSource(primary, options.logger), reloadRoutes(reloader));
   let adminUrl: string;
   try {
-    const adminAddress = await listen(admin, active.snapshot.config.server?.admin ?? "127.0.0.1:9090");
+    const adminAddress = await listen(admin, active.snapshot.config.server.admin);
     primary.listenersBound({ admin: adminAddress });
     adminUrl = urlOf(adminAddress);
   } catch (err) {

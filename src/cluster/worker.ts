@@ -115,7 +115,7 @@ export class ClusterWorker {
       this.running = await startDataPlane(gateway, snapshot, config.baseDir);
       this.deps.channel.send({ type: "aigw:started", hash: snapshot.hash, address: { url: this.running.dataUrl, port: this.running.dataAddress.port } });
     } catch (err) {
-      const error = this.scrub((err as Error)?.message ?? String(err));
+      const error = this.scrub((err as Error).message);
       this.deps.logger.error({ err: this.scrubbedError(err) }, `worker could not start: ${error}`);
       this.deps.channel.send({ type: "aigw:start-failed", error });
       void this.shutdown();
@@ -131,7 +131,7 @@ export class ClusterWorker {
       if (this.target.target.currentSnapshot()?.hash !== config.hash) await this.target.target.apply(await this.build(config));
       this.deps.channel.send({ type: "aigw:applied", id, hash: config.hash });
     } catch (err) {
-      const error = this.scrub((err as Error)?.message ?? String(err));
+      const error = this.scrub((err as Error).message);
       this.deps.logger.error({ err: this.scrubbedError(err), hash: config.hash }, `worker could not apply the config: ${error}; its running config stays`);
       this.deps.channel.send({ type: "aigw:apply-failed", id, error });
     }

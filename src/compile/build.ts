@@ -22,6 +22,6 @@ export function buildSnapshot(text: string, file: string, options: PipelineOptio
   const snapshot =
     r === undefined
       ? undefined
-      : compile({ config: r.config, canonical: r.canonical, file, routePositions: routePositions(r.source, r.config.routes?.length ?? 0) });
+      : compile({ config: r.config, canonical: r.canonical, file, routePositions: routePositions(r.source, r.config.routes.length) });
   return { ...result, snapshot };
 }

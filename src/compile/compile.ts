@@ -35,30 +35,30 @@ const SLICE = 500;
  */
 function* compileSteps(input: CompileInput): Generator<void, Snapshot> {
   const config = input.config;
-  const upstreams = new Map((config.upstreams ?? []).map((u) => [u.name, deepFreeze(u)]));
+  const upstreams = new Map(config.upstreams.map((u) => [u.name, deepFreeze(u)]));
   const routes: CompiledRoute[] = [];
-  const declared = config.routes ?? [];
+  const declared = config.routes;
   for (let i = 0; i < declared.length; i++) {
     routes.push(Object.freeze(compileRoute(deepFreeze(declared[i]!), i, upstreams, input.routePositions[i] ?? { line: 1, column: 1 })));
     if (i % SLICE === SLICE - 1) yield;
   }
   Object.freeze(routes);
-  const router = new Router(routes, { allowSemicolon: config.server?.paths?.allowSemicolon ?? false });
+  const router = new Router(routes, { allowSemicolon: config.server.paths.allowSemicolon });
   yield;
   for (const key in config) if (key !== "routes") deepFreeze((config as unknown as Record<string, unknown>)[key]);
   Object.freeze(declared);
   Object.freeze(config);
   const policies = new Map<string, CompiledPolicy>(
-    (config.rateLimits ?? []).map((p) => [
+    config.rateLimits.map((p) => [
       p.name,
       Object.freeze({
         name: p.name,
-        algorithm: p.algorithm ?? "token_bucket",
+        algorithm: p.algorithm,
         limit: p.limit,
         windowMs: parseDuration(p.window) ?? 0,
-        key: p.key ?? "consumer",
-        cost: p.cost ?? "requests",
-        mode: p.mode ?? "enforce",
+        key: p.key,
+        cost: p.cost,
+        mode: p.mode,
       }),
     ]),
   );
@@ -76,10 +76,10 @@ function* compileSteps(input: CompileInput): Generator<void, Snapshot> {
     router,
     routes,
     upstreams,
-    authProviders: new Map((config.auth ?? []).map((a) => [a.name, a])),
-    consumers: new Map((config.consumers ?? []).map((c) => [c.name, c])),
+    authProviders: new Map(config.auth.map((a) => [a.name, a])),
+    consumers: new Map(config.consumers.map((c) => [c.name, c])),
     policies,
-    gatewayRateLimits: config.gateway?.rateLimits ?? [],
+    gatewayRateLimits: config.gateway.rateLimits,
   };
   return Object.freeze(snapshot);
 }
@@ -110,7 +110,7 @@ function normalizedRoutePath(path: string): string {
 }
 
 function compileRoute(route: Route, index: number, upstreams: ReadonlyMap<string, Upstream>, position: Position): CompiledRoute {
-  const match = route.match ?? {};
+  const match = route.match;
   const exact = match.path !== undefined;
   const path = exact ? normalizedRoutePath(match.path!) : normalizePrefix(normalizedRoutePath(match.pathPrefix ?? "/"));
   const models = match.model === undefined ? null : compileGlobs(Array.isArray(match.model) ? match.model : [match.model]);
@@ -132,12 +132,12 @@ function compileRoute(route: Route, index: number, upstreams: ReadonlyMap<string
     sticky: route.sticky ?? null,
     fallback: route.fallback ?? [],
     auth: route.auth ?? [],
-    scopes: route.scopes ?? [],
-    rateLimits: route.rateLimits ?? [],
+    scopes: route.scopes,
+    rateLimits: route.rateLimits,
     cache:
       route.cache === undefined
         ? null
-        : { ttlMs: ttlMs ?? 0, force: route.cache.force ?? false, scope: route.cache.scope ?? "consumer" },
+        : { ttlMs: ttlMs ?? 0, force: route.cache.force, scope: route.cache.scope },
     timeoutMs: route.timeoutMs ?? null,
     rewrite:
       route.rewrite === undefined
@@ -148,7 +148,7 @@ function compileRoute(route: Route, index: number, upstreams: ReadonlyMap<string
           },
     requestHeaders: route.headers?.request ?? null,
     responseHeaders: route.headers?.response ?? null,
-    plugins: route.plugins ?? [],
+    plugins: route.plugins,
     source: route,
   };
 }

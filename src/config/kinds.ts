@@ -28,10 +28,10 @@ export const AI_ONLY_PLUGINS: ReadonlySet<string> = new Set(["prompt-guard", "re
 
 export const HMAC_ALGORITHMS: ReadonlySet<string> = new Set(["HS256", "HS384", "HS512"]);
 
-/** The targets of an upstream: as declared, or a bedrock region's runtime endpoint. */
-export function effectiveTargets(def: { type: string; region?: string; targets?: { url: string; weight?: number }[] }): { url: string; weight?: number }[] {
+/** The targets of an upstream: as declared, or a bedrock region's runtime endpoint (the one target, weight 1). */
+export function effectiveTargets(def: { type: string; region?: string; targets?: { url: string; weight: number }[] }): { url: string; weight: number }[] {
   if (def.targets !== undefined && def.targets.length > 0) return def.targets;
-  if (def.type === "bedrock" && def.region !== undefined) return [{ url: `https://bedrock-runtime.${def.region}.amazonaws.com` }];
+  if (def.type === "bedrock" && def.region !== undefined) return [{ url: `https://bedrock-runtime.${def.region}.amazonaws.com`, weight: 1 }];
   return [];
 }
 

@@ -64,15 +64,15 @@ export type PluginEntry = {
   /**
    * The plugin's configuration.
    */
-  config?: {};
+  config: {};
   /**
    * Lower runs first.
    */
-  priority?: number;
+  priority: number;
   /**
    * Run concurrently with other parallel plugins of the same priority.
    */
-  parallel?: boolean;
+  parallel: boolean;
 };
 /**
  * Auth providers, any one of which suffices; omitted means public.
@@ -103,36 +103,36 @@ export interface AigwGatewayConfiguration {
    * Version of the configuration format. Only 1 exists.
    */
   version: 1;
-  server?: Server;
-  state?: State;
-  observability?: Observability;
+  server: Server;
+  state: State;
+  observability: Observability;
   /**
    * Authentication providers. Routes name them in `auth`; any one of a route's providers suffices.
    */
-  auth?: AuthProvider[];
+  auth: AuthProvider[];
   /**
    * Known callers (teams, services). An authenticated identity maps to the consumer whose name equals its consumer claim or API key's `consumer`.
    */
-  consumers?: Consumer[];
+  consumers: Consumer[];
   /**
    * Named rate-limit policies. Routes, consumers and `gateway.rateLimits` refer to them by name.
    */
-  rateLimits?: RateLimitPolicy[];
-  gateway?: Gateway;
+  rateLimits: RateLimitPolicy[];
+  gateway: Gateway;
   /**
    * Upstream pools: AI providers and plain HTTP services.
    */
-  upstreams?: Upstream[];
+  upstreams: Upstream[];
   /**
    * Routes, matched by precedence: exact `path` beats `pathPrefix`, a longer prefix beats a shorter one, then file order among routes of the same path.
    */
-  routes?: Route[];
+  routes: Route[];
   /**
    * Prices in USD per 1M tokens, for cost tracking and budgets. `model` is a glob; the entry with the longest literal prefix wins.
    */
-  pricing?: Price[];
-  defaults?: Defaults;
-  lint?: Lint;
+  pricing: Price[];
+  defaults: Defaults;
+  lint: Lint;
 }
 /**
  * Listeners and server limits.
@@ -141,11 +141,11 @@ export interface Server {
   /**
    * Data-plane listener, `host:port`.
    */
-  listen?: string;
+  listen: string;
   /**
    * Admin listener for /health, /ready, /metrics and /admin/*. Must be a loopback address unless `adminAuth` is set.
    */
-  admin?: string;
+  admin: string;
   /**
    * Bearer tokens for /admin/*. `viewer` reads, `operator` also reloads.
    */
@@ -172,52 +172,52 @@ export interface Server {
   /**
    * Which proxies' `X-Forwarded-For` to honour: `false` (none), `true` (all), a hop count, or a list of CIDRs.
    */
-  trustProxy?: boolean | number | string[];
-  limits?: {
+  trustProxy: boolean | number | string[];
+  limits: {
     /**
      * Largest request body accepted; larger gets 413.
      */
-    maxBodyBytes?: number;
+    maxBodyBytes: number;
     /**
      * Time allowed to receive the request headers (HTTP/1.1, with or without TLS; at most `requestTimeoutMs`); also the TLS handshake timeout, and how long an HTTP/2 connection with no open stream stays open. 0 turns it off.
      */
-    headersTimeoutMs?: number;
+    headersTimeoutMs: number;
     /**
      * Time allowed for a whole request, upstream included, unless the route sets `timeoutMs`. The listener also answers 408 to a request (HTTP/1.1, or an HTTP/2 stream) whose body has not fully arrived by then. 0 turns it off.
      */
-    requestTimeoutMs?: number;
+    requestTimeoutMs: number;
     /**
      * Largest request header section (HTTP/1.1: 431) or uncompressed header list (HTTP/2: the stream is refused).
      */
-    maxHeaderBytes?: number;
+    maxHeaderBytes: number;
     /**
      * HTTP/2 connection limits (TLS listeners).
      */
-    http2?: {
+    http2: {
       /**
        * Streams one connection may have open at once (SETTINGS_MAX_CONCURRENT_STREAMS); more are refused with REFUSED_STREAM.
        */
-      maxConcurrentStreams?: number;
+      maxConcurrentStreams: number;
     };
   };
   /**
    * How request paths are made canonical before routing (repeated slashes merged, dot segments removed, unreserved escapes decoded).
    */
-  paths?: {
+  paths: {
     /**
      * Accept `;` (or `%3B`) in paths. Off by default: many servers read `;` as a path parameter (`/internal;x/y` is `/internal/y` to them), so such a path answers 400.
      */
-    allowSemicolon?: boolean;
+    allowSemicolon: boolean;
   };
-  shutdown?: {
+  shutdown: {
     /**
      * After SIGTERM, /ready answers 503 this long before the listener stops accepting.
      */
-    drainDelayMs?: number;
+    drainDelayMs: number;
     /**
      * Longest time from the signal to exit, `drainDelayMs` included; in-flight requests are cut after it.
      */
-    graceMs?: number;
+    graceMs: number;
   };
   /**
    * Serve the data plane over TLS (HTTP/2 via ALPN, HTTP/1.1 fallback).
@@ -234,12 +234,12 @@ export interface Server {
     /**
      * Lowest TLS version accepted.
      */
-    minVersion?: "TLSv1.2" | "TLSv1.3";
+    minVersion: "TLSv1.2" | "TLSv1.3";
   };
   /**
    * How many replicas serve this file (informational; lint warns when more than one shares in-memory state).
    */
-  replicas?: number;
+  replicas: number;
 }
 /**
  * Where rate-limit counters, cache and usage live. Omitted: in memory (one replica).
@@ -256,58 +256,58 @@ export interface State {
     /**
      * Prefix of every key aigw writes.
      */
-    keyPrefix?: string;
+    keyPrefix: string;
     /**
      * While Redis is unreachable: `allow` lets requests through unlimited, `deny` answers 503.
      */
-    onError?: "allow" | "deny";
+    onError: "allow" | "deny";
     /**
      * How long a request waits for Redis before `onError` applies.
      */
-    timeoutMs?: number;
+    timeoutMs: number;
   };
   /**
    * Bounds of the in-memory state.
    */
-  memory?: {
+  memory: {
     /**
      * Most rate-limit counters kept in memory. When full of live counters, new keys share their policy's overflow counter (`aigw_rate_limit_overflow_total`); no live counter is dropped.
      */
-    maxKeys?: number;
+    maxKeys: number;
     /**
      * Size bound of the response cache (LRU).
      */
-    cacheMaxBytes?: number;
+    cacheMaxBytes: number;
   };
 }
 export interface Observability {
-  logs?: {
+  logs: {
     /**
      * Lowest level written.
      */
-    level?: "trace" | "debug" | "info" | "warn" | "error" | "fatal" | "silent";
+    level: "trace" | "debug" | "info" | "warn" | "error" | "fatal" | "silent";
     /**
      * One JSON line per request.
      */
-    accessLog?: boolean;
+    accessLog: boolean;
     /**
      * Header names (and log field paths) whose values are replaced by `[redacted]`.
      */
-    redact?: string[];
+    redact: string[];
   };
-  metrics?: {
+  metrics: {
     /**
      * Serve Prometheus metrics on the admin listener's /metrics.
      */
-    enabled?: boolean;
+    enabled: boolean;
     /**
      * Prefix of every metric name.
      */
-    prefix?: string;
+    prefix: string;
     /**
      * Label request and token metrics with the consumer name (bounded by the declared consumers).
      */
-    consumerLabel?: boolean;
+    consumerLabel: boolean;
   };
   /**
    * OpenTelemetry traces over OTLP/HTTP.
@@ -320,11 +320,11 @@ export interface Observability {
     /**
      * Share of new traces sampled; a sampled parent is always followed.
      */
-    sampleRatio?: number;
+    sampleRatio: number;
     /**
      * `service.name` of the spans.
      */
-    serviceName?: string;
+    serviceName: string;
     /**
      * Headers sent to the collector (e.g. an API key).
      */
@@ -394,36 +394,36 @@ export interface JwtProvider {
     /**
      * Least time between two fetches triggered by an unknown `kid`.
      */
-    cooldownMs?: number;
+    cooldownMs: number;
     /**
      * How long fetched keys are used before a refresh.
      */
-    cacheMaxAgeMs?: number;
+    cacheMaxAgeMs: number;
     /**
      * Timeout of a JWKS fetch.
      */
-    timeoutMs?: number;
+    timeoutMs: number;
   };
   /**
    * Claim naming the consumer.
    */
-  consumerClaim?: string;
+  consumerClaim: string;
   /**
    * Claim holding scopes (space-separated string or array).
    */
-  scopesClaim?: string;
+  scopesClaim: string;
   /**
    * Allowed clock skew for `exp` and `nbf`.
    */
-  clockToleranceMs?: number;
+  clockToleranceMs: number;
   /**
    * Refuse tokens without an `exp` claim (401 invalid_token). Turn off only for an issuer that cannot set one: such a token is valid until its key is withdrawn.
    */
-  requireExp?: boolean;
+  requireExp: boolean;
   /**
    * Header carrying `Bearer <token>`.
    */
-  header?: string;
+  header: string;
   /**
    * Consumer applied when the token's consumer claim names no declared consumer.
    */
@@ -444,27 +444,27 @@ export interface OidcProvider {
   /**
    * Claim naming the consumer.
    */
-  consumerClaim?: string;
+  consumerClaim: string;
   /**
    * Claim holding scopes (space-separated string or array).
    */
-  scopesClaim?: string;
+  scopesClaim: string;
   /**
    * Allowed clock skew for `exp` and `nbf`.
    */
-  clockToleranceMs?: number;
+  clockToleranceMs: number;
   /**
    * Refuse tokens without an `exp` claim (401 invalid_token). Turn off only for an issuer that cannot set one: such a token is valid until its key is withdrawn.
    */
-  requireExp?: boolean;
+  requireExp: boolean;
   /**
    * Delay between discovery attempts while the issuer is unreachable.
    */
-  discoveryRetryMs?: number;
+  discoveryRetryMs: number;
   /**
    * Header carrying `Bearer <token>`.
    */
-  header?: string;
+  header: string;
   /**
    * Consumer applied when the token's consumer claim names no declared consumer.
    */
@@ -475,12 +475,12 @@ export interface Consumer {
   /**
    * Scopes granted to this consumer, added to its token's.
    */
-  scopes?: string[];
+  scopes: string[];
   /**
    * Allow-list of model globs; omitted means every model.
    */
   models?: string[];
-  rateLimits?: NameList;
+  rateLimits: NameList;
   /**
    * Spending cap; over it the consumer gets 429 `insufficient_quota`.
    */
@@ -492,7 +492,7 @@ export interface Consumer {
     /**
      * Calendar period in UTC.
      */
-    period?: "day" | "month";
+    period: "day" | "month";
   };
 }
 export interface RateLimitPolicy {
@@ -500,7 +500,7 @@ export interface RateLimitPolicy {
   /**
    * `token_bucket` allows bursts up to `limit`; `leaky_bucket` meters at an even rate; `sliding_window` and `fixed_window` count per window.
    */
-  algorithm?: "token_bucket" | "leaky_bucket" | "sliding_window" | "fixed_window";
+  algorithm: "token_bucket" | "leaky_bucket" | "sliding_window" | "fixed_window";
   /**
    * Bucket size, or requests (tokens) per window.
    */
@@ -512,25 +512,25 @@ export interface RateLimitPolicy {
   /**
    * What is counted: `consumer`, `ip`, `route`, `global`, `header:<name>` or `claim:<name>`.
    */
-  key?: string;
+  key: string;
   /**
    * `tokens` counts LLM prompt + completion tokens.
    */
-  cost?: "requests" | "tokens";
+  cost: "requests" | "tokens";
   /**
    * `shadow` counts and reports but never rejects.
    */
-  mode?: "enforce" | "shadow";
+  mode: "enforce" | "shadow";
 }
 /**
  * Settings applied to every route.
  */
 export interface Gateway {
-  rateLimits?: NameList1;
+  rateLimits: NameList1;
   /**
    * Plugins run on every route, before the route's own.
    */
-  plugins?: PluginEntry[];
+  plugins: PluginEntry[];
 }
 export interface Upstream {
   name: Name;
@@ -582,38 +582,38 @@ export interface Upstream {
   /**
    * How a target is picked.
    */
-  balancer?: "round_robin" | "least_connections" | "weighted" | "p2c_ewma";
-  timeouts?: {
+  balancer: "round_robin" | "least_connections" | "weighted" | "p2c_ewma";
+  timeouts: {
     /**
      * TCP/TLS connect.
      */
-    connectMs?: number;
+    connectMs: number;
     /**
      * From request sent to response headers.
      */
-    firstByteMs?: number;
+    firstByteMs: number;
     /**
      * Whole exchange, streamed body included.
      */
-    requestMs?: number;
+    requestMs: number;
   };
-  retries?: {
+  retries: {
     /**
      * Retries after the first try.
      */
-    attempts?: number;
+    attempts: number;
     /**
      * Conditions retried: `connect_error`, `timeout`, `reset`, or a status code.
      */
-    on?: (("connect_error" | "timeout" | "reset") | number)[];
+    on: (("connect_error" | "timeout" | "reset") | number)[];
     /**
      * Retries never exceed this share of requests.
      */
-    budgetRatio?: number;
+    budgetRatio: number;
     /**
      * Base delay before a retry (jittered, doubled each time).
      */
-    backoffMs?: number;
+    backoffMs: number;
   };
   /**
    * Active health checks against every target.
@@ -622,52 +622,52 @@ export interface Upstream {
     /**
      * Path probed with GET.
      */
-    path?: string;
+    path: string;
     /**
      * Time between probes (jittered).
      */
-    intervalMs?: number;
+    intervalMs: number;
     /**
      * Probe timeout.
      */
-    timeoutMs?: number;
+    timeoutMs: number;
     /**
      * Failed probes in a row that mark a target unhealthy.
      */
-    unhealthyThreshold?: number;
+    unhealthyThreshold: number;
     /**
      * Passed probes in a row that mark it healthy again.
      */
-    healthyThreshold?: number;
+    healthyThreshold: number;
   };
   /**
    * Per-target breaker: opens when the failure ratio over the window crosses `failureRatio`.
    */
   circuitBreaker?: {
-    failureRatio?: number;
+    failureRatio: number;
     /**
      * Requests in the window before the ratio counts.
      */
-    minRequests?: number;
-    windowMs?: number;
+    minRequests: number;
+    windowMs: number;
     /**
      * Time open before half-open probes.
      */
-    openMs?: number;
+    openMs: number;
     /**
      * Probe requests let through while half-open.
      */
-    halfOpenRequests?: number;
+    halfOpenRequests: number;
   };
-  pool?: {
+  pool: {
     /**
      * Most connections per target.
      */
-    connections?: number;
+    connections: number;
     /**
      * Idle keep-alive time of a connection.
      */
-    keepAliveMs?: number;
+    keepAliveMs: number;
   };
   /**
    * Send the authenticated consumer's name to this upstream in this header (e.g. `x-aigw-consumer`).
@@ -684,11 +684,11 @@ export interface Upstream {
     /**
      * Delay before the answer.
      */
-    latencyMs?: number;
+    latencyMs: number;
     /**
      * Delay between streamed chunks.
      */
-    chunkDelayMs?: number;
+    chunkDelayMs: number;
   };
 }
 export interface Target {
@@ -699,17 +699,17 @@ export interface Target {
   /**
    * Relative share for the `weighted` balancer.
    */
-  weight?: number;
+  weight: number;
 }
 export interface Route {
   name: Name;
-  match?: RouteMatch;
+  match: RouteMatch;
   auth?: NameList2;
   /**
    * Scopes a caller must all hold.
    */
-  scopes?: string[];
-  rateLimits?: NameList3;
+  scopes: string[];
+  rateLimits: NameList3;
   /**
    * An identifier: letters, digits, `.`, `_` and `-`, starting with a letter or digit, at most 63 characters.
    */
@@ -736,11 +736,11 @@ export interface Route {
     /**
      * Cache even non-deterministic requests (temperature > 0).
      */
-    force?: boolean;
+    force: boolean;
     /**
      * Share entries between consumers (`global`) or not.
      */
-    scope?: "consumer" | "global";
+    scope: "consumer" | "global";
   };
   /**
    * Whole-request timeout for this route.
@@ -763,7 +763,7 @@ export interface Route {
   /**
    * Plugins run on this route, after the gateway's.
    */
-  plugins?: PluginEntry[];
+  plugins: PluginEntry[];
 }
 /**
  * Conditions a request must meet. `path` and `pathPrefix` exclude each other; with neither, every path matches.
@@ -837,7 +837,7 @@ export interface Defaults {
   /**
    * `max_tokens` sent to providers that require it when the request has none.
    */
-  maxTokens?: number;
+  maxTokens: number;
 }
 export interface Lint {
   /**

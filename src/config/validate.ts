@@ -103,7 +103,8 @@ function show(value: unknown, node: SchemaNode | undefined, secrets: ReadonlySet
   if (fromEnv(secrets, pointer)) return typeof value === "string" ? redact(value) : "<redacted>";
   let text: string;
   try {
-    text = JSON.stringify(value) ?? String(value);
+    // undefined (and functions) have no JSON text: JSON.stringify answers undefined.
+    text = (JSON.stringify(value) as string | undefined) ?? String(value);
   } catch {
     text = String(value);
   }
@@ -173,7 +174,7 @@ function describe(e: ErrorObject, r: Reporter, secrets: ReadonlySet<string>): vo
       return;
     }
     case "enum": {
-      const allowed = (p.allowedValues as unknown[]) ?? [];
+      const allowed = (p.allowedValues as unknown[] | undefined) ?? [];
       if (e.data === "none" && /^\/auth\/\d+\/algorithms\/\d+$/.test(e.instancePath)) {
         r.report("error", "auth.jwt.algorithm.none", path, `JWT algorithm "none" is never accepted: such tokens carry no signature`, {
           hint: "list the algorithms your issuer signs with, e.g. RS256 or ES256",

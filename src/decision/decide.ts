@@ -1,5 +1,5 @@
 import { ApiKeyAuthenticator } from "../auth/api-key.js";
-import { clientSubnet } from "../pipeline/client-ip.js";
+import { clientSubnet } from "../net/client-ip.js";
 import { consumerOf, missingScopes, modelRefusal } from "../auth/consumer-policy.js";
 import { scopesFromClaim, type Identity } from "../compile/identity.js";
 import type { CompiledRoute, MatchRequest } from "../compile/route.js";
@@ -139,9 +139,9 @@ function identify(snapshot: Snapshot, route: CompiledRoute, req: DecisionRequest
       const outcome = apiKeyAuthenticator(snapshot, name)!.authenticate(headers);
       if (outcome.kind === "ok") return outcome.identity;
     } else if (req.claims !== undefined) {
-      const subject = req.claims[provider.consumerClaim ?? "sub"];
+      const subject = req.claims[provider.consumerClaim];
       if (typeof subject === "string") {
-        return { provider: name, subject, scopes: scopesFromClaim(req.claims[provider.scopesClaim ?? "scope"]), claims: req.claims };
+        return { provider: name, subject, scopes: scopesFromClaim(req.claims[provider.scopesClaim]), claims: req.claims };
       }
     }
   }

@@ -44,7 +44,7 @@ export function lint(build: BuildResult, options: LintOptions = {}): Diagnostic[
   const snapshot = build.snapshot;
   if (resolved === undefined || snapshot === undefined) return build.diagnostics;
   const rules = options.rules ?? LINT_RULES;
-  const overrides = resolved.config.lint?.rules ?? {};
+  const overrides = resolved.config.lint.rules ?? {};
   const out: Diagnostic[] = [];
   for (const rule of rules) {
     const level = overrides[rule.id];

@@ -14,7 +14,7 @@ export function members(route: Route): string[] {
 }
 
 export function upstreamMap(config: GatewayConfig): Map<string, Upstream> {
-  return new Map((config.upstreams ?? []).map((u) => [u.name, u]));
+  return new Map(config.upstreams.map((u) => [u.name, u]));
 }
 
 /** An AI upstream that costs money per token (`mock` answers for free, with no network). */
@@ -24,13 +24,13 @@ export function isPaidAi(upstream: Upstream | undefined): boolean {
 
 /** Policies that can reject (not `mode: shadow`) among `names`. */
 export function enforcing(config: GatewayConfig, names: readonly string[]): string[] {
-  const modes = new Map((config.rateLimits ?? []).map((p) => [p.name, p.mode ?? "enforce"]));
+  const modes = new Map(config.rateLimits.map((p) => [p.name, p.mode]));
   return names.filter((n) => modes.get(n) === "enforce");
 }
 
 /** Model globs of a route's `match.model`, or undefined when it matches any model. */
 export function routeModels(route: Route): string[] | undefined {
-  const m = route.match?.model;
+  const m = route.match.model;
   return m === undefined ? undefined : Array.isArray(m) ? m : [m];
 }
 

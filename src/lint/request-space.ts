@@ -23,7 +23,7 @@ export interface RequestBox {
 }
 
 export function boxOf(route: CompiledRoute): RequestBox {
-  const match = route.source.match ?? {};
+  const match = route.source.match;
   const headers = new Map<string, StrSet>();
   for (const [name, value] of Object.entries(match.headers ?? {})) {
     const key = name.toLowerCase();

@@ -1,6 +1,6 @@
 import pino, { type Logger } from "pino";
 import { clip } from "../errors/clip.js";
-import type { RequestContext } from "../pipeline/context.js";
+import type { RequestRecord } from "./request-record.js";
 import type { Clock } from "../deps.js";
 
 /** A client-supplied field as the line carries it: clipped (see clip.ts), so a line stays small whatever the request held. */
@@ -14,7 +14,7 @@ const echo = <T extends string | null | undefined>(v: T): T => (typeof v === "st
  * taken. This object is the line's documented shape; `AccessLog` writes the
  * same fields without building it.
  */
-export function accessLogLine(ctx: RequestContext, clock: Clock): Record<string, unknown> {
+export function accessLogLine(ctx: RequestRecord, clock: Clock): Record<string, unknown> {
   return {
     type: "access",
     requestId: ctx.id,
@@ -67,7 +67,7 @@ export function millis(ms: number): string {
  * logger's bindings, the same keys in the same order), without pino's
  * generic serialiser: the access line is the one log line of every request,
  * and serialising it through pino cost more than the rest of the logging
- * (measured in docs/performance.md). Every value is a string (escaped by
+ * (see docs/architecture.md, "Hot-path rules"). Every value is a string (escaped by
  * JSON.stringify), a finite number or null; a property test checks the
  * output against pino's. Honours the logger's level at every call.
  */
@@ -86,12 +86,12 @@ export class AccessLog {
     this.bindings = (self[pino.symbols.chindingsSym] as string | undefined) ?? "";
   }
 
-  write(ctx: RequestContext): void {
+  write(ctx: RequestRecord): void {
     if (this.logger.isLevelEnabled("info")) this.stream.write(this.line(ctx));
   }
 
   /** The JSON line (with its newline). */
-  line(ctx: RequestContext): string {
+  line(ctx: RequestRecord): string {
     const clock = this.clock;
     let line =
       `{"level":"info","time":"${this.isoTime()}"${this.bindings},"type":"access","requestId":${str(ctx.id)},"method":${str(echo(ctx.req.method))},"host":${str(echo(ctx.host))},"path":${str(echo(ctx.path))}` +

@@ -12,7 +12,7 @@ export interface BatchTarget {
  * mode measures the UTF-8 length of the batch it is appending to at every
  * write, which flattens that growing string into a new one each time: with
  * its 16 KiB batches, 4.7 µs and several KiB of garbage per access line,
- * against about 1 µs here (measured in docs/performance.md). Lines keep
+ * against about 1 µs here (see docs/architecture.md, "Hot-path rules"). Lines keep
  * their order; `flush`, `flushSync` and `release` hand on what is gathered
  * first. With `maxBytes` at PIPE_BUF, every batch is whole lines that one
  * write to a pipe keeps together.

@@ -1,4 +1,4 @@
-import type { RequestContext } from "../pipeline/context.js";
+import type { RequestRecord } from "./request-record.js";
 import { isStandardMethod } from "./labels.js";
 
 /**
@@ -8,7 +8,7 @@ import { isStandardMethod } from "./labels.js";
  * conventions' bound on span names); attribute values are clipped where
  * they are set (tracing.ts).
  */
-export function endRequestTrace(ctx: RequestContext, route: string): void {
+export function endRequestTrace(ctx: RequestRecord, route: string): void {
   const trace = ctx.trace;
   if (trace === null) return;
   const usage = ctx.usage;

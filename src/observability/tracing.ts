@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders } from "node:http";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { api, core, resources, tracing } from "@opentelemetry/sdk-node";
 import { clip } from "../errors/clip.js";
-import type { SharedResource } from "../reload/registry.js";
+import type { SharedResource } from "../lifecycle/registry.js";
 import { isStandardMethod } from "./labels.js";
 
 /** `observability.tracing`, with defaults applied. */

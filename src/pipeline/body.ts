@@ -2,7 +2,7 @@ import type { IncomingMessage } from "node:http";
 import { Readable } from "node:stream";
 import { Response, type FormData } from "undici";
 import { HttpError } from "../errors/http.js";
-import type { RequestContext } from "./context.js";
+import type { RequestContext } from "./types.js";
 
 /** Whether a request has a body at all (RFC 9112 6.3). */
 export function hasBody(req: IncomingMessage): boolean {

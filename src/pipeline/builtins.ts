@@ -3,14 +3,15 @@ import type { CompiledRoute } from "../compile/route.js";
 import type { Snapshot } from "../compile/snapshot.js";
 import type { Route } from "../config/types.js";
 import { HttpError } from "../errors/http.js";
-import type { GenerationResources } from "../reload/generation.js";
-import { accessPluginStage, requestPluginStage } from "../plugins/stage.js";
+import type { RequestResources } from "./types.js";
+import { accessPluginStage, composeChain, requestPluginStage } from "./order.js";
 import { periodStart } from "../usage/period.js";
 import { authStage } from "./auth.js";
-import type { RequestContext } from "./context.js";
-import { composeChain, type Handler, type StageFactory } from "./order.js";
+import type { RequestContext } from "./types.js";
+
+import type { Handler, StageFactory } from "./types.js";
 import { rateLimitStage } from "./ratelimit.js";
-import type { AssembledRoute } from "./route-handler.js";
+import type { AssembledRoute } from "./types.js";
 import { sendJson } from "./ai/respond-builtin.js";
 
 /**
@@ -60,7 +61,7 @@ function builtinRoute(index: number, name: string, path: string, auth: readonly 
   });
 }
 
-export function assembleBuiltins(snapshot: Snapshot, resources: GenerationResources): BuiltinRoutes {
+export function assembleBuiltins(snapshot: Snapshot, resources: RequestResources): BuiltinRoutes {
   const providers = [...snapshot.authProviders.keys()];
   // Negative indexes: never a declared route's (plugin plans are kept by index).
   const assemble = (index: number, name: string, path: string, terminal: Handler): AssembledRoute => {
@@ -83,7 +84,7 @@ export function assembleBuiltins(snapshot: Snapshot, resources: GenerationResour
  * send a request for to that upstream, and that the caller's allow-list
  * admits, in OpenAI's list shape.
  */
-async function listModels(ctx: RequestContext, snapshot: Snapshot, resources: GenerationResources): Promise<void> {
+async function listModels(ctx: RequestContext, snapshot: Snapshot, resources: RequestResources): Promise<void> {
   const consumer = ctx.consumer ?? undefined;
   const created = Math.floor(resources.clock.now() / 1000);
   const seen = new Set<string>();
@@ -103,7 +104,7 @@ async function listModels(ctx: RequestContext, snapshot: Snapshot, resources: Ge
 }
 
 /** The caller's own usage in the current period, and its budget (credentials required). */
-async function ownUsage(ctx: RequestContext, resources: GenerationResources): Promise<void> {
+async function ownUsage(ctx: RequestContext, resources: RequestResources): Promise<void> {
   const identity = ctx.identity;
   if (identity === null) throw new HttpError("missing_credentials", "this endpoint needs credentials", { headers: { "www-authenticate": 'Bearer realm="aigw"' } });
   const consumer = ctx.consumer;

@@ -1,10 +1,10 @@
 import type { Readable } from "node:stream";
 import type { CompiledRoute } from "../compile/route.js";
-import type { GenerationResources } from "../reload/generation.js";
+import type { RequestResources } from "./types.js";
 import type { UpstreamResponse } from "../upstream/exchange.js";
 import type { Target } from "../upstream/pool.js";
 import { RequestBody, checkDeclaredLength, hasBody } from "./body.js";
-import type { RequestContext } from "./context.js";
+import type { RequestContext } from "./types.js";
 import { upstreamHeaders, type Forwarding } from "./forward.js";
 import type { HeaderMap } from "./headers.js";
 import { relayResponse, type ResponseCopy } from "./respond-upstream.js";
@@ -33,7 +33,7 @@ export interface Dialect {
 }
 
 /** Everything but the OpenAI-compatible surface: the request as the client sent it, the answer as the upstream gave it. */
-export function passthroughDialect(route: CompiledRoute, resources: GenerationResources, forward: Forwarding, copy: ResponseCopy): Dialect {
+export function passthroughDialect(route: CompiledRoute, resources: RequestResources, forward: Forwarding, copy: ResponseCopy): Dialect {
   const relay = async (ctx: RequestContext, response: UpstreamResponse): Promise<boolean> => {
     await relayResponse(ctx, response, route, resources, copy);
     return true;

@@ -1,13 +1,13 @@
 import type { Upstream } from "../config/types.js";
-import type { GenerationResources } from "../reload/generation.js";
-import type { RequestContext } from "./context.js";
+import type { RequestResources } from "./types.js";
+import type { RequestContext } from "./types.js";
 import { applyHeaderRules, endToEnd, firstValue, withoutHeaders, type HeaderMap } from "./headers.js";
 import type { CompiledRoute } from "../compile/route.js";
 
 const DROP_REQUEST = ["host", "content-length", "x-request-id", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host"];
 
 /** Request headers never forwarded on a route: per-hop ones, and on routes with auth the client's credentials. */
-export function dropSet(route: CompiledRoute, resources: GenerationResources): ReadonlySet<string> {
+export function dropSet(route: CompiledRoute, resources: RequestResources): ReadonlySet<string> {
   return new Set([...DROP_REQUEST, ...route.auth.flatMap((name) => resources.authenticators.get(name)?.credentialHeaders ?? [])]);
 }
 
@@ -55,7 +55,7 @@ function injectCredentials(headers: HeaderMap, upstream: Upstream): void {
  * is deleted from the map (`delete` makes it a slow dictionary-mode
  * object): what must not go is left out of the copy.
  */
-export function upstreamHeaders(ctx: RequestContext, route: CompiledRoute, resources: GenerationResources, forward: Forwarding): HeaderMap {
+export function upstreamHeaders(ctx: RequestContext, route: CompiledRoute, resources: RequestResources, forward: Forwarding): HeaderMap {
   const req = ctx.req;
   const def = forward.def;
   let headers = endToEnd(req.headers, forward.drop);

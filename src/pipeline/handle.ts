@@ -3,13 +3,13 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { normalizeHost } from "../compile/router/host.js";
 import type { MatchRequest } from "../compile/route.js";
 import { HttpError } from "../errors/http.js";
-import type { Generation } from "../reload/generation.js";
+import type { ServingGeneration } from "./types.js";
 import { readModelBody } from "./body.js";
 import { clip } from "../errors/clip.js";
-import type { RequestContext } from "./context.js";
+import type { RequestContext } from "./types.js";
 import { firstValue } from "./headers.js";
 import { sendError, toHttpError } from "./respond.js";
-import { Cancel } from "./cancel.js";
+import { Cancel } from "../lifecycle/cancel.js";
 import { preflightRoute } from "../plugins/preflight.js";
 
 const REQUEST_ID = /^[\w.:@/+=-]{1,200}$/;
@@ -27,7 +27,7 @@ function requestId(req: IncomingMessage): string {
  * body first only when a candidate matches on `model`), run the route's
  * chain, and turn any failure into an error response. Never throws.
  */
-export async function handleRequest(generation: Generation, req: IncomingMessage, res: ServerResponse, scheme: "http" | "https", onComplete: OnComplete): Promise<void> {
+export async function handleRequest(generation: ServingGeneration, req: IncomingMessage, res: ServerResponse, scheme: "http" | "https", onComplete: OnComplete): Promise<void> {
   const resources = generation.resources;
   const rawUrl = req.url ?? "/";
   const q = rawUrl.indexOf("?");
@@ -123,7 +123,7 @@ export async function handleRequest(generation: Generation, req: IncomingMessage
       model: ctx.model,
     };
     // A CORS preflight is routed as the request it announces when a cors plugin is there to answer it.
-    const compiled = snapshot.router.select(candidates, match) ?? preflightRoute(candidates, match, req, snapshot.config.gateway?.plugins);
+    const compiled = snapshot.router.select(candidates, match) ?? preflightRoute(candidates, match, req, snapshot.config.gateway.plugins);
     if (compiled === null) {
       if (candidates.needsModel && ctx.model !== undefined) throw new HttpError("model_not_found", `no route serves model ${JSON.stringify(ctx.model)} at ${clip(ctx.path)}`);
       throw new HttpError("route_not_found", `no route for ${clip(req.method ?? "GET", 16)} ${clip(ctx.path)}`);

@@ -1,16 +1,5 @@
 import type { Usage } from "../usage/extract.js";
-import type { RequestContext } from "./context.js";
-
-/**
- * How an upstream exchange ended: `complete` (the answer arrived whole),
- * `error` (a whole error answer: providers do not bill those), `cut` (the
- * client left, the upstream reset or timed out, the stream failed in-band
- * or a guard stopped it), `unreached` (no connection: nothing was sent).
- */
-export type ExchangeEnd = "complete" | "error" | "cut" | "unreached";
-
-/** What one consumer of the settlement does with it (the ledger, token limits). */
-export type SettleHook = (ctx: RequestContext, meter: Meter) => Promise<void>;
+import type { ExchangeEnd, RequestContext, SettleHook, UsageMeter } from "./types.js";
 
 /**
  * One request's token metering. Every upstream exchange the request makes
@@ -24,7 +13,7 @@ export type SettleHook = (ctx: RequestContext, meter: Meter) => Promise<void>;
  * that one settlement through their hooks, so none of them can skip an
  * exchange another one counted.
  */
-export class Meter {
+export class Meter implements UsageMeter {
   /** Exchanges that reached an upstream. */
   exchanges = 0;
   /** The answer came from the response cache (counted, costs nothing). */

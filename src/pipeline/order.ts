@@ -1,23 +1,20 @@
 import type { CompiledRoute } from "../compile/route.js";
-import type { RequestContext } from "./context.js";
-import type { GenerationResources } from "../reload/generation.js";
+import type { Handler, PluginPhase, RequestResources, Stage, StageFactory } from "./types.js";
 import { authStage } from "./auth.js";
 import { rateLimitStage } from "./ratelimit.js";
 import { usageStage } from "./ai/usage-stage.js";
 import { cacheStage } from "./ai/cache-stage.js";
-import { accessPluginStage, requestPluginStage } from "../plugins/stage.js";
 
-/** Handles a request to its end (answers it, or throws an HttpError). */
-export type Handler = (ctx: RequestContext) => Promise<void>;
-
-/** A stage does its part and calls `next`, or answers and does not. */
-export type Stage = (ctx: RequestContext, next: Handler) => Promise<void>;
-
-export interface StageFactory {
-  readonly name: string;
-  /** The stage for this route, or null when the route does not need it (left out, not skipped per request). */
-  create(route: CompiledRoute, resources: GenerationResources): Stage | null;
+/** A route's plugin stage of one phase, made by the snapshot's plugins (the pipeline does not know how). */
+function pluginStage(phase: PluginPhase): StageFactory {
+  return {
+    name: phase === "access" ? "plugins:access" : "plugins",
+    create: (route, resources) => resources.plugins?.stage(phase, route, resources) ?? null,
+  };
 }
+
+export const accessPluginStage = pluginStage("access");
+export const requestPluginStage = pluginStage("request");
 
 /**
  * The one place that fixes the order of the request stages (DESIGN.md 5
@@ -31,7 +28,7 @@ export interface StageFactory {
 export const STAGE_ORDER: readonly StageFactory[] = [accessPluginStage, authStage, requestPluginStage, usageStage, rateLimitStage, cacheStage];
 
 /** Composes a route's stages around the terminal handler, once. */
-export function composeChain(route: CompiledRoute, resources: GenerationResources, terminal: Handler, order: readonly StageFactory[] = STAGE_ORDER): { handler: Handler; stages: string[] } {
+export function composeChain(route: CompiledRoute, resources: RequestResources, terminal: Handler, order: readonly StageFactory[] = STAGE_ORDER): { handler: Handler; stages: string[] } {
   const stages: { name: string; stage: Stage }[] = [];
   for (const factory of order) {
     const stage = factory.create(route, resources);

@@ -1,15 +1,15 @@
 import type { CompiledRoute } from "../compile/route.js";
 import { HttpError } from "../errors/http.js";
-import type { GenerationResources, UpstreamRuntime } from "../reload/generation.js";
+import type { RequestResources, UpstreamRuntime } from "./types.js";
 import type { UpstreamResponse } from "../upstream/exchange.js";
 import type { Target } from "../upstream/pool.js";
 import { hasBody, readAiBody, readBody } from "./body.js";
 import { aiKind } from "./ai/kind.js";
-import type { RequestContext } from "./context.js";
+import type { RequestContext } from "./types.js";
 import { dropSet } from "./forward.js";
 import { responseCopy } from "./respond-upstream.js";
 import { dialectsFor, type DialectSet } from "./ai/dialects.js";
-import type { Handler } from "./order.js";
+import type { Handler } from "./types.js";
 import { chooseUpstream } from "./split.js";
 import type { OutgoingRequest } from "./dialect.js";
 import type { Upstream } from "../config/types.js";
@@ -53,6 +53,7 @@ function classify(err: unknown, ctx: RequestContext, upstream: string): { error:
     case "EPIPE":
     case "UND_ERR_SOCKET":
     case "UND_ERR_CLOSED":
+    case "UND_ERR_DESTROYED":
       return { error: new HttpError("upstream_reset", `upstream ${upstream} closed the connection`, { cause: err }), kind: "reset" };
     default:
       return { error: new HttpError("upstream_error", `upstream ${upstream} failed`, { cause: err }), kind: "error" };
@@ -75,16 +76,16 @@ function discard(response: UpstreamResponse): void {
  * route's `fallback` upstreams in order (on connect errors, timeouts,
  * resets, 5xx, a 429 from the upstream, or no target available).
  */
-export function createProxy(route: CompiledRoute, resources: GenerationResources): Handler {
+export function createProxy(route: CompiledRoute, resources: RequestResources): Handler {
   const drop = dropSet(route, resources);
-  const copy = responseCopy(route, resources.plugins?.planFor(route, resources.metrics, resources.logger)?.responseStrips ?? []);
+  const copy = responseCopy(route, resources.plugins?.responseStrips(route, resources) ?? []);
   // How to talk to each upstream the route may use and when to retry it, built once per snapshot.
   const firsts = [route.upstream, ...(route.split ?? []).map((s) => s.upstream)];
   const plans = new Map<string, UpstreamPlan>();
   for (const name of [...firsts, ...route.fallback]) {
     if (name === null || plans.has(name)) continue;
     const def = resources.upstreams.get(name)!.definition;
-    plans.set(name, { dialects: dialectsFor(route, resources, drop, def, copy), retryOn: new Set<string | number>(def.retries?.on ?? ["connect_error"]) });
+    plans.set(name, { dialects: dialectsFor(route, resources, drop, def, copy), retryOn: new Set<string | number>(def.retries.on) });
   }
   // Per upstream a request can start at: the upstreams to try in order, and
   // the time all attempts together may take (0 means "no limit" at each
@@ -92,7 +93,7 @@ export function createProxy(route: CompiledRoute, resources: GenerationResources
   const starts = new Map<string, { chain: readonly string[]; timeoutMs: number }>();
   for (const name of firsts) {
     if (name === null || starts.has(name)) continue;
-    const limits = [route.timeoutMs ?? resources.requestTimeoutMs, resources.upstreams.get(name)!.definition.timeouts?.requestMs ?? 0].filter((ms) => ms > 0);
+    const limits = [route.timeoutMs ?? resources.requestTimeoutMs, resources.upstreams.get(name)!.definition.timeouts.requestMs].filter((ms) => ms > 0);
     starts.set(name, { chain: [name, ...route.fallback], timeoutMs: limits.length === 0 ? 0 : Math.min(...limits) });
   }
   // Connect errors are retried without buffering (the body is read only once
@@ -100,9 +101,10 @@ export function createProxy(route: CompiledRoute, resources: GenerationResources
   // resets or statuses, may need to send a body that was already read.
   const mayReplay =
     route.fallback.length > 0 ||
-    [route.upstream, ...(route.split ?? []).map((s) => s.upstream)].some((n) => {
-      const r = resources.upstreams.get(n ?? "")?.definition.retries;
-      return (r?.attempts ?? 1) > 0 && (r?.on ?? ["connect_error"]).some((c) => c !== "connect_error");
+    firsts.some((n) => {
+      if (n === null) return false;
+      const r = resources.upstreams.get(n)!.definition.retries;
+      return r.attempts > 0 && r.on.some((c) => c !== "connect_error");
     });
 
   return async (ctx) => {
@@ -164,7 +166,7 @@ function replayable(ctx: RequestContext): boolean {
 async function attemptUpstream(
   ctx: RequestContext,
   route: CompiledRoute,
-  resources: GenerationResources,
+  resources: RequestResources,
   runtime: UpstreamRuntime,
   plan: UpstreamPlan,
   method: string,
@@ -194,7 +196,7 @@ async function attemptUpstream(
     return "done";
   }
   const pool = runtime.pool!;
-  const retries = def.retries?.attempts ?? 1;
+  const retries = def.retries.attempts;
   const retryOn = plan.retryOn;
   // The targets already tried, made only when an attempt is retried.
   let tried: Set<Target> | undefined;
@@ -262,7 +264,8 @@ async function attemptUpstream(
       // A client that left is not the target's failure; a body cut upstream is.
       pool.finish(target, clientLeft(ctx));
       attempt.end(response.status, clientLeft(ctx) ? "client_left" : "body_failed");
-      throw err;
+      // A body cut upstream is the upstream's failure, in the documented shape (never an internal error).
+      throw clientLeft(ctx) || HttpError.is(err) ? err : classify(err, ctx, def.name).error;
     }
     return "done";
   }
@@ -275,7 +278,7 @@ interface Attempt {
   end(status: number, errorType?: string): void;
 }
 
-function startAttempt(ctx: RequestContext, resources: GenerationResources, def: Upstream, target: Target | null, n: number): Attempt {
+function startAttempt(ctx: RequestContext, resources: RequestResources, def: Upstream, target: Target | null, n: number): Attempt {
   const started = resources.clock.monotonic();
   const targetLabel = target?.url ?? "mock";
   let span: AttemptTrace | null = null;

@@ -3,18 +3,13 @@ import { HttpError } from "../errors/http.js";
 import { openAiHeaders, policyHeader, retryAfterSeconds, stateHeader, type Applied } from "../ratelimit/headers.js";
 import { keyValue, type RuntimePolicy } from "../ratelimit/policy.js";
 import { StoreUnavailableError, type CheckOutcome, type LimitCheck, type RateLimitStore } from "../ratelimit/store.js";
-import type { RequestContext } from "./context.js";
+import type { RequestContext } from "./types.js";
 import { estimateTokens, estimateUsage, type Usage } from "../usage/extract.js";
 import { Meter } from "./metering.js";
+import type { UsageMeter } from "./types.js";
 import { readAiBody } from "./body.js";
-import type { Handler, StageFactory } from "./order.js";
+import type { Handler, StageFactory } from "./types.js";
 
-/** What the rate-limit stage of a generation shares. */
-export interface RateLimitResources {
-  readonly store: RateLimitStore;
-  readonly onError: "allow" | "deny";
-  readonly policies: ReadonlyMap<string, RuntimePolicy>;
-}
 
 /** At most one log line per policy and reason every 10 s. */
 function throttledLogger(logger: Logger): (policy: string, reason: string, fields: Record<string, unknown>, msg: string) => void {
@@ -85,7 +80,7 @@ export const rateLimitStage: StageFactory = {
     const byConsumer = new Map<string, PolicySet | null>();
     if (route.auth.length > 0) {
       for (const [name, c] of resources.consumers) {
-        if ((c.rateLimits ?? []).length > 0) byConsumer.set(name, policySet([...routePolicies, ...c.rateLimits!.map(get), ...gatewayPolicies]));
+        if (c.rateLimits.length > 0) byConsumer.set(name, policySet([...routePolicies, ...c.rateLimits!.map(get), ...gatewayPolicies]));
       }
     }
     if (base === null && byConsumer.size === 0) return null;
@@ -151,7 +146,7 @@ export const rateLimitStage: StageFactory = {
         ),
       );
     };
-    const settleTokens = (charge: TokenCharge, _ctx: RequestContext, meter: Meter): Promise<void> => {
+    const settleTokens = (charge: TokenCharge, _ctx: RequestContext, meter: UsageMeter): Promise<void> => {
       const used = meter.exchanges > 0 ? meter.total : null;
       return reconcile(charge, used === null ? 0 : used.inputTokens + used.outputTokens);
     };
@@ -171,7 +166,7 @@ export const rateLimitStage: StageFactory = {
       const denial = apply(ctx, set, outcome);
       if (denial !== null) throw denial;
       const charge: TokenCharge = { set, checks, estimate };
-      // Bound, not a closure kept on the context (see docs/performance.md).
+      // Bound, not a closure kept on the context (see docs/architecture.md, "Hot-path rules").
       (ctx.meter ??= new Meter(estimateUsageOf)).onSettle(settleTokens.bind(null, charge));
       return next(ctx);
     };

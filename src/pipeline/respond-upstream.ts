@@ -1,9 +1,9 @@
 import type { CompiledRoute } from "../compile/route.js";
-import type { GenerationResources } from "../reload/generation.js";
+import type { RequestResources } from "./types.js";
 import type { UpstreamResponse } from "../upstream/exchange.js";
 import { UsageTap } from "../usage/extract.js";
 import { SseOverflowError, sseData } from "../ai/sse.js";
-import type { RequestContext } from "./context.js";
+import type { RequestContext } from "./types.js";
 import type { HeaderRules } from "../config/types.js";
 import { applyHeaderRules, endToEnd } from "./headers.js";
 import { relayBody } from "./relay.js";
@@ -50,7 +50,7 @@ function afterCopy(rules: HeaderRules): HeaderRules {
  * response rules, the gateway's own headers, then the body streamed with
  * backpressure (usage captured on the way when a stage asked for it).
  */
-export async function relayResponse(ctx: RequestContext, response: UpstreamResponse, route: CompiledRoute, resources: GenerationResources, copy: ResponseCopy): Promise<void> {
+export async function relayResponse(ctx: RequestContext, response: UpstreamResponse, route: CompiledRoute, resources: RequestResources, copy: ResponseCopy): Promise<void> {
   const headers = applyHeaderRules(endToEnd(response.headers, copy.drop), copy.rules);
   headers["x-request-id"] = ctx.id;
   headers["x-aigw-route"] = route.name;

@@ -1,5 +1,5 @@
 import { errorBody, HttpError } from "../errors/http.js";
-import type { RequestContext } from "./context.js";
+import type { RequestContext } from "./types.js";
 
 /** Any failure as an HttpError (500 for what is not one; the message never carries a stack). */
 export function toHttpError(err: unknown): HttpError {

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { CompiledRoute } from "../compile/route.js";
-import type { RequestContext } from "./context.js";
+import type { RequestContext } from "./types.js";
 
 /** A number in [0, 1) that stays the same for the same text. */
 function stablePoint(text: string): number {

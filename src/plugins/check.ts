@@ -32,8 +32,8 @@ export interface PluginCheckOptions {
 /** Every plugin entry of the config, with where it is. */
 export function pluginEntries(config: GatewayConfig): { entry: PluginEntry; path: Path }[] {
   const out: { entry: PluginEntry; path: Path }[] = [];
-  (config.gateway?.plugins ?? []).forEach((entry, i) => out.push({ entry, path: ["gateway", "plugins", i] }));
-  (config.routes ?? []).forEach((route, i) => (route.plugins ?? []).forEach((entry, j) => out.push({ entry, path: ["routes", i, "plugins", j] })));
+  config.gateway.plugins.forEach((entry, i) => out.push({ entry, path: ["gateway", "plugins", i] }));
+  config.routes.forEach((route, i) => route.plugins.forEach((entry, j) => out.push({ entry, path: ["routes", i, "plugins", j] })));
   return out;
 }
 
@@ -103,7 +103,7 @@ export async function checkPluginFiles(source: SourceDocument, config: GatewayCo
         reporter.report("error", "plugin.module.invalid", [...path, "module"], `plugin ${name}: the schema module ${shown} exports does not compile: ${firstLine(err)}`);
         continue;
       }
-      const value = structuredClone(entry.config ?? {});
+      const value = structuredClone(entry.config);
       if (!validate(value)) {
         // In validate mode a value still holding an unset ${VAR} is known by type only.
         const errors = (validate.errors ?? []).filter((e: ErrorObject) => !(options.mode === "validate" && typeof e.data === "string" && e.data.includes("${") && e.keyword !== "type"));

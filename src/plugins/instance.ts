@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
 import type { StreamTranslator } from "../ai/types.js";
 import type { HttpError } from "../errors/http.js";
-import type { RequestContext } from "../pipeline/context.js";
+import type { RequestContext } from "../pipeline/types.js";
 import type { PluginContext, PluginHooks, RequestHookResult } from "./types.js";
 
 /** What built-in hooks get: the public context plus the request's own. */

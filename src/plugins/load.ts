@@ -14,23 +14,10 @@ import { customHooks, type PluginInstance } from "./instance.js";
 import { firstLine, importPluginModule, pluginOf } from "./modules.js";
 import { planPlugins } from "./order.js";
 import { pluginPaths } from "./paths.js";
-import type { RunShared, RuntimeStep } from "./run.js";
+import type { RoutePlugins, RuntimeStep } from "./run.js";
+import { pluginStage } from "./stage.js";
+import type { PluginPhase, PluginRunner, RequestResources, Stage } from "../pipeline/types.js";
 import type { Plugin, PluginLogger } from "./types.js";
-
-/** A route's plugins as the two plugin stages run them. */
-export interface RoutePlugins {
-  /** Every step in run order: the access phase's first, then the request phase's. */
-  readonly steps: readonly RuntimeStep[];
-  /** How many of `steps` are the access phase's. */
-  readonly accessSteps: number;
-  readonly shared: RunShared;
-  /**
-   * Response header names a response hook of the route removes on every
-   * answer and no hook before it reads (`foldableStrips`): a relay may leave
-   * them out of its copy of an upstream's headers.
-   */
-  readonly responseStrips: readonly string[];
-}
 
 /**
  * The names response hooks remove from every answer that no hook before
@@ -62,7 +49,7 @@ function adapt(logger: Logger): PluginLogger {
  * The plugin instances of one loaded config: `create` ran once per entry
  * (a gateway plugin once for all routes). Held by the generation.
  */
-export class PreparedPlugins {
+export class PreparedPlugins implements PluginRunner {
   private readonly plans = new Map<number, RoutePlugins | null>();
 
   constructor(
@@ -71,6 +58,15 @@ export class PreparedPlugins {
     private readonly routes: ReadonlyMap<number, readonly PluginInstance[]>,
     private readonly loggers: ReadonlyMap<PluginInstance, Logger>,
   ) {}
+
+  stage(phase: PluginPhase, route: CompiledRoute, resources: RequestResources): Stage | null {
+    const plan = this.planFor(route, resources.metrics, resources.logger);
+    return plan === null ? null : pluginStage(phase, plan, route, resources);
+  }
+
+  responseStrips(route: CompiledRoute, resources: RequestResources): readonly string[] {
+    return this.planFor(route, resources.metrics, resources.logger)?.responseStrips ?? [];
+  }
 
   /** The steps of a route (null without plugins), worked out once per route. */
   planFor(route: CompiledRoute, metrics: GatewayMetrics, logger: Logger): RoutePlugins | null {
@@ -133,7 +129,7 @@ export interface PrepareOptions {
 export async function preparePlugins(snapshot: Snapshot, options: PrepareOptions): Promise<PreparedPlugins> {
   const baseDir = dirname(resolve(snapshot.file));
   const paths = pluginPaths(baseDir, options.allowPluginPaths ?? []);
-  const maxBodyBytes = options.maxBodyBytes ?? snapshot.config.server?.limits?.maxBodyBytes ?? 10 * 1024 * 1024;
+  const maxBodyBytes = options.maxBodyBytes ?? snapshot.config.server.limits.maxBodyBytes;
   const modules = new Map<string, Promise<Plugin>>();
   const loggers = new Map<PluginInstance, Logger>();
   let made = 0;
@@ -154,7 +150,7 @@ export async function preparePlugins(snapshot: Snapshot, options: PrepareOptions
   const instance = async (entry: PluginEntry, where: string): Promise<PluginInstance> => {
     if (++made % 200 === 0) await yieldToEventLoop();
     const logger = options.logger.child({ plugin: entry.name });
-    const config = structuredClone((entry.config ?? {}) as Record<string, unknown>);
+    const config = structuredClone((entry.config) as Record<string, unknown>);
     let out: PluginInstance;
     if (entry.module === undefined) {
       const builtin = BUILTINS.get(entry.name);
@@ -187,7 +183,7 @@ export async function preparePlugins(snapshot: Snapshot, options: PrepareOptions
     return out;
   };
 
-  const gatewayEntries = snapshot.config.gateway?.plugins ?? [];
+  const gatewayEntries = snapshot.config.gateway.plugins;
   const gateway: PluginInstance[] = [];
   for (const [i, entry] of gatewayEntries.entries()) gateway.push(await instance(entry, `gateway.plugins[${i}] (${entry.name})`));
   const routes = new Map<number, PluginInstance[]>();

@@ -1,3 +1,4 @@
+import type { PluginPhase } from "../pipeline/types.js";
 import { ACCESS_PLUGINS, AI_ONLY_PLUGINS } from "../config/kinds.js";
 import type { PluginEntry } from "../config/types.js";
 
@@ -21,7 +22,7 @@ import type { PluginEntry } from "../config/types.js";
  * - AI-only plugins (`prompt-guard`, `response-guard`, `max-tokens`) are
  *   left out of routes that are not AI routes.
  */
-export type PluginPhase = "access" | "request";
+export type { PluginPhase };
 
 export interface PlannedPlugin {
   readonly name: string;
@@ -72,7 +73,7 @@ function stepsOf(list: readonly PlannedPlugin[]): PluginStep[] {
 export function planPlugins(gateway: readonly PluginEntry[] | undefined, route: readonly PluginEntry[] | undefined, ai: boolean): PluginStep[] {
   const planned = (entries: readonly PluginEntry[] | undefined, source: "gateway" | "route"): PlannedPlugin[] =>
     (entries ?? []).flatMap((entry, index) =>
-      appliesTo(entry, ai) ? [{ name: entry.name, source, index, priority: entry.priority ?? 0, parallel: entry.parallel ?? false, phase: phaseOf(entry), entry }] : [],
+      appliesTo(entry, ai) ? [{ name: entry.name, source, index, priority: entry.priority, parallel: entry.parallel, phase: phaseOf(entry), entry }] : [],
     );
   const g = planned(gateway, "gateway");
   const r = planned(route, "route");

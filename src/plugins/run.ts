@@ -4,7 +4,7 @@ import type { StreamTranslator } from "../ai/types.js";
 import { HttpError } from "../errors/http.js";
 import type { GatewayMetrics } from "../observability/metrics.js";
 import { settleNow } from "../pipeline/metering.js";
-import type { RequestContext } from "../pipeline/context.js";
+import type { RequestContext } from "../pipeline/types.js";
 import type { HeaderMap } from "../pipeline/headers.js";
 import { sendError } from "../pipeline/respond.js";
 import { sendJson } from "../pipeline/ai/respond.js";
@@ -33,6 +33,21 @@ export interface RunShared {
   readonly responders: readonly (readonly PluginInstance[])[];
   /** `guards[k]`: the plugins with a completion guard among the first k steps. */
   readonly guards: readonly (readonly PluginInstance[])[];
+}
+
+/** A route's plugins as the two plugin stages run them. */
+export interface RoutePlugins {
+  /** Every step in run order: the access phase's first, then the request phase's. */
+  readonly steps: readonly RuntimeStep[];
+  /** How many of `steps` are the access phase's. */
+  readonly accessSteps: number;
+  readonly shared: RunShared;
+  /**
+   * Response header names a response hook of the route removes on every
+   * answer and no hook before it reads (`foldableStrips`): a relay may leave
+   * them out of its copy of an upstream's headers.
+   */
+  readonly responseStrips: readonly string[];
 }
 
 function pluginLogger(logger: Logger, requestId: string): PluginLogger {
@@ -257,7 +272,7 @@ export class PluginRun {
 
   private checked(plugin: PluginInstance, answer: PluginAnswer): PluginAnswer {
     if (typeof answer !== "object" || !Number.isInteger(answer.status) || answer.status < 100 || answer.status > 599) {
-      throw this.failure(plugin, new Error(`request hook answered with an invalid status ${JSON.stringify((answer as { status?: unknown })?.status)}`));
+      throw this.failure(plugin, new Error(`request hook answered with an invalid status ${JSON.stringify((answer as { status?: unknown }).status)}`));
     }
     return answer;
   }

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import type { CompiledPolicy } from "../compile/snapshot.js";
-import { clientSubnet } from "../pipeline/client-ip.js";
-import type { RequestContext } from "../pipeline/context.js";
+import { clientSubnet } from "../net/client-ip.js";
+import type { IncomingHttpHeaders } from "node:http";
 import type { LimitSpec } from "./algorithms.js";
 
 /** A policy ready for requests: its spec, and a key prefix that changes when its definition does. */
@@ -39,7 +39,15 @@ export function runtimePolicy(policy: CompiledPolicy): RuntimePolicy {
   };
 }
 
-function headerOf(ctx: RequestContext, name: string): string {
+/** What a counter key is made of: the request's facts the policies can key on (a request context has them). */
+export interface KeyedRequest {
+  readonly req: { readonly headers: IncomingHttpHeaders };
+  readonly consumer: { readonly name: string } | null;
+  readonly identity: { readonly subject: string; readonly claims: Readonly<Record<string, unknown>> } | null;
+  readonly clientIp: string;
+}
+
+function headerOf(ctx: KeyedRequest, name: string): string {
   const v = ctx.req.headers[name];
   return (Array.isArray(v) ? v[0] : v) ?? "-";
 }
@@ -59,7 +67,7 @@ function bounded(value: string): string {
  * counts as its IPv4 address or its IPv6 /64 (`clientSubnet`); a value
  * longer than `MAX_KEY_VALUE_CHARS` counts as its SHA-256.
  */
-export function keyValue(p: RuntimePolicy, ctx: RequestContext, routeName: string): string {
+export function keyValue(p: RuntimePolicy, ctx: KeyedRequest, routeName: string): string {
   const kind = p.policy.key;
   switch (kind) {
     case "consumer": {

@@ -30,7 +30,7 @@ export function isLoopbackAddress(address: string): boolean {
  * address as bound: a non-loopback admin listener always needs `adminAuth`.
  */
 export function admissionRefusal(config: GatewayConfig, admin: BoundAddress | null): Refusal | null {
-  if (admin === null || config.server?.adminAuth !== undefined || isLoopbackAddress(admin.address)) return null;
+  if (admin === null || config.server.adminAuth !== undefined || isLoopbackAddress(admin.address)) return null;
   const where = `${admin.address.includes(":") ? `[${admin.address}]` : admin.address}:${admin.port}`;
   return {
     rule: "server.admin.exposed",

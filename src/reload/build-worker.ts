@@ -8,6 +8,6 @@ parentPort?.on("message", (req: BuildRequest) => {
     (messages) => {
       for (const message of messages) parentPort!.postMessage(message);
     },
-    (err: unknown) => parentPort!.postMessage({ type: "crash", id: req.id, message: (err as Error)?.stack ?? String(err) }),
+    (err: unknown) => parentPort!.postMessage({ type: "crash", id: req.id, message: (err as Error).stack ?? String(err) }),
   );
 });

@@ -3,18 +3,16 @@ import type { CompiledRoute } from "../compile/route.js";
 import type { Snapshot } from "../compile/snapshot.js";
 import type { Clock } from "../deps.js";
 import type { GatewayMetrics } from "../observability/metrics.js";
-import { compileTrust, type TrustCheck, type ClientIpResolver } from "../pipeline/client-ip.js";
+import { compileTrust } from "../net/client-ip.js";
 import { composeChain } from "../pipeline/order.js";
 import { createProxy } from "../pipeline/proxy.js";
-import type { AssembledRoute } from "../pipeline/route-handler.js";
-import { assembleBuiltins, type BuiltinRoutes } from "../pipeline/builtins.js";
+import { assembleBuiltins } from "../pipeline/builtins.js";
 import { MockProvider } from "../upstream/providers/mock.js";
 import { UpstreamPool } from "../upstream/pool.js";
-import type { AuthProvider, Consumer, Upstream } from "../config/types.js";
+
 import type { Authenticator } from "../auth/authenticator.js";
 import { createAuthenticator } from "../auth/create.js";
 import type { Discover } from "../auth/oidc.js";
-import type { RateLimitResources } from "../pipeline/ratelimit.js";
 import { MemoryStore } from "../ratelimit/memory-store.js";
 import { RedisStore } from "../ratelimit/redis-store.js";
 import type { RateLimitStore } from "../ratelimit/store.js";
@@ -24,50 +22,10 @@ import type { OptionalModules } from "./modules.js";
 import { MemoryLedger, RedisLedger, type UsageLedger } from "../usage/ledger.js";
 import { PriceList } from "../usage/pricing.js";
 import { MemoryCache, RedisCache, type ResponseCache } from "../cache/store.js";
-
-/** What the AI stages of a generation share. */
-export interface AiResources {
-  readonly defaultMaxTokens: number;
-  readonly prices: PriceList;
-  readonly ledger: UsageLedger;
-  /** Null when no route caches. */
-  readonly cache: ResponseCache | null;
-}
-import type { ResourceRegistry } from "./registry.js";
+import type { Lease, ResourceRegistry, SharedResource } from "../lifecycle/registry.js";
+import type { AssembledRoute, BuiltinRoutes, RequestResources, ServingGeneration, UpstreamRuntime } from "../pipeline/types.js";
 import type { Tracing, TracingSettings } from "../observability/tracing.js";
-import type { PreparedPlugins } from "../plugins/load.js";
-import { packageVersion } from "../cli/version.js";
-
-/** How a request reaches an upstream: a pool of targets, or the in-process mock. */
-export interface UpstreamRuntime {
-  readonly definition: Upstream;
-  readonly pool: UpstreamPool | null;
-  readonly mock: MockProvider | null;
-}
-
-/** What the stages of one generation share. */
-export interface GenerationResources {
-  readonly upstreams: ReadonlyMap<string, UpstreamRuntime>;
-  readonly authenticators: ReadonlyMap<string, Authenticator>;
-  readonly consumers: ReadonlyMap<string, Consumer>;
-  /** Provider name → its `defaultConsumer`. */
-  readonly defaultConsumers: ReadonlyMap<string, string>;
-  readonly rateLimits: RateLimitResources;
-  readonly ai: AiResources;
-  readonly gatewayRateLimits: readonly string[];
-  readonly maxBodyBytes: number;
-  readonly requestTimeoutMs: number;
-  readonly trusts: TrustCheck;
-  readonly clientIp: ClientIpResolver;
-  readonly random: () => number;
-  readonly clock: Clock;
-  readonly metrics: GatewayMetrics;
-  readonly logger: Logger;
-  /** Null when `observability.tracing` is not set: requests then pay nothing for it. */
-  readonly tracing: Tracing | null;
-  /** The plugin instances of the snapshot; null when it has no plugins. */
-  readonly plugins: PreparedPlugins | null;
-}
+import { packageVersion } from "../version.js";
 
 export interface AssembleDeps {
   registry: ResourceRegistry;
@@ -97,13 +55,16 @@ function redactingLogger(logger: Logger, names: readonly string[] | undefined): 
 }
 
 /**
- * A snapshot made runnable: each route's chain composed once, pools taken
- * from the registry. Requests hold the generation they started on; a retired
- * generation releases its pools when its last request ends.
+ * A snapshot made runnable: each route's chain composed once, shared
+ * resources leased from the registry. Requests hold the generation they
+ * started on; a retired generation gives its leases back when its last
+ * request ends, or when the grace runs out (`server.shutdown.graceMs`), so
+ * one long stream cannot keep a removed pool open: the registry then
+ * closes the pool, and destroys it if it has not closed within the grace.
  */
-export class Generation {
+export class Generation implements ServingGeneration {
   readonly snapshot: Snapshot;
-  readonly resources: GenerationResources;
+  readonly resources: RequestResources;
   /** Assembled routes by compiled-route index. */
   readonly routes: readonly AssembledRoute[];
   /** `GET /v1/models` and `GET /v1/usage`, assembled as routes of their own. */
@@ -114,21 +75,18 @@ export class Generation {
   private released: Promise<void> | null = null;
   private whenRetired: Promise<void> | null = null;
   private onReleased: (() => void) | null = null;
-  private readonly registry: ResourceRegistry;
-  private readonly authDefs: AuthProvider[];
-  private redis: RedisConnection | null = null;
-  private redisDef: RedisSettings | null = null;
-  private memory: MemoryStore | null = null;
-  private memoryDef: { maxKeys: number } | null = null;
-  private ledger: MemoryLedger | null = null;
-  private memoryCache: MemoryCache | null = null;
-  private cacheDef: { maxBytes: number } | null = null;
-  private tracing: Tracing | null = null;
-  private tracingDef: TracingSettings | null = null;
+  private graceTimer: NodeJS.Timeout | null = null;
+  private readonly leases: Lease<SharedResource>[] = [];
+  private readonly redis: RedisConnection | null;
 
   constructor(snapshot: Snapshot, deps: AssembleDeps) {
     this.snapshot = snapshot;
-    this.registry = deps.registry;
+    const graceMs = snapshot.config.server.shutdown.graceMs;
+    const take = <T extends SharedResource>(kind: string, def: unknown, create: () => T): T => {
+      const lease = deps.registry.acquire(kind, def, create, graceMs);
+      this.leases.push(lease);
+      return lease.resource;
+    };
     const upstreams = new Map<string, UpstreamRuntime>();
     for (const [name, def] of snapshot.upstreams) {
       upstreams.set(
@@ -137,53 +95,50 @@ export class Generation {
           ? { definition: def, pool: null, mock: new MockProvider(def, deps.clock) }
           : {
               definition: def,
-              pool: deps.registry.acquire("pool", def, () => new UpstreamPool(def, { clock: deps.clock, random: deps.random, onBreakerChange: (u, t, s) => deps.metrics.setBreaker(u, t, s) })),
+              pool: take("pool", def, () => new UpstreamPool(def, { clock: deps.clock, random: deps.random, onBreakerChange: (u, t, s) => deps.metrics.setBreaker(u, t, s) })),
               mock: null,
             },
       );
     }
     const authenticators = new Map<string, Authenticator>();
     for (const [name, def] of snapshot.authProviders) {
-      authenticators.set(name, deps.registry.acquire("auth", def, () => createAuthenticator(def, deps.modules, { now: () => deps.clock.now(), ...(deps.discover === undefined ? {} : { discover: deps.discover }) })));
+      authenticators.set(name, take("auth", def, () => createAuthenticator(def, deps.modules, { now: () => deps.clock.now(), ...(deps.discover === undefined ? {} : { discover: deps.discover }) })));
     }
-    this.authDefs = [...snapshot.authProviders.values()];
-    const state = snapshot.config.state ?? {};
+    const state = snapshot.config.state;
     let store: RateLimitStore;
     let ledger: UsageLedger;
     let cache: ResponseCache | null = null;
     const caching = snapshot.routes.some((r) => r.cache !== null);
     if (state.redis !== undefined) {
-      this.redisDef = { url: state.redis.url, timeoutMs: state.redis.timeoutMs ?? 250 };
-      this.redis = deps.registry.acquire("redis", this.redisDef, () => new deps.modules.redis!.RedisConnection(this.redisDef!));
-      const prefix = state.redis.keyPrefix ?? "aigw:";
-      store = new RedisStore(this.redis.client, prefix);
-      ledger = new RedisLedger(this.redis.client, prefix, deps.clock);
-      if (caching) cache = new RedisCache(this.redis.client, prefix);
+      const redisDef: RedisSettings = { url: state.redis.url, timeoutMs: state.redis.timeoutMs };
+      const redis = take("redis", redisDef, () => new deps.modules.redis!.RedisConnection(redisDef));
+      this.redis = redis;
+      const prefix = state.redis.keyPrefix;
+      store = new RedisStore(redis.client, prefix);
+      ledger = new RedisLedger(redis.client, prefix, deps.clock);
+      if (caching) cache = new RedisCache(redis.client, prefix);
     } else {
-      this.memoryDef = { maxKeys: state.memory?.maxKeys ?? 100_000 };
-      this.memory = deps.registry.acquire("memory-store", this.memoryDef, () =>
-        new MemoryStore(deps.clock, this.memoryDef!.maxKeys, undefined, { onOverflow: (policy) => deps.metrics.rateLimitOverflow.inc({ policy }) }),
-      );
-      store = this.memory;
-      this.ledger = deps.registry.acquire("memory-ledger", {}, () => new MemoryLedger(deps.clock));
-      ledger = this.ledger;
+      this.redis = null;
+      const memoryDef = { maxKeys: state.memory.maxKeys };
+      store = take("memory-store", memoryDef, () => new MemoryStore(deps.clock, memoryDef.maxKeys, undefined, { onOverflow: (policy) => deps.metrics.rateLimitOverflow.inc({ policy }) }));
+      ledger = take("memory-ledger", {}, () => new MemoryLedger(deps.clock));
       if (caching) {
-        this.cacheDef = { maxBytes: state.memory?.cacheMaxBytes ?? 64 * 1024 * 1024 };
-        this.memoryCache = deps.registry.acquire("memory-cache", this.cacheDef, () => new MemoryCache(deps.clock, this.cacheDef!.maxBytes));
-        cache = this.memoryCache;
+        const cacheDef = { maxBytes: state.memory.cacheMaxBytes };
+        cache = take("memory-cache", cacheDef, () => new MemoryCache(deps.clock, cacheDef.maxBytes));
       }
     }
-    const tracingConfig = snapshot.config.observability?.tracing;
+    let tracing: Tracing | null = null;
+    const tracingConfig = snapshot.config.observability.tracing;
     if (tracingConfig !== undefined) {
-      this.tracingDef = {
+      const tracingDef: TracingSettings = {
         otlpEndpoint: tracingConfig.otlpEndpoint,
-        sampleRatio: tracingConfig.sampleRatio ?? 0.1,
-        serviceName: tracingConfig.serviceName ?? "aigw",
+        sampleRatio: tracingConfig.sampleRatio,
+        serviceName: tracingConfig.serviceName,
         headers: { ...(tracingConfig.headers ?? {}) },
       };
-      this.tracing = deps.registry.acquire("tracing", this.tracingDef, () => new deps.modules.tracing!.Tracing(this.tracingDef!, packageVersion(), deps.random));
+      tracing = take("tracing", tracingDef, () => new deps.modules.tracing!.Tracing(tracingDef, packageVersion(), deps.random));
     }
-    const server = snapshot.config.server ?? {};
+    const server = snapshot.config.server;
     const trust = compileTrust(server.trustProxy);
     this.resources = {
       upstreams,
@@ -197,20 +152,20 @@ export class Generation {
       },
       gatewayRateLimits: snapshot.gatewayRateLimits,
       ai: {
-        defaultMaxTokens: snapshot.config.defaults?.maxTokens ?? 4096,
-        prices: new PriceList(snapshot.config.pricing ?? []),
+        defaultMaxTokens: snapshot.config.defaults.maxTokens,
+        prices: new PriceList(snapshot.config.pricing),
         ledger,
         cache,
       },
-      maxBodyBytes: server.limits?.maxBodyBytes ?? 10 * 1024 * 1024,
-      requestTimeoutMs: server.limits?.requestTimeoutMs ?? 300_000,
+      maxBodyBytes: server.limits.maxBodyBytes,
+      requestTimeoutMs: server.limits.requestTimeoutMs,
       trusts: trust.trusts,
       clientIp: trust.clientIp,
       random: deps.random,
       clock: deps.clock,
       metrics: deps.metrics,
-      logger: redactingLogger(deps.logger, snapshot.config.observability?.logs?.redact),
-      tracing: this.tracing,
+      logger: redactingLogger(deps.logger, snapshot.config.observability.logs.redact),
+      tracing,
       plugins: deps.modules.plugins ?? null,
     };
     this.routes = snapshot.routes.map((route) => this.assembleRoute(route));
@@ -240,28 +195,27 @@ export class Generation {
     return this.inFlight;
   }
 
-  /** No new requests will start here; resolves once the last one ended and the pools were released. */
-  retire(): Promise<void> {
+  /**
+   * No new requests will start here; resolves once the leases were given
+   * back: when the last request ended, or after `graceMs` with requests
+   * still running (their resources then close gracefully around them).
+   */
+  retire(graceMs = this.snapshot.config.server.shutdown.graceMs): Promise<void> {
     this.retired = true;
     this.whenRetired ??= new Promise<void>((resolve) => {
       this.onReleased = resolve;
     });
     if (this.inFlight === 0) void this.release();
+    else if (graceMs > 0 && this.graceTimer === null) {
+      this.graceTimer = setTimeout(() => void this.release(), graceMs);
+      this.graceTimer.unref();
+    }
     return this.whenRetired;
   }
 
   private release(): Promise<void> {
-    this.released ??= Promise.all(
-      [
-        ...[...this.resources.upstreams.values()].flatMap((u) => (u.pool === null ? [] : [this.registry.release("pool", u.definition, u.pool)])),
-        ...this.authDefs.map((def) => this.registry.release("auth", def, this.resources.authenticators.get(def.name)!)),
-        ...(this.redis === null ? [] : [this.registry.release("redis", this.redisDef, this.redis)]),
-        ...(this.memory === null ? [] : [this.registry.release("memory-store", this.memoryDef, this.memory)]),
-        ...(this.ledger === null ? [] : [this.registry.release("memory-ledger", {}, this.ledger)]),
-        ...(this.memoryCache === null ? [] : [this.registry.release("memory-cache", this.cacheDef, this.memoryCache)]),
-        ...(this.tracing === null ? [] : [this.registry.release("tracing", this.tracingDef, this.tracing)]),
-      ],
-    ).then(() => this.onReleased?.());
+    if (this.graceTimer !== null) clearTimeout(this.graceTimer);
+    this.released ??= Promise.all(this.leases.map((lease) => lease.release())).then(() => this.onReleased?.());
     return this.released;
   }
 }

@@ -1,6 +1,7 @@
 import pino, { type Logger } from "pino";
 import type { Snapshot } from "../compile/snapshot.js";
 import type { PreparedPlugins } from "../plugins/load.js";
+import type { AuthModules } from "../auth/create.js";
 
 /**
  * Modules only some configs need, loaded when a snapshot needs them: JWT
@@ -8,9 +9,7 @@ import type { PreparedPlugins } from "../plugins/load.js";
  * (OpenTelemetry). A gateway with API keys, in-memory state and no tracing
  * never loads them, which keeps its memory small.
  */
-export interface OptionalModules {
-  jwt?: typeof import("../auth/jwt.js");
-  oidc?: typeof import("../auth/oidc.js");
+export interface OptionalModules extends AuthModules {
   redis?: typeof import("../state/redis.js");
   tracing?: typeof import("../observability/tracing.js");
   /** The plugin instances of the snapshot (custom modules imported, `create` called), made before it is served. */
@@ -23,9 +22,9 @@ export async function loadModules(snapshot: Snapshot, logger?: Logger, allowPlug
   const out: OptionalModules = {};
   if (types.has("jwt")) out.jwt = await import("../auth/jwt.js");
   if (types.has("oidc")) out.oidc = await import("../auth/oidc.js");
-  if (snapshot.config.state?.redis !== undefined) out.redis = await import("../state/redis.js");
-  if (snapshot.config.observability?.tracing !== undefined) out.tracing = await import("../observability/tracing.js");
-  if ((snapshot.config.gateway?.plugins ?? []).length > 0 || snapshot.routes.some((r) => r.plugins.length > 0)) {
+  if (snapshot.config.state.redis !== undefined) out.redis = await import("../state/redis.js");
+  if (snapshot.config.observability.tracing !== undefined) out.tracing = await import("../observability/tracing.js");
+  if (snapshot.config.gateway.plugins.length > 0 || snapshot.routes.some((r) => r.plugins.length > 0)) {
     const { preparePlugins } = await import("../plugins/load.js");
     out.plugins = await preparePlugins(snapshot, { logger: logger ?? pino({ level: "silent" }), allowPluginPaths });
   }

@@ -169,9 +169,9 @@ export class Reloader {
         return record({ result: "failure", hash: null, findings: [...findings, f], error: f.message });
       }
       // A plugin's or a connection's error may quote the config: what came from the environment is left out.
-      const message = outcome.scrub((err as Error)?.message ?? String(err));
-      const stack = typeof (err as Error)?.stack === "string" ? outcome.scrub((err as Error).stack!) : undefined;
-      logger.error({ trigger, err: { type: (err as Error)?.name ?? "Error", message, stack } }, `config reload failed: the new config could not be started (${message}); the running config stays`);
+      const message = outcome.scrub((err as Error).message);
+      const stack = typeof (err as Error).stack === "string" ? outcome.scrub((err as Error).stack!) : undefined;
+      logger.error({ trigger, err: { type: (err as Error).name, message, stack } }, `config reload failed: the new config could not be started (${message}); the running config stays`);
       return record({ result: "failure", hash: null, findings, error: message });
     }
     this.canonicalJson = outcome.canonicalJson ?? null;
@@ -200,7 +200,7 @@ export class Reloader {
 
   /** Listeners are bound once, at start: a reload that changes how says so (the values are not logged: they may come from the environment). */
   private warnAboutRestartOnlySettings(next: GatewayConfig["server"], current: GatewayConfig["server"] | undefined, hadConfig: boolean): void {
-    if (!hadConfig) return;
+    if (!hadConfig || current === undefined) return;
     const changed = restartOnlyChanges(next, current);
     if (changed.length === 0) return;
     this.options.logger.warn({ changed }, `${changed.join(", ")} changed: listeners keep their settings until restart; the change applies at the next restart`);
@@ -209,13 +209,13 @@ export class Reloader {
 
 /** `server.listen`, `server.admin`, `server.tls`, `server.limits.headersTimeoutMs`: the settings bound into the listeners. */
 export function restartOnlyChanges(next: GatewayConfig["server"], current: GatewayConfig["server"]): string[] {
-  const fields: [string, (s: NonNullable<GatewayConfig["server"]>) => unknown][] = [
+  const fields: [string, (s: GatewayConfig["server"]) => unknown][] = [
     ["server.listen", (s) => s.listen],
     ["server.admin", (s) => s.admin],
     ["server.tls", (s) => s.tls],
-    ["server.limits.headersTimeoutMs", (s) => s.limits?.headersTimeoutMs],
+    ["server.limits.headersTimeoutMs", (s) => s.limits.headersTimeoutMs],
   ];
-  return fields.filter(([, get]) => JSON.stringify(get(next ?? {})) !== JSON.stringify(get(current ?? {}))).map(([name]) => name);
+  return fields.filter(([, get]) => JSON.stringify(get(next)) !== JSON.stringify(get(current))).map(([name]) => name);
 }
 
 /** A refusal as a finding, positioned in the text that was refused. */

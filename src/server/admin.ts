@@ -15,7 +15,7 @@ interface AdminToken {
 }
 
 function tokensOf(config: GatewayConfig): AdminToken[] | null {
-  const auth = config.server?.adminAuth;
+  const auth = config.server.adminAuth;
   if (auth === undefined) return null;
   return auth.tokens.map((t) => ({
     digest: t.sha256 !== undefined ? Buffer.from(t.sha256, "hex") : createHash("sha256").update(t.value ?? "").digest(),
@@ -50,7 +50,7 @@ export function upstreamStatus(gateway: Gateway): UpstreamStatus[] {
   return [...(gateway.current?.resources.upstreams.values() ?? [])].map((u) => ({
     name: u.definition.name,
     type: u.definition.type,
-    balancer: u.definition.balancer ?? "round_robin",
+    balancer: u.definition.balancer,
     targets: u.pool?.status() ?? [],
   }));
 }

@@ -16,7 +16,7 @@ import { applyHttp1Limits, http1Options, HTTP2_FLOOD_LIMITS, listenerLimits } fr
  */
 export function createDataServer(gateway: Gateway, config: GatewayConfig, baseDir: string): NetServer {
   const limits = listenerLimits(config);
-  const tls = config.server?.tls;
+  const tls = config.server.tls;
   if (tls !== undefined) {
     const path = (p: string): string => (p.startsWith("/") ? p : `${baseDir}/${p}`);
     let track: TrackRequest = () => undefined;
@@ -25,7 +25,7 @@ export function createDataServer(gateway: Gateway, config: GatewayConfig, baseDi
         allowHTTP1: true,
         cert: readFileSync(path(tls.cert)),
         key: readFileSync(path(tls.key)),
-        minVersion: tls.minVersion ?? "TLSv1.2",
+        minVersion: tls.minVersion,
         // A handshake is the first part of sending the request headers.
         ...(limits.headersTimeoutMs > 0 ? { handshakeTimeout: limits.headersTimeoutMs } : {}),
         settings: { maxConcurrentStreams: limits.maxConcurrentStreams, maxHeaderListSize: limits.maxHeaderBytes },

@@ -4,10 +4,10 @@ import type { Snapshot } from "../compile/snapshot.js";
 import type { Deps } from "../deps.js";
 import { AccessLog } from "../observability/access-log.js";
 import type { GatewayMetrics } from "../observability/metrics.js";
-import type { RequestContext } from "../pipeline/context.js";
+import type { RequestContext } from "../pipeline/types.js";
 import { handleRequest } from "../pipeline/handle.js";
 import { Generation } from "../reload/generation.js";
-import { ResourceRegistry } from "../reload/registry.js";
+import { ResourceRegistry } from "../lifecycle/registry.js";
 import type { Discover } from "../auth/oidc.js";
 import { loadModules } from "../reload/modules.js";
 import { admit, type BoundAddress } from "../reload/admission.js";
@@ -79,10 +79,10 @@ export class Gateway {
     const previous = this.generation;
     this.generation = next;
     this.loadedAt = new Date(this.deps.clock.now()).toISOString();
-    const logs = snapshot.config.observability?.logs;
-    this.accessLog = logs?.accessLog ?? true;
-    this.metrics.enabled = snapshot.config.observability?.metrics?.enabled ?? true;
-    if (logs?.level !== undefined) this.logger.level = logs.level;
+    const logs = snapshot.config.observability.logs;
+    this.accessLog = logs.accessLog;
+    this.metrics.enabled = snapshot.config.observability.metrics.enabled;
+    if (logs.level !== undefined) this.logger.level = logs.level;
     this.metrics.setConfig(snapshot.hash);
     if (previous !== null) void previous.retire();
   }

@@ -31,7 +31,7 @@ export const IDLE_CHECK_MS = 5000;
  * collection or Envoy's release of free memory, it is for a process that
  * has gone quiet: memory handed back is faulted in again when traffic
  * returns, which costs the first second after the trim (see
- * docs/performance.md, "Idle trim"), hence the long default. Checks every
+ * docs/operations.md, "Memory"), hence the long default. Checks every
  * `min(idleMs, IDLE_CHECK_MS)` (an unref'd timer), so the trim lands at most
  * one check after `idleMs` of quiet. Returns the function that stops it.
  */

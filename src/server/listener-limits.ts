@@ -42,9 +42,9 @@ export const HTTP2_FLOOD_LIMITS = {
 
 /** The limits of `config.server.limits`, defaults applied. */
 export function listenerLimits(config: GatewayConfig): ListenerLimits {
-  const limits = config.server?.limits ?? {};
-  const requestTimeoutMs = limits.requestTimeoutMs ?? LIMIT_DEFAULTS.requestTimeoutMs;
-  const configuredHeaders = limits.headersTimeoutMs ?? LIMIT_DEFAULTS.headersTimeoutMs;
+  const limits = config.server.limits;
+  const requestTimeoutMs = limits.requestTimeoutMs;
+  const configuredHeaders = limits.headersTimeoutMs;
   // Headers are part of the request: they cannot be given longer than the whole of it (node:http refuses to start otherwise).
   const headersTimeoutMs = requestTimeoutMs > 0 && configuredHeaders > requestTimeoutMs ? requestTimeoutMs : configuredHeaders;
   const shortest = Math.min(...[headersTimeoutMs, requestTimeoutMs].filter((ms) => ms > 0), 30_000);
@@ -52,8 +52,8 @@ export function listenerLimits(config: GatewayConfig): ListenerLimits {
     headersTimeoutMs,
     requestTimeoutMs,
     keepAliveTimeoutMs: LIMIT_DEFAULTS.keepAliveTimeoutMs,
-    maxHeaderBytes: limits.maxHeaderBytes ?? LIMIT_DEFAULTS.maxHeaderBytes,
-    maxConcurrentStreams: limits.http2?.maxConcurrentStreams ?? LIMIT_DEFAULTS.maxConcurrentStreams,
+    maxHeaderBytes: limits.maxHeaderBytes,
+    maxConcurrentStreams: limits.http2.maxConcurrentStreams,
     // A quarter of the shortest timeout: a timeout fires at most 25% late, and a sweep of the open connections runs at most every 7.5 s.
     checkIntervalMs: Math.max(25, Math.floor(shortest / 4)),
   };

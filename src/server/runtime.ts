@@ -37,11 +37,11 @@ export interface RunningDataPlane {
 export async function startDataPlane(gateway: Gateway, snapshot: Snapshot, baseDir: string): Promise<RunningDataPlane> {
   const config = snapshot.config;
   const dataServer = createDataServer(gateway, config, baseDir);
-  const dataAddress = await listen(dataServer, config.server?.listen ?? "0.0.0.0:8080");
+  const dataAddress = await listen(dataServer, config.server.listen);
   let stopping: Promise<void> | null = null;
   return {
     gateway,
-    dataUrl: urlOf(dataAddress, config.server?.tls === undefined ? "http" : "https"),
+    dataUrl: urlOf(dataAddress, config.server.tls === undefined ? "http" : "https"),
     dataAddress,
     shutdown() {
       stopping ??= drain(gateway, dataServer, null);
@@ -55,10 +55,10 @@ export async function startGateway(gateway: Gateway, snapshot: Snapshot, options
   const config = snapshot.config;
   const dataServer = createDataServer(gateway, config, options.baseDir);
   const adminServer = createAdminServer(gatewayAdminSource(gateway), options.adminRoutes);
-  const dataAddress = await listen(dataServer, config.server?.listen ?? "0.0.0.0:8080");
+  const dataAddress = await listen(dataServer, config.server.listen);
   let adminAddress: AddressInfo;
   try {
-    adminAddress = await listen(adminServer, config.server?.admin ?? "127.0.0.1:9090");
+    adminAddress = await listen(adminServer, config.server.admin);
   } catch (err) {
     dataServer.close();
     throw err;
@@ -67,7 +67,7 @@ export async function startGateway(gateway: Gateway, snapshot: Snapshot, options
   let stopping: Promise<void> | null = null;
   return {
     gateway,
-    dataUrl: urlOf(dataAddress, config.server?.tls === undefined ? "http" : "https"),
+    dataUrl: urlOf(dataAddress, config.server.tls === undefined ? "http" : "https"),
     adminUrl: urlOf(adminAddress),
     dataAddress,
     adminAddress,
@@ -85,9 +85,8 @@ export async function startGateway(gateway: Gateway, snapshot: Snapshot, options
  * then every connection is cut, pools close, and the admin listener (if any) stops.
  */
 async function drain(gateway: Gateway, dataServer: NetServer, adminServer: HttpServer | null): Promise<void> {
-  const config = gateway.activeConfig?.snapshot.config;
-  const drainDelayMs = config?.server?.shutdown?.drainDelayMs ?? 5000;
-  const graceMs = config?.server?.shutdown?.graceMs ?? 30000;
+  // A gateway that never applied a config has nothing to drain.
+  const { drainDelayMs, graceMs } = gateway.activeConfig?.snapshot.config.server.shutdown ?? { drainDelayMs: 0, graceMs: 0 };
   const started = performance.now();
   gateway.startDraining();
   gateway.logger.info({ drainDelayMs, graceMs, inFlight: gateway.inFlight }, "shutting down: draining");

@@ -48,7 +48,7 @@ export function gatewayTarget(deps: Pick<ServeOptions, "clock" | "logger" | "ran
         logger: deps.logger,
         random: deps.random,
         allowPluginPaths: deps.allowPluginPaths ?? [],
-        metrics: new GatewayMetrics({ prefix: snapshot.config.observability?.metrics?.prefix ?? "aigw_", consumerLabel: snapshot.config.observability?.metrics?.consumerLabel ?? false }),
+        metrics: new GatewayMetrics({ prefix: snapshot.config.observability.metrics.prefix, consumerLabel: snapshot.config.observability.metrics.consumerLabel }),
       });
       await gateway.apply(snapshot);
     },

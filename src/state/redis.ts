@@ -1,5 +1,5 @@
 import { Redis } from "ioredis";
-import type { SharedResource } from "../reload/registry.js";
+import type { SharedResource } from "../lifecycle/registry.js";
 
 export interface RedisSettings {
   url: string;

@@ -197,7 +197,7 @@ function describe(e: ErrorObject, r: Reporter): void {
       return;
     }
     case "enum": {
-      const allowed = ((p.allowedValues as unknown[]) ?? []).map((v) => JSON.stringify(v));
+      const allowed = ((p.allowedValues as unknown[])).map((v) => JSON.stringify(v));
       r.report("error", "schema.enum", path, `${where} must be one of ${allowed.join(", ")}, got ${JSON.stringify(e.data)}`);
       return;
     }

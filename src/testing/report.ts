@@ -38,7 +38,7 @@ export function testReport(snapshot: Snapshot, casesFile: string, cases: readonl
 
 /** A value as a failure message shows it: JSON, so `null`, `"a"` and `["a"]` read unambiguously. */
 export function show(value: unknown): string {
-  return JSON.stringify(value) ?? String(value);
+  return JSON.stringify(value);
 }
 
 /** `route: expected "chat", got "chat-v2"`, and the note when there is one. */

@@ -1,5 +1,5 @@
 import type { Readable } from "node:stream";
-import type { Cancel } from "../pipeline/cancel.js";
+import type { Cancel } from "../lifecycle/cancel.js";
 
 /** One request to an upstream, whatever carries it (undici, or the in-process mock). */
 export interface UpstreamRequest {

@@ -2,7 +2,7 @@ import { Pool } from "undici";
 import { effectiveTargets } from "../config/kinds.js";
 import type { Upstream } from "../config/types.js";
 import type { Clock } from "../deps.js";
-import type { SharedResource } from "../reload/registry.js";
+import type { SharedResource } from "../lifecycle/registry.js";
 import { createBalancer, type Balanced, type Balancer } from "./balancers/balancer.js";
 import { CircuitBreaker, type BreakerState } from "./breaker.js";
 import type { UpstreamRequest, UpstreamResponse } from "./exchange.js";
@@ -59,7 +59,7 @@ export class UpstreamPool implements SharedResource {
   constructor(definition: Upstream, private readonly deps: PoolDeps) {
     this.name = definition.name;
     this.definition = definition;
-    const timeouts = definition.timeouts ?? {};
+    const timeouts = definition.timeouts;
     const cb = definition.circuitBreaker;
     this.targets = effectiveTargets(definition).map((t) => {
       const url = new URL(t.url);
@@ -70,7 +70,7 @@ export class UpstreamPool implements SharedResource {
         host: url.hostname,
         port: Number(url.port || (url.protocol === "https:" ? 443 : 80)),
         basePath: url.pathname.replace(/\/+$/, ""),
-        weight: t.weight ?? 1,
+        weight: t.weight,
         inFlight: 0,
         ewmaMs: 0,
         currentWeight: 0,
@@ -82,33 +82,33 @@ export class UpstreamPool implements SharedResource {
           cb === undefined
             ? null
             : new CircuitBreaker(
-                { failureRatio: cb.failureRatio ?? 0.5, minRequests: cb.minRequests ?? 20, windowMs: cb.windowMs ?? 10_000, openMs: cb.openMs ?? 30_000, halfOpenRequests: cb.halfOpenRequests ?? 1 },
+                { failureRatio: cb.failureRatio, minRequests: cb.minRequests, windowMs: cb.windowMs, openMs: cb.openMs, halfOpenRequests: cb.halfOpenRequests },
                 deps.clock,
                 (state) => deps.onBreakerChange?.(definition.name, display, state),
               ),
         dispatcher: new Pool(url.origin, {
-          connections: definition.pool?.connections ?? 128,
-          keepAliveTimeout: definition.pool?.keepAliveMs ?? 4000,
-          connect: { timeout: timeouts.connectMs ?? 5000 },
-          headersTimeout: timeouts.firstByteMs ?? 60000,
-          bodyTimeout: timeouts.requestMs ?? 300000,
+          connections: definition.pool.connections,
+          keepAliveTimeout: definition.pool.keepAliveMs,
+          connect: { timeout: timeouts.connectMs },
+          headersTimeout: timeouts.firstByteMs,
+          bodyTimeout: timeouts.requestMs,
         }),
       };
       return target;
     });
     for (const t of this.targets) if (t.breaker !== null) deps.onBreakerChange?.(definition.name, t.url, "closed");
     this.balancer = createBalancer<Target>(definition.balancer, deps.random);
-    this.retryBudget = new RetryBudget(definition.retries?.budgetRatio ?? 0.2, deps.clock);
+    this.retryBudget = new RetryBudget(definition.retries.budgetRatio, deps.clock);
     const hc = definition.healthCheck;
     this.health =
       hc === undefined || this.targets.length === 0
         ? null
         : new HealthChecker(this.targets, {
-            path: hc.path ?? "/health",
-            intervalMs: hc.intervalMs ?? 5000,
-            timeoutMs: hc.timeoutMs ?? 2000,
-            unhealthyThreshold: hc.unhealthyThreshold ?? 3,
-            healthyThreshold: hc.healthyThreshold ?? 2,
+            path: hc.path,
+            intervalMs: hc.intervalMs,
+            timeoutMs: hc.timeoutMs,
+            unhealthyThreshold: hc.unhealthyThreshold,
+            healthyThreshold: hc.healthyThreshold,
           }, deps.random);
     this.health?.start();
   }

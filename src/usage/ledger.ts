@@ -1,6 +1,6 @@
 import type { Redis } from "ioredis";
 import type { Clock } from "../deps.js";
-import type { SharedResource } from "../reload/registry.js";
+import type { SharedResource } from "../lifecycle/registry.js";
 import { periodEnd, periodStart, type Period } from "./period.js";
 
 /** A consumer's usage in one period. */

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { Hash } from "@smithy/hash-node";
+import { Hash } from "@smithy/core/serde";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { encodeFrame, encodeFrames, type FrameSpec } from "./eventstream.js";
 
@@ -261,7 +261,8 @@ export class FakeBedrock {
     }
     if (behaviour.kind === "stream-cut") {
       const bytes = encodeFrames(fixture.response.frames);
-      res.write(bytes.subarray(0, behaviour.afterBytes), () => setTimeout(() => res.destroy(), 10));
+      // Reset once the bytes are handed to the socket, so the client reads them and then the cut.
+      res.write(bytes.subarray(0, behaviour.afterBytes), () => res.destroy());
       return;
     }
     for (const f of fixture.response.frames) res.write(encodeFrame(f.headers, f.payload));

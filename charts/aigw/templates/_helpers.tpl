@@ -67,7 +67,7 @@ reach. `aigw validate` (the init container, and CI) checks the rest.
 {{- if .Values.existingConfigMap }}
 {{- dict | toYaml }}
 {{- else }}
-{{- $cfg := fromYaml (required "config is empty: set config (e.g. --set-file config=gateway.yaml) or existingConfigMap" .Values.config) }}
+{{- $cfg := fromYaml (required "config is empty: set config (e.g. --set-file config=gateway.k8s.yaml) or existingConfigMap" .Values.config) }}
 {{- if hasKey $cfg "Error" }}
 {{- fail (printf "config is not valid YAML: %s" (get $cfg "Error")) }}
 {{- end }}
@@ -81,7 +81,7 @@ reach. `aigw validate` (the init container, and CI) checks the rest.
 {{- fail (printf "config server.admin (%s) does not use ports.admin (%d)" $admin (int .Values.ports.admin)) }}
 {{- end }}
 {{- if or (hasPrefix "127." $admin) (hasPrefix "localhost:" $admin) (hasPrefix "[::1]:" $admin) }}
-{{- fail (printf "config server.admin (%s) is on loopback: the kubelet's probes cannot reach it; bind 0.0.0.0 and set server.adminAuth" $admin) }}
+{{- fail (printf "config server.admin (%s) is on loopback: the kubelet's probes cannot reach it; bind 0.0.0.0 and set server.adminAuth, as the chart's default config does (helm show values prints it)" $admin) }}
 {{- end }}
 {{- $cfg | toYaml }}
 {{- end }}

@@ -1,21 +1,25 @@
 import { crc32 } from "node:zlib";
+import { EventStreamCodec, type MessageHeaders } from "@smithy/core/event-streams";
+import { fromUtf8, toUtf8 } from "@smithy/core/serde";
 
 /**
  * Decoder for the AWS event stream (`application/vnd.amazon.eventstream`),
- * the binary framing of Bedrock's ConverseStream. One message is
+ * the binary framing of Bedrock's ConverseStream, on AWS's own codec
+ * (`EventStreamCodec`), which checks both CRCs and parses the headers. One
+ * message is
  *
  *   [total length u32][headers length u32][prelude CRC32 u32][headers][payload][message CRC32 u32]
  *
- * big-endian; the prelude CRC covers the first 8 bytes, the message CRC
- * everything before it. A header is `[name length u8][name][type u8][value]`.
- * Bytes may arrive split anywhere: the decoder buffers until a whole frame
- * is there, and checks both CRCs before trusting anything it read.
+ * big-endian. The codec takes whole frames; this class cuts them out of
+ * bytes that arrive split anywhere, and checks the prelude before trusting
+ * the length it declares, so a corrupt or hostile length is never buffered.
  */
 
-export type HeaderValue = boolean | number | bigint | string | Buffer | Date;
+export type { MessageHeaders } from "@smithy/core/event-streams";
 
 export interface EventStreamMessage {
-  headers: Record<string, HeaderValue>;
+  /** Tagged values, e.g. `{ ":event-type": { type: "string", value: "messageStart" } }`. */
+  headers: MessageHeaders;
   payload: Buffer;
 }
 
@@ -27,6 +31,12 @@ export class EventStreamError extends Error {
   }
 }
 
+/** The value of a string header, or undefined when absent or of another type. */
+export function stringHeader(m: EventStreamMessage, name: string): string | undefined {
+  const h = m.headers[name];
+  return h?.type === "string" ? h.value : undefined;
+}
+
 const PRELUDE = 12;
 const OVERHEAD = 16;
 /** AWS's limits: 16 MiB per message, 128 KiB of headers. */
@@ -34,6 +44,7 @@ const MAX_MESSAGE = 16 * 1024 * 1024;
 const MAX_HEADERS = 128 * 1024;
 
 export class EventStreamDecoder {
+  private readonly codec = new EventStreamCodec(toUtf8, fromUtf8);
   private chunks: Buffer[] = [];
   private size = 0;
   private error: EventStreamError | null = null;
@@ -58,13 +69,14 @@ export class EventStreamDecoder {
     try {
       for (let m = this.next(); m !== null; m = this.next()) messages.push(m);
     } catch (err) {
-      this.error = err instanceof EventStreamError ? err : new EventStreamError(String(err));
+      this.error = err instanceof EventStreamError ? err : new EventStreamError(`event stream frame is invalid: ${err instanceof Error ? err.message : String(err)}`);
       this.chunks = [];
       this.size = 0;
     }
     return { messages, error: this.error };
   }
 
+  /** The first `n` bytes as one buffer (joins the chunks only when the first is shorter). */
   private peek(n: number): Buffer {
     if (this.chunks.length > 1 && (this.chunks[0] as Buffer).length < n) {
       this.chunks = [Buffer.concat(this.chunks, this.size)];
@@ -85,93 +97,16 @@ export class EventStreamDecoder {
   private next(): EventStreamMessage | null {
     if (this.size < PRELUDE) return null;
     const prelude = this.peek(PRELUDE);
-    const total = prelude.readUInt32BE(0);
-    const headersLength = prelude.readUInt32BE(4);
     if (crc32(prelude.subarray(0, 8)) !== prelude.readUInt32BE(8)) {
       throw new EventStreamError("event stream prelude CRC mismatch");
     }
+    const total = prelude.readUInt32BE(0);
+    const headersLength = prelude.readUInt32BE(4);
     if (total < OVERHEAD || total > MAX_MESSAGE || headersLength > MAX_HEADERS || headersLength > total - OVERHEAD) {
       throw new EventStreamError(`event stream frame has an impossible length (total ${total}, headers ${headersLength})`);
     }
     if (this.size < total) return null;
-    const frame = this.consume(total);
-    if (crc32(frame.subarray(0, total - 4)) !== frame.readUInt32BE(total - 4)) {
-      throw new EventStreamError("event stream message CRC mismatch");
-    }
-    return {
-      headers: decodeHeaders(frame.subarray(PRELUDE, PRELUDE + headersLength)),
-      payload: frame.subarray(PRELUDE + headersLength, total - 4),
-    };
+    const { headers, body } = this.codec.decode(this.consume(total));
+    return { headers, payload: Buffer.from(body.buffer, body.byteOffset, body.byteLength) };
   }
-}
-
-function decodeHeaders(buf: Buffer): Record<string, HeaderValue> {
-  const headers: Record<string, HeaderValue> = {};
-  let at = 0;
-  const need = (n: number): void => {
-    if (at + n > buf.length) throw new EventStreamError("event stream header runs past its section");
-  };
-  while (at < buf.length) {
-    const nameLength = buf.readUInt8(at);
-    at += 1;
-    need(nameLength + 1);
-    const name = buf.toString("utf8", at, at + nameLength);
-    at += nameLength;
-    const type = buf.readUInt8(at);
-    at += 1;
-    let value: HeaderValue;
-    switch (type) {
-      case 0:
-        value = true;
-        break;
-      case 1:
-        value = false;
-        break;
-      case 2:
-        need(1);
-        value = buf.readInt8(at);
-        at += 1;
-        break;
-      case 3:
-        need(2);
-        value = buf.readInt16BE(at);
-        at += 2;
-        break;
-      case 4:
-        need(4);
-        value = buf.readInt32BE(at);
-        at += 4;
-        break;
-      case 5:
-        need(8);
-        value = buf.readBigInt64BE(at);
-        at += 8;
-        break;
-      case 6:
-      case 7: {
-        need(2);
-        const length = buf.readUInt16BE(at);
-        at += 2;
-        need(length);
-        const bytes = buf.subarray(at, at + length);
-        value = type === 7 ? bytes.toString("utf8") : Buffer.from(bytes);
-        at += length;
-        break;
-      }
-      case 8:
-        need(8);
-        value = new Date(Number(buf.readBigInt64BE(at)));
-        at += 8;
-        break;
-      case 9:
-        need(16);
-        value = buf.toString("hex", at, at + 16);
-        at += 16;
-        break;
-      default:
-        throw new EventStreamError(`event stream header ${JSON.stringify(name)} has unknown value type ${type}`);
-    }
-    headers[name] = value;
-  }
-  return headers;
 }

@@ -1,7 +1,7 @@
 import type { Usage } from "../../usage/extract.js";
 import type { OpenAIError, StreamTranslator, TranslateContext } from "../types.js";
 import { streamException } from "./errors.js";
-import { EventStreamDecoder, type EventStreamMessage } from "./event-stream.js";
+import { EventStreamDecoder, stringHeader, type EventStreamMessage } from "./event-stream.js";
 import { finishReason, meteredUsage, openAIUsage } from "./response.js";
 
 /**
@@ -90,21 +90,20 @@ export class ConverseStreamTranslator implements StreamTranslator {
   }
 
   private frame(m: EventStreamMessage, out: Buffer[]): void {
-    const type = m.headers[":message-type"];
+    const type = stringHeader(m, ":message-type");
     if (type === "exception") {
-      const name = m.headers[":exception-type"];
-      out.push(this.fail(streamException(typeof name === "string" ? name : "", m.payload).body));
+      out.push(this.fail(streamException(stringHeader(m, ":exception-type") ?? "", m.payload).body));
       return;
     }
     if (type === "error") {
-      const code = m.headers[":error-code"];
-      const message = m.headers[":error-message"];
-      const text = typeof message === "string" && message.length > 0 ? message : "Bedrock stream error";
-      out.push(this.fail(upstreamError(typeof code === "string" ? `${code}: ${text}` : text, "upstream_error")));
+      const code = stringHeader(m, ":error-code");
+      const message = stringHeader(m, ":error-message");
+      const text = message !== undefined && message.length > 0 ? message : "Bedrock stream error";
+      out.push(this.fail(upstreamError(code === undefined ? text : `${code}: ${text}`, "upstream_error")));
       return;
     }
     if (type !== "event") return;
-    const event = m.headers[":event-type"];
+    const event = stringHeader(m, ":event-type");
     let payload: unknown;
     try {
       payload = m.payload.length === 0 ? {} : JSON.parse(m.payload.toString("utf8"));

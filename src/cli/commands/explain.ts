@@ -59,7 +59,7 @@ export async function explainCommand(file: string, opts: ExplainOptions, io: Io)
   io = reviewed.io; // prints no value the config took from the environment
   const { snapshot, notices } = reviewed;
   const d = decide(snapshot, request);
-  const steps = d.route === null ? [] : planPlugins(snapshot.config.gateway?.plugins, d.route.plugins, d.route.ai);
+  const steps = d.route === null ? [] : planPlugins(snapshot.config.gateway.plugins, d.route.plugins, d.route.ai);
   const out = {
     matched: d.matched,
     route: d.route?.name ?? null,

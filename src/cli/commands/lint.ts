@@ -10,7 +10,7 @@ import { formatGithub, formatJson, formatText, type FindingsFormat } from "../ou
 import { formatSarifLog } from "../output/sarif.js";
 import { formatTable } from "../output/table.js";
 import { pluginReview, reviewNotices, type PluginFlags } from "../plugin-review.js";
-import { packageVersion } from "../version.js";
+import { packageVersion } from "../../version.js";
 
 export interface LintCommandOptions extends PluginFlags {
   format: FindingsFormat;

@@ -74,7 +74,7 @@ export async function routesCommand(file: string, opts: RoutesOptions, io: Io): 
   if (reviewed === undefined) return ExitCode.Findings;
   io = reviewed.io; // prints no value the config took from the environment
   const { snapshot, notices } = reviewed;
-  const gatewayPlugins = snapshot.config.gateway?.plugins ?? [];
+  const gatewayPlugins = snapshot.config.gateway.plugins;
   const rows = snapshot.router.ordered().map((r, i) => routeRow(r, i + 1, gatewayPlugins));
   if (opts.format === "json") {
     io.stdout(jsonWithNotices(JSON.stringify({ hash: snapshot.hash, routes: rows }, null, 2) + "\n", notices));

@@ -5,7 +5,7 @@ import type { Io } from "../io.js";
 import { formatGithub, formatJson, formatSarif, formatText, type FindingsFormat } from "../output/findings.js";
 import { pluginReview, type PluginFlags } from "../plugin-review.js";
 import { paint } from "../output/colour.js";
-import { packageVersion } from "../version.js";
+import { packageVersion } from "../../version.js";
 
 export interface ValidateOptions extends PluginFlags {
   format: FindingsFormat;

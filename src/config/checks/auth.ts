@@ -37,7 +37,7 @@ function requireAudience(ctx: CheckContext, base: Path, provider: { type: string
 export function checkAuth(ctx: CheckContext): void {
   const { config, reporter } = ctx;
   const keyOwners = new Map<string, string>();
-  (config.auth ?? []).forEach((provider, i) => {
+  config.auth.forEach((provider, i) => {
     const base: Path = ["auth", i];
     const name = JSON.stringify(provider.name);
     if (provider.type === "apiKey") {
@@ -85,7 +85,7 @@ export function checkAuth(ctx: CheckContext): void {
     }
   });
 
-  config.server?.adminAuth?.tokens.forEach((token, i) => {
+  config.server.adminAuth?.tokens.forEach((token, i) => {
     exactlyOne(ctx, ["server", "adminAuth", "tokens", i], token as Record<string, unknown>, ["value", "sha256"], "server.admin-token.secret", `admin token ${i + 1}`);
   });
 }

@@ -35,12 +35,12 @@ export function isCidr(text: string): boolean {
  */
 export function checkPlugins(ctx: CheckContext): void {
   const { config, reporter } = ctx;
-  const upstreams = new Map<string, Upstream>((config.upstreams ?? []).map((u) => [u.name, u]));
+  const upstreams = new Map<string, Upstream>(config.upstreams.map((u) => [u.name, u]));
   const consumers = [...ctx.names.consumers.keys()];
 
   const checkEntry = (entry: PluginEntry, path: Path, route: Route | null): void => {
     if (entry.module !== undefined) return;
-    const c = (entry.config ?? {}) as Record<string, unknown>;
+    const c = (entry.config) as Record<string, unknown>;
     const at = (...rest: (string | number)[]): Path => [...path, "config", ...rest];
     const name = JSON.stringify(entry.name);
     switch (entry.name) {
@@ -104,6 +104,6 @@ export function checkPlugins(ctx: CheckContext): void {
     }
   };
 
-  (config.gateway?.plugins ?? []).forEach((entry, i) => checkEntry(entry, ["gateway", "plugins", i], null));
-  (config.routes ?? []).forEach((route, i) => (route.plugins ?? []).forEach((entry, j) => checkEntry(entry, ["routes", i, "plugins", j], route)));
+  config.gateway.plugins.forEach((entry, i) => checkEntry(entry, ["gateway", "plugins", i], null));
+  config.routes.forEach((route, i) => route.plugins.forEach((entry, j) => checkEntry(entry, ["routes", i, "plugins", j], route)));
 }

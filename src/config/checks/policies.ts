@@ -8,14 +8,14 @@ import { serveSeverity } from "./context.js";
 
 export function checkPolicies(ctx: CheckContext): void {
   const { config, reporter } = ctx;
-  (config.rateLimits ?? []).forEach((policy, i) => {
+  config.rateLimits.forEach((policy, i) => {
     if (parseDuration(policy.window) === 0) {
       reporter.report("error", "rate-limit.window.zero", ["rateLimits", i, "window"], `rate-limit policy ${JSON.stringify(policy.name)}: a window of zero cannot refill`);
     }
   });
 
   const models = new Map<string, number>();
-  (config.pricing ?? []).forEach((price, i) => {
+  config.pricing.forEach((price, i) => {
     const first = models.get(price.model);
     if (first !== undefined) {
       reporter.report("error", "pricing.model.duplicate", ["pricing", i, "model"], `pricing lists model ${JSON.stringify(price.model)} twice (also item ${first + 1})`);
@@ -38,6 +38,6 @@ export function checkPolicies(ctx: CheckContext): void {
       }
     });
   };
-  checkPlugins(config.gateway?.plugins, ["gateway", "plugins"]);
-  (config.routes ?? []).forEach((route, i) => checkPlugins(route.plugins, ["routes", i, "plugins"]));
+  checkPlugins(config.gateway.plugins, ["gateway", "plugins"]);
+  config.routes.forEach((route, i) => checkPlugins(route.plugins, ["routes", i, "plugins"]));
 }

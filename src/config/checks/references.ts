@@ -22,7 +22,7 @@ export function checkReferences(ctx: CheckContext): void {
     );
   };
 
-  (config.routes ?? []).forEach((route, i) => {
+  config.routes.forEach((route, i) => {
     const owner = `route ${JSON.stringify(route.name)}`;
     const base: Path = ["routes", i];
     if (route.upstream !== undefined) ref("route.upstream.unknown", [...base, "upstream"], "upstream", route.upstream, names.upstreams, owner);
@@ -31,22 +31,22 @@ export function checkReferences(ctx: CheckContext): void {
     );
     route.fallback?.forEach((f, j) => ref("route.fallback.unknown", [...base, "fallback", j], "upstream", f, names.upstreams, owner));
     route.auth?.forEach((a, j) => ref("route.auth.unknown", [...base, "auth", j], "auth provider", a, names.auth, owner));
-    route.rateLimits?.forEach((p, j) =>
+    route.rateLimits.forEach((p, j) =>
       ref("route.rate-limit.unknown", [...base, "rateLimits", j], "rate-limit policy", p, names.rateLimits, owner),
     );
   });
 
-  (config.consumers ?? []).forEach((consumer, i) => {
-    consumer.rateLimits?.forEach((p, j) =>
+  config.consumers.forEach((consumer, i) => {
+    consumer.rateLimits.forEach((p, j) =>
       ref("consumer.rate-limit.unknown", ["consumers", i, "rateLimits", j], "rate-limit policy", p, names.rateLimits, `consumer ${JSON.stringify(consumer.name)}`),
     );
   });
 
-  config.gateway?.rateLimits?.forEach((p, j) =>
+  config.gateway.rateLimits.forEach((p, j) =>
     ref("gateway.rate-limit.unknown", ["gateway", "rateLimits", j], "rate-limit policy", p, names.rateLimits, "gateway.rateLimits"),
   );
 
-  (config.auth ?? []).forEach((provider, i) => {
+  config.auth.forEach((provider, i) => {
     if (provider.defaultConsumer !== undefined) {
       ref("auth.default-consumer.unknown", ["auth", i, "defaultConsumer"], "consumer", provider.defaultConsumer, names.consumers, `auth provider ${JSON.stringify(provider.name)}`);
     }

@@ -24,11 +24,11 @@ export function prefixCovers(prefix: string, path: string): boolean {
 
 export function checkRoutes(ctx: CheckContext): void {
   const { config, reporter } = ctx;
-  const upstreams = new Map((config.upstreams ?? []).map((u) => [u.name, u]));
-  (config.routes ?? []).forEach((route, i) => {
+  const upstreams = new Map(config.upstreams.map((u) => [u.name, u]));
+  config.routes.forEach((route, i) => {
     const base = ["routes", i] as const;
     const name = JSON.stringify(route.name);
-    const match = route.match ?? {};
+    const match = route.match;
 
     if (route.upstream === undefined && route.split === undefined) {
       reporter.report("error", "route.upstream.missing", [...base], `route ${name} names no upstream`, {
@@ -87,7 +87,7 @@ export function checkRoutes(ctx: CheckContext): void {
         reporter.report("error", "route.cache.ttl-zero", [...base, "cache", "ttl"], `route ${name}: a cache ttl of zero caches nothing`);
       }
     }
-    if ((route.scopes ?? []).length > 0 && (route.auth ?? []).length === 0) {
+    if (route.scopes.length > 0 && (route.auth ?? []).length === 0) {
       reporter.report("error", "route.scopes.no-auth", [...base, "scopes"], `route ${name} requires scopes but has no \`auth\`; no caller could ever hold them`, { key: true });
     }
     const strip = route.rewrite?.stripPrefix;

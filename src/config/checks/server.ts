@@ -21,7 +21,7 @@ const wildcard = (host: string): boolean => host === "" || host === "0.0.0.0" ||
 
 export function checkServer(ctx: CheckContext): void {
   const { reporter } = ctx;
-  const server = ctx.config.server ?? {};
+  const server = ctx.config.server;
   const addresses: [string, string | undefined][] = [
     ["listen", server.listen],
     ["admin", server.admin],

@@ -2,7 +2,7 @@ import type { CheckContext } from "./context.js";
 
 export function checkUpstreams(ctx: CheckContext): void {
   const { config, reporter } = ctx;
-  (config.upstreams ?? []).forEach((u, i) => {
+  config.upstreams.forEach((u, i) => {
     const base = ["upstreams", i] as const;
     const name = JSON.stringify(u.name);
     const targets = u.targets ?? [];

@@ -6,9 +6,9 @@ export const rule: LintRule = {
   description: "Consumers have budgets while `state.redis.onError` is `allow` (the default): while Redis is down, spending is not capped.",
   hint: "set `state.redis.onError: deny` when budgets are hard limits (requests then get 503 while Redis is down)",
   check(ctx: RuleContext) {
-    const redis = ctx.config.state?.redis;
-    if (redis === undefined || (redis.onError ?? "allow") !== "allow") return;
-    const budgeted = (ctx.config.consumers ?? []).filter((c) => c.budget !== undefined).map((c) => c.name);
+    const redis = ctx.config.state.redis;
+    if (redis === undefined || (redis.onError) !== "allow") return;
+    const budgeted = ctx.config.consumers.filter((c) => c.budget !== undefined).map((c) => c.name);
     if (budgeted.length === 0) return;
     const written = ctx.wrote(["state", "redis", "onError"]);
     ctx.report(

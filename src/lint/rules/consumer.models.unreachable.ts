@@ -14,7 +14,7 @@ export const rule: LintRule = {
     if (routeSets.some((s) => s === undefined)) return; // some AI route takes every model
     const sets = routeSets.map((s) => globSet(s!));
     const reachable = reachableConsumers(ctx.config);
-    (ctx.config.consumers ?? []).forEach((c, i) => {
+    ctx.config.consumers.forEach((c, i) => {
       if (reachable !== "any" && !reachable.has(c.name)) return; // consumer.unreachable says more
       (c.models ?? []).forEach((glob, j) => {
         const budget = ctx.budget();

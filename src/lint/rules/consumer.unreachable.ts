@@ -8,10 +8,10 @@ import type { LintRule, RuleContext } from "../rule.js";
  * Returns "any" when every declared consumer is reachable.
  */
 export function reachableConsumers(config: GatewayConfig): Set<string> | "any" {
-  const used = new Set((config.routes ?? []).flatMap((r) => r.auth ?? []));
-  const declared = new Set((config.consumers ?? []).map((c) => c.name));
+  const used = new Set(config.routes.flatMap((r) => r.auth ?? []));
+  const declared = new Set(config.consumers.map((c) => c.name));
   const out = new Set<string>();
-  for (const p of config.auth ?? []) {
+  for (const p of config.auth) {
     if (!used.has(p.name)) continue;
     if (p.type !== "apiKey") return "any";
     for (const k of p.keys) {
@@ -30,7 +30,7 @@ export const rule: LintRule = {
   check(ctx: RuleContext) {
     const reachable = reachableConsumers(ctx.config);
     if (reachable === "any") return;
-    (ctx.config.consumers ?? []).forEach((c, i) => {
+    ctx.config.consumers.forEach((c, i) => {
       if (reachable.has(c.name)) return;
       ctx.report(
         ["consumers", i, "name"],

@@ -8,7 +8,7 @@ export const rule: LintRule = {
   description: "`lint.rules` names a rule that lint does not have (a typo, or a validate rule, which cannot be configured).",
   hint: "use a rule id from `aigw lint --list-rules`",
   check(ctx: RuleContext) {
-    for (const id of Object.keys(ctx.config.lint?.rules ?? {})) {
+    for (const id of Object.keys(ctx.config.lint.rules ?? {})) {
       if (ctx.ruleIds.includes(id)) continue;
       const message =
         ruleInfo(id) !== undefined

@@ -31,7 +31,7 @@ export const rule: LintRule = {
         });
       });
     };
-    checkList(ctx.config.gateway?.plugins, ["gateway", "plugins"], "gateway");
-    (ctx.config.routes ?? []).forEach((route, i) => checkList(route.plugins, ["routes", i, "plugins"], `route ${JSON.stringify(route.name)}`));
+    checkList(ctx.config.gateway.plugins, ["gateway", "plugins"], "gateway");
+    ctx.config.routes.forEach((route, i) => checkList(route.plugins, ["routes", i, "plugins"], `route ${JSON.stringify(route.name)}`));
   },
 };

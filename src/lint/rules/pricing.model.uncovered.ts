@@ -16,18 +16,18 @@ export const rule: LintRule = {
   hint: "add a `pricing` entry whose `model` glob covers it (a family-wide entry such as `gpt-*` prices any model without its own)",
   check(ctx: RuleContext) {
     const config = ctx.config;
-    const pricing = config.pricing ?? [];
+    const pricing = config.pricing;
     const priceSets = pricing.map((p) => globSet([p.model]));
     const upstreams = upstreamMap(config);
     const used = new Set<string>();
-    (config.routes ?? []).forEach((route, i) => {
+    config.routes.forEach((route, i) => {
       const paid = members(route).filter((m) => isPaidAi(upstreams.get(m)));
       if (paid.length === 0) return;
       for (const m of paid) used.add(m);
       const globs = routeModels(route);
       if (globs === undefined) return;
       globs.forEach((glob, j) => {
-        const path: Path = Array.isArray(route.match?.model) ? ["routes", i, "match", "model", j] : ["routes", i, "match", "model"];
+        const path: Path = Array.isArray(route.match.model) ? ["routes", i, "match", "model", j] : ["routes", i, "match", "model"];
         try {
           if (coveredByUnion(globSet([glob]), priceSets, ctx.budget())) return;
         } catch (err) {
@@ -37,7 +37,7 @@ export const rule: LintRule = {
         ctx.report(path, `route ${JSON.stringify(route.name)} takes models ${JSON.stringify(glob)}, but no pricing entry covers all of them`);
       });
     });
-    (config.upstreams ?? []).forEach((u, i) => {
+    config.upstreams.forEach((u, i) => {
       if (!used.has(u.name)) return;
       (u.models ?? []).forEach((model, j) => {
         if (priceOf(model, pricing) === undefined) {

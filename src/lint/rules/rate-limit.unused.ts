@@ -8,11 +8,11 @@ export const rule: LintRule = {
   check(ctx: RuleContext) {
     const c = ctx.config;
     const used = new Set([
-      ...(c.routes ?? []).flatMap((r) => r.rateLimits ?? []),
-      ...(c.consumers ?? []).flatMap((x) => x.rateLimits ?? []),
-      ...(c.gateway?.rateLimits ?? []),
+      ...c.routes.flatMap((r) => r.rateLimits),
+      ...c.consumers.flatMap((x) => x.rateLimits),
+      ...(c.gateway.rateLimits),
     ]);
-    (c.rateLimits ?? []).forEach((p, i) => {
+    c.rateLimits.forEach((p, i) => {
       if (!used.has(p.name)) ctx.report(["rateLimits", i, "name"], `rate-limit policy ${JSON.stringify(p.name)} is not applied anywhere`);
     });
   },

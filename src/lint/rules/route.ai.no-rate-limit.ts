@@ -11,10 +11,10 @@ import type { LintRule, RuleContext } from "../rule.js";
 function everyCallerLimited(config: GatewayConfig, route: Route): boolean {
   const auth = route.auth ?? [];
   if (auth.length === 0) return false;
-  const consumers = new Map((config.consumers ?? []).map((c) => [c.name, c]));
+  const consumers = new Map(config.consumers.map((c) => [c.name, c]));
   const limited = (name: string | undefined): boolean =>
     name !== undefined && enforcing(config, consumers.get(name)?.rateLimits ?? []).length > 0;
-  const providers = new Map((config.auth ?? []).map((p) => [p.name, p]));
+  const providers = new Map(config.auth.map((p) => [p.name, p]));
   return auth.every((name) => {
     const p = providers.get(name);
     if (p === undefined) return false;
@@ -30,7 +30,7 @@ export const rule: LintRule = {
   hint: "add a policy to the route's `rateLimits` or to `gateway.rateLimits` (policies in `mode: shadow` never reject)",
   check(ctx: RuleContext) {
     const config = ctx.config;
-    const gateway = enforcing(config, config.gateway?.rateLimits ?? []);
+    const gateway = enforcing(config, config.gateway.rateLimits);
     for (const route of ctx.snapshot.routes) {
       if (!route.ai) continue;
       if (gateway.length > 0 || enforcing(config, route.rateLimits).length > 0) continue;

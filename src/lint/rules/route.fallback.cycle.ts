@@ -30,7 +30,7 @@ export const rule: LintRule = {
   hint: "fall back to an upstream on other hosts, or remove the entry",
   check(ctx: RuleContext) {
     const upstreams = upstreamMap(ctx.config);
-    (ctx.config.routes ?? []).forEach((route, i) => {
+    ctx.config.routes.forEach((route, i) => {
       const tried = new Map<string, string>();
       for (const name of primaries(route)) for (const t of targetsOf(upstreams.get(name)) ?? []) tried.set(t, name);
       (route.fallback ?? []).forEach((name, j) => {

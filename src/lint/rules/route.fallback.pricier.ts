@@ -27,9 +27,9 @@ export const rule: LintRule = {
   description: "A fallback to an upstream whose every model costs more per token than what the route's own upstream serves.",
   hint: "fall back to a model of similar price, or accept the cost knowingly and turn the rule off for this file",
   check(ctx: RuleContext) {
-    const pricing = ctx.config.pricing ?? [];
+    const pricing = ctx.config.pricing;
     const upstreams = upstreamMap(ctx.config);
-    (ctx.config.routes ?? []).forEach((route, i) => {
+    ctx.config.routes.forEach((route, i) => {
       if ((route.fallback ?? []).length === 0) return;
       const globs = routeModels(route);
       const takes = globs === undefined ? () => true : (m: string) => compileGlobs(globs).test(m);

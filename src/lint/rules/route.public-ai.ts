@@ -8,7 +8,7 @@ export const rule: LintRule = {
   hint: "add `auth: [<provider>]` to the route (a `mock` upstream is exempt: it costs nothing)",
   check(ctx: RuleContext) {
     const upstreams = upstreamMap(ctx.config);
-    (ctx.config.routes ?? []).forEach((route, i) => {
+    ctx.config.routes.forEach((route, i) => {
       if ((route.auth ?? []).length > 0) return;
       const paid = members(route).filter((m) => isPaidAi(upstreams.get(m)));
       if (paid.length === 0) return;

@@ -13,9 +13,9 @@ export const rule: LintRule = {
   description: "An upstream with a timeout set to 0, which disables it: a stalled provider holds requests and connections open.",
   hint: "set `timeouts.connectMs`, `firstByteMs` and `requestMs` above 0 (omitted, they default to 5s, 60s and 300s)",
   check(ctx: RuleContext) {
-    (ctx.config.upstreams ?? []).forEach((u, i) => {
+    ctx.config.upstreams.forEach((u, i) => {
       if (u.type === "mock") return;
-      const disabled = FIELDS.filter(([key]) => u.timeouts?.[key] === 0);
+      const disabled = FIELDS.filter(([key]) => u.timeouts[key] === 0);
       if (disabled.length === 0) return;
       const words = disabled.map(([, word]) => word);
       ctx.report(

@@ -10,9 +10,9 @@ export const rule: LintRule = {
   description: "An upstream that retries with no effective retry budget (`budgetRatio: 1`): an outage can double its load.",
   hint: "keep `retries.budgetRatio` well below 1 (the default 0.2 lets retries add at most 20% to the traffic)",
   check(ctx: RuleContext) {
-    (ctx.config.upstreams ?? []).forEach((u, i) => {
-      const attempts = u.retries?.attempts ?? 1;
-      const ratio = u.retries?.budgetRatio ?? 0.2;
+    ctx.config.upstreams.forEach((u, i) => {
+      const attempts = u.retries.attempts;
+      const ratio = u.retries.budgetRatio;
       if (attempts < 1 || ratio < 1) return;
       ctx.report(
         ["upstreams", i, "retries", "budgetRatio"],

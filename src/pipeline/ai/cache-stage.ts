@@ -2,7 +2,7 @@ import { isCacheable } from "../../cache/cacheable.js";
 import { completionToSse } from "../../cache/completion.js";
 import { cacheKey } from "../../cache/key.js";
 import { readAiBody } from "../body.js";
-import type { StageFactory } from "../order.js";
+import type { StageFactory } from "../types.js";
 import { aiKind } from "./kind.js";
 import { aiHeaders, sendJson } from "./respond.js";
 import { settleNow } from "../metering.js";

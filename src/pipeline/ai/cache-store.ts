@@ -1,6 +1,6 @@
 import { CompletionAssembler } from "../../cache/completion.js";
-import type { GenerationResources } from "../../reload/generation.js";
-import type { RequestContext } from "../context.js";
+import type { RequestResources } from "../types.js";
+import type { RequestContext } from "../types.js";
 
 /** Collects a streamed answer as the client receives it, to cache it whole. */
 export function cacheCollector(): { push: (bytes: Buffer) => void; completion: () => Record<string, unknown> | null } {
@@ -9,7 +9,7 @@ export function cacheCollector(): { push: (bytes: Buffer) => void; completion: (
 }
 
 /** Stores a complete, successful answer under the request's cache key (errors are never cached). */
-export async function storeCompletion(ctx: RequestContext, resources: GenerationResources, completion: Record<string, unknown> | null): Promise<void> {
+export async function storeCompletion(ctx: RequestContext, resources: RequestResources, completion: Record<string, unknown> | null): Promise<void> {
   const cache = resources.ai.cache;
   const ttl = ctx.route?.compiled.cache?.ttlMs;
   if (ctx.cacheKey === null || cache === null || completion === null || ttl === undefined || completion.error !== undefined) return;

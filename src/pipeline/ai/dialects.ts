@@ -1,7 +1,7 @@
 import type { CompiledRoute } from "../../compile/route.js";
 import type { Upstream } from "../../config/types.js";
-import type { GenerationResources } from "../../reload/generation.js";
-import type { RequestContext } from "../context.js";
+import type { RequestResources } from "../types.js";
+import type { RequestContext } from "../types.js";
 import { passthroughDialect, type Dialect } from "../dialect.js";
 import { forwarding } from "../forward.js";
 import type { ResponseCopy } from "../respond-upstream.js";
@@ -22,7 +22,7 @@ export interface DialectSet {
  * bedrock through their translators; any other path passes through
  * natively to the upstream type (`/v1/messages` to Anthropic).
  */
-export function dialectsFor(route: CompiledRoute, resources: GenerationResources, drop: ReadonlySet<string>, def: Upstream, copy: ResponseCopy): DialectSet {
+export function dialectsFor(route: CompiledRoute, resources: RequestResources, drop: ReadonlySet<string>, def: Upstream, copy: ResponseCopy): DialectSet {
   // What the client's headers lose on the way to this upstream, worked out once for its dialects.
   const forward = forwarding(drop, def);
   const passthrough = passthroughDialect(route, resources, forward, copy);

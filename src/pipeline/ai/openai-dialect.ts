@@ -1,7 +1,7 @@
 import { openAiStream } from "../../ai/openai/stream.js";
 import type { CompiledRoute } from "../../compile/route.js";
 import { HttpError } from "../../errors/http.js";
-import type { GenerationResources } from "../../reload/generation.js";
+import type { RequestResources } from "../types.js";
 import { usageOf } from "../../usage/extract.js";
 import type { Dialect } from "../dialect.js";
 import { upstreamHeaders, type Forwarding } from "../forward.js";
@@ -25,7 +25,7 @@ const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
  * for `max_completion_tokens` (it ignores the latter). Answers are metered,
  * cached when the route caches, and otherwise passed through.
  */
-export function openAiDialect(route: CompiledRoute, resources: GenerationResources, forward: Forwarding, copy: ResponseCopy, kind: AiKind): Dialect {
+export function openAiDialect(route: CompiledRoute, resources: RequestResources, forward: Forwarding, copy: ResponseCopy, kind: AiKind): Dialect {
   const def = forward.def;
   return {
     request(ctx, target) {

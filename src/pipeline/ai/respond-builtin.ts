@@ -1,4 +1,4 @@
-import type { RequestContext } from "../context.js";
+import type { RequestContext } from "../types.js";
 
 /** A JSON answer from the gateway itself (no upstream), through the response hooks of the gateway's plugins. */
 export async function sendJson(ctx: RequestContext, status: number, value: unknown): Promise<void> {

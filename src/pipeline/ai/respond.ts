@@ -1,7 +1,7 @@
 import type { CompiledRoute } from "../../compile/route.js";
-import type { GenerationResources } from "../../reload/generation.js";
+import type { RequestResources } from "../types.js";
 import type { StreamTranslator } from "../../ai/types.js";
-import type { RequestContext } from "../context.js";
+import type { RequestContext } from "../types.js";
 import { recordFirstToken } from "../first-token.js";
 import { applyHeaderRules, type HeaderMap } from "../headers.js";
 import type { UpstreamResponse } from "../../upstream/exchange.js";
@@ -64,7 +64,7 @@ export async function sendJson(ctx: RequestContext, route: CompiledRoute, status
 export function streamThrough(
   ctx: RequestContext,
   route: CompiledRoute,
-  resources: GenerationResources,
+  resources: RequestResources,
   response: UpstreamResponse,
   translator: StreamTranslator,
   onOutput?: (bytes: Buffer) => void,

@@ -1,10 +1,10 @@
 import type { TranslateContext } from "../../ai/types.js";
 import type { Upstream } from "../../config/types.js";
-import type { GenerationResources } from "../../reload/generation.js";
-import type { RequestContext } from "../context.js";
+import type { RequestResources } from "../types.js";
+import type { RequestContext } from "../types.js";
 
 /** What translators need for one request, derived from the context (same answer each time). */
-export function translateContext(ctx: RequestContext, resources: GenerationResources, def: Upstream): TranslateContext {
+export function translateContext(ctx: RequestContext, resources: RequestResources, def: Upstream): TranslateContext {
   const json = ctx.json ?? {};
   const tctx: TranslateContext = {
     model: typeof json.model === "string" ? json.model : "",

@@ -2,7 +2,7 @@ import type { ChatTranslator, OpenAIChatRequest } from "../../ai/types.js";
 import type { CompiledRoute } from "../../compile/route.js";
 import type { Upstream } from "../../config/types.js";
 import { HttpError } from "../../errors/http.js";
-import type { GenerationResources } from "../../reload/generation.js";
+import type { RequestResources } from "../types.js";
 import type { Dialect } from "../dialect.js";
 import { forwarding, upstreamHeaders } from "../forward.js";
 import { cacheCollector, storeCompletion } from "./cache-store.js";
@@ -22,7 +22,7 @@ const CLIENT_CONTENT = ["content-type", "content-length", "accept", "accept-enco
  * stream, or error) translated back, usage metered from the provider's own
  * counts.
  */
-export function translatedDialect(route: CompiledRoute, resources: GenerationResources, drop: ReadonlySet<string>, def: Upstream, translator: ChatTranslator): Dialect {
+export function translatedDialect(route: CompiledRoute, resources: RequestResources, drop: ReadonlySet<string>, def: Upstream, translator: ChatTranslator): Dialect {
   const forward = forwarding(drop, def, CLIENT_CONTENT);
   return {
     request(ctx, target) {

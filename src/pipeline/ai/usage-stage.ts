@@ -1,9 +1,10 @@
 import { HttpError } from "../../errors/http.js";
 import { estimateUsage, type Usage } from "../../usage/extract.js";
 import { periodEnd } from "../../usage/period.js";
-import type { StageFactory } from "../order.js";
-import type { RequestContext } from "../context.js";
-import { Meter, type SettleHook } from "../metering.js";
+import type { StageFactory } from "../types.js";
+import type { RequestContext } from "../types.js";
+import { Meter } from "../metering.js";
+import type { SettleHook } from "../types.js";
 import { aiKind } from "./kind.js";
 
 /**
@@ -47,7 +48,7 @@ export const usageStage: StageFactory = {
       const who = ctx.consumer?.name ?? ctx.identity?.subject;
       const budget = ctx.consumer?.budget;
       if (budget !== undefined && who !== undefined) {
-        const period = budget.period ?? "month";
+        const period = budget.period;
         let spent = 0;
         try {
           spent = (await ledger.get(who, period)).costUsd;

@@ -1,6 +1,6 @@
 import { HttpError } from "../../errors/http.js";
 import { hasBody, parseJsonBody, readBody } from "../../pipeline/body.js";
-import type { RequestContext } from "../../pipeline/context.js";
+import type { RequestContext } from "../../pipeline/types.js";
 
 function tooLarge(limit: number): HttpError {
   return new HttpError("payload_too_large", `the request body is larger than ${limit} bytes`);

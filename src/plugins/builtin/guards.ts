@@ -3,12 +3,13 @@ import type { BuiltinPlugin, CompletionGuard } from "../instance.js";
 import { compileMatcher, redact, type Matcher } from "./detect.js";
 import { guardStream } from "./stream-guard.js";
 
+/** A guard's config as validated: the schema fills `policy` (block) and, for response guards, `window` (128). */
 interface GuardConfig {
-  policy?: "block" | "redact";
+  policy: "block" | "redact";
   detectors?: string[];
   patterns?: string[];
   replacement?: string;
-  window?: number;
+  window: number;
 }
 
 type Slot = { holder: Record<string, unknown> | unknown[]; key: string | number };
@@ -91,9 +92,9 @@ export const promptGuard: BuiltinPlugin = {
   name: "prompt-guard",
   needsBody: true,
   create(raw) {
-    const config = raw as GuardConfig;
+    const config = raw as unknown as GuardConfig;
     const matcher = compileMatcher(config);
-    const block = (config.policy ?? "block") === "block";
+    const block = config.policy === "block";
     return {
       request(call) {
         const body = call.ctx.json;
@@ -122,10 +123,10 @@ export const responseGuard: BuiltinPlugin = {
   name: "response-guard",
   needsBody: false,
   create(raw) {
-    const config = raw as GuardConfig;
+    const config = raw as unknown as GuardConfig;
     const matcher = compileMatcher(config);
-    const block = (config.policy ?? "block") === "block";
-    const window = config.window ?? 128;
+    const block = config.policy === "block";
+    const window = config.window;
     const guard: CompletionGuard = {
       completion(body) {
         const slots: Slot[] = [];

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { Readable } from "node:stream";
-import { delay, type Cancel } from "../../pipeline/cancel.js";
+import { delay, type Cancel } from "../../lifecycle/cancel.js";
 import type { Upstream } from "../../config/types.js";
 import type { Clock } from "../../deps.js";
 import type { UpstreamResponse } from "../exchange.js";

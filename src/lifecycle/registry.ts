@@ -8,10 +8,17 @@ export interface SharedResource {
   destroy(): Promise<void>;
 }
 
+/** One holder's share of a shared resource; `release()` gives it back, once (later calls are no-ops). */
+export interface Lease<T extends SharedResource> {
+  readonly resource: T;
+  release(): Promise<void>;
+}
+
 interface Entry {
   resource: SharedResource;
   refs: number;
 }
+
 
 /** A stable key for a definition: equal definitions share one resource. */
 export function definitionKey(kind: string, def: unknown): string {
@@ -31,16 +38,23 @@ function stableJson(value: unknown): string {
 
 /**
  * Resources shared across snapshots (upstream connection pools, JWKS
- * caches, OIDC discovery), counted by reference and keyed by their
- * definition: one whose definition did not change across a reload is reused
- * (connections, caches and health survive); one that no snapshot uses any
- * more is closed after its in-flight work finishes.
+ * caches, Redis clients, the in-memory stores), counted by reference and
+ * keyed by their definition: one whose definition did not change across a
+ * reload is reused (connections, caches and health survive); one that no
+ * holder uses any more is closed, and destroyed if it has not finished
+ * closing within its grace.
  */
 export class ResourceRegistry {
   private readonly entries = new Map<string, Entry>();
 
-  /** The resource for `kind` + `def`, created on first use. */
-  acquire<T extends SharedResource>(kind: string, def: unknown, create: () => T): T {
+  /**
+   * A lease on the resource for `kind` + `def`, created on first use. When
+   * the last lease is released the resource closes gracefully (its
+   * in-flight work drains); if it has not closed `closeGraceMs` later it is
+   * destroyed (0: wait for it), so one long stream cannot keep a removed
+   * pool open.
+   */
+  acquire<T extends SharedResource>(kind: string, def: unknown, create: () => T, closeGraceMs = 0): Lease<T> {
     const key = definitionKey(kind, def);
     let entry = this.entries.get(key);
     if (entry === undefined) {
@@ -48,18 +62,31 @@ export class ResourceRegistry {
       this.entries.set(key, entry);
     }
     entry.refs++;
-    return entry.resource as T;
+    const resource = entry.resource as T;
+    let released: Promise<void> | null = null;
+    return {
+      resource,
+      release: () => (released ??= this.drop(key, resource, closeGraceMs)),
+    };
   }
 
-  /** Drops one reference; the last one closes the resource (gracefully). */
-  async release(kind: string, def: unknown, resource: SharedResource): Promise<void> {
-    const key = definitionKey(kind, def);
+  /** Drops one reference; the last one closes the resource, and destroys it after the grace. */
+  private async drop(key: string, resource: SharedResource, closeGraceMs: number): Promise<void> {
     const entry = this.entries.get(key);
     if (entry === undefined || entry.resource !== resource) return;
     entry.refs--;
     if (entry.refs > 0) return;
     this.entries.delete(key);
-    await resource.close();
+    const closed = resource.close();
+    if (closeGraceMs <= 0) return closed;
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<"late">((resolve) => {
+      timer = setTimeout(() => resolve("late"), closeGraceMs);
+      timer.unref();
+    });
+    const outcome = await Promise.race([closed.then(() => "closed" as const), grace]);
+    clearTimeout(timer);
+    if (outcome === "late") await resource.destroy();
   }
 
   /** Resources alive now, optionally of one kind (tests, /admin). */
