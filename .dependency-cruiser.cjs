@@ -23,7 +23,7 @@ module.exports = {
       severity: "error",
       comment: "Leaf modules never import the request path, reload, the servers or the CLI.",
       from: { path: LEAVES },
-      to: { path: "^src/(pipeline|reload|server|cluster|cli|plugins|decision|testing)/" },
+      to: { path: "^src/(pipeline|reload|server|cluster|cli|plugins|explain|routing-tests)/" },
     },
     {
       name: "only-bin-imports-cli",

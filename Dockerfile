@@ -23,6 +23,7 @@ RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY schemas ./schemas
 COPY src ./src
+COPY scripts ./scripts
 RUN npm run build
 
 # --- deps: production dependencies only -------------------------------------

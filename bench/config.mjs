@@ -10,7 +10,7 @@
 import os from "node:os";
 import { buildSnapshot } from "../dist/compile/build.js";
 import { normalizePath } from "../dist/compile/router/path.js";
-import { runPipeline } from "../dist/config/pipeline.js";
+import { runPipeline } from "../dist/config/run-stages.js";
 import { TEMPLATES, generateConfig, generateRequests } from "./config-fixture.mjs";
 
 const SIZES = [10, 100, 1000, 10000];

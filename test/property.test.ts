@@ -9,7 +9,7 @@ import { normalizePath } from "../src/compile/router/path.js";
 import { formatDuration, parseDuration } from "../src/config/duration.js";
 import { interpolate, type Env } from "../src/config/interpolate.js";
 import { parseSource } from "../src/config/load.js";
-import { runPipeline, type PipelineOptions } from "../src/config/pipeline.js";
+import { runPipeline, type PipelineOptions } from "../src/config/run-stages.js";
 
 const root = resolve(import.meta.dirname, "..");
 const rootConfig = readFileSync(resolve(root, "gateway.yaml"), "utf8");

@@ -3,7 +3,7 @@ import { snapshotOf } from "./helpers/build.js";
 import { FakeUpstream } from "./helpers/fake-upstream.js";
 import { startTestGateway } from "./helpers/gateway.js";
 import { runCli } from "./helpers/io.js";
-import { parseAccessLog, recordedOutcome, replay } from "../src/testing/replay.js";
+import { parseAccessLog, recordedOutcome, replay } from "../src/routing-tests/replay.js";
 
 /** The config the log is recorded with. `svc` is a real HTTP upstream, filled in at start. */
 const recorded = (svc: string): string => `version: 1

@@ -5,7 +5,7 @@ import { FakeUpstream } from "./helpers/fake-upstream.js";
 import { startTestGateway, type TestGateway } from "./helpers/gateway.js";
 import { accessLine } from "./helpers/access-line.js";
 import { snapshotOf } from "./helpers/build.js";
-import { decide } from "../src/decision/decide.js";
+import { decide } from "../src/explain/decide.js";
 
 /**
  * Issue 23, item 2: a consumer's `models` allow-list fails closed. A

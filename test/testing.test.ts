@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { escapeXml } from "../src/testing/junit.js";
+import { escapeXml } from "../src/routing-tests/xml.js";
 import { runCli } from "./helpers/io.js";
 import { findAll, parseXml } from "./helpers/xml.js";
 

@@ -1,14 +1,5 @@
 import type { Upstream } from "../config/types.js";
-import { anthropicTranslator } from "./anthropic/index.js";
-import { bedrockTranslator, signBedrockRequest } from "./bedrock/index.js";
 import type { ChatTranslator } from "./types.js";
-
-/** The translator between the OpenAI-compatible surface and an upstream type's own API (none for OpenAI-shaped types). */
-export function translatorFor(type: string): ChatTranslator | null {
-  if (type === "anthropic") return anthropicTranslator;
-  if (type === "bedrock") return bedrockTranslator;
-  return null;
-}
 
 export interface SignInput {
   method: string;
@@ -18,17 +9,51 @@ export interface SignInput {
   now: Date;
 }
 
-/** Headers that authenticate a translated request by signature (bedrock: SigV4 with the upstream's credentials). */
-export function signRequest(def: Upstream, input: SignInput): Record<string, string> {
-  if (def.type !== "bedrock") return {};
+/**
+ * The translators between the OpenAI-compatible surface and the upstream
+ * types of one snapshot, loaded with it (`loadTranslators`): a config with
+ * no bedrock upstream never loads the AWS signing and event-stream code.
+ */
+export interface Translators {
+  /** The translator of an upstream type; null for OpenAI-shaped types (openai, ollama, mock) and plain http. */
+  for(type: string): ChatTranslator | null;
+  /** Headers that authenticate a translated request by signature (bedrock: SigV4 with the upstream's credentials); none for other types. */
+  sign(def: Upstream, input: SignInput): Record<string, string>;
+}
+
+type BedrockModule = typeof import("./bedrock/index.js");
+
+/** Loads the translators of the given upstream types, and only those. */
+export async function loadTranslators(types: ReadonlySet<string>): Promise<Translators> {
+  const anthropic = types.has("anthropic") ? (await import("./anthropic/index.js")).anthropicTranslator : null;
+  const bedrock = types.has("bedrock") ? await import("./bedrock/index.js") : null;
+  const loaded = (type: string, translator: ChatTranslator | null): ChatTranslator => {
+    // Asking for a type the snapshot does not have is a bug in the caller, not a config problem.
+    if (translator === null) throw new Error(`the ${type} translator was not loaded for this snapshot`);
+    return translator;
+  };
+  return {
+    for(type) {
+      if (type === "anthropic") return loaded(type, anthropic);
+      if (type === "bedrock") return loaded(type, bedrock?.bedrockTranslator ?? null);
+      return null;
+    },
+    sign(def, input) {
+      return def.type === "bedrock" && bedrock !== null ? signBedrock(bedrock, def, input) : {};
+    },
+  };
+}
+
+function signBedrock(bedrock: BedrockModule, def: Upstream, input: SignInput): Record<string, string> {
   const c = def.credentials;
-  if (c?.accessKeyId === undefined || c.secretAccessKey === undefined) return {};
-  const signed = signBedrockRequest({
+  // `region` is required of bedrock upstreams by the semantic check; without keys the request goes unsigned.
+  if (c?.accessKeyId === undefined || c.secretAccessKey === undefined || def.region === undefined) return {};
+  const signed = bedrock.signBedrockRequest({
     method: input.method,
     url: input.url,
     headers: input.headers,
     body: input.body,
-    region: def.region ?? "us-east-1",
+    region: def.region,
     credentials: { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, ...(c.sessionToken === undefined ? {} : { sessionToken: c.sessionToken }) },
     date: input.now,
   });
@@ -36,3 +61,4 @@ export function signRequest(def: Upstream, input: SignInput): Record<string, str
   if (signed["x-amz-security-token"] !== undefined) out["x-amz-security-token"] = signed["x-amz-security-token"];
   return out;
 }
+

@@ -1,6 +1,5 @@
 import type { Identity } from "../compile/identity.js";
-import { compileGlobs, type Glob } from "../compile/router/glob.js";
-import type { Consumer } from "../config/types.js";
+import type { CompiledConsumer } from "../compile/snapshot.js";
 
 /**
  * The consumer of an identity: the declared consumer named by its subject,
@@ -8,7 +7,7 @@ import type { Consumer } from "../config/types.js";
  * counts on its own for `key: consumer` limits). Shared by the auth stage
  * and by explain/test/replay.
  */
-export function consumerOf(identity: Identity, consumers: ReadonlyMap<string, Consumer>, defaultConsumers: ReadonlyMap<string, string | undefined>): Consumer | undefined {
+export function consumerOf(identity: Identity, consumers: ReadonlyMap<string, CompiledConsumer>, defaultConsumers: ReadonlyMap<string, string | undefined>): CompiledConsumer | undefined {
   const direct = consumers.get(identity.subject);
   if (direct !== undefined) return direct;
   const fallback = identity.provider === null ? undefined : defaultConsumers.get(identity.provider);
@@ -16,24 +15,16 @@ export function consumerOf(identity: Identity, consumers: ReadonlyMap<string, Co
 }
 
 /** The route's scopes the caller lacks: held = the identity's scopes ∪ the consumer's. */
-export function missingScopes(required: readonly string[], identity: Identity, consumer: Consumer | undefined): string[] {
+export function missingScopes(required: readonly string[], identity: Identity, consumer: CompiledConsumer | undefined): string[] {
   if (required.length === 0) return [];
   const held = new Set(identity.scopes);
   for (const s of consumer?.scopes ?? []) held.add(s);
   return required.filter((s) => !held.has(s));
 }
 
-const allowLists = new WeakMap<Consumer, Glob>();
-
 /** Whether the consumer's `models` allow-list admits `model` (no list: every model). */
-export function modelAllowed(consumer: Consumer | undefined, model: string): boolean {
-  if (consumer?.models === undefined) return true;
-  let glob = allowLists.get(consumer);
-  if (glob === undefined) {
-    glob = compileGlobs(consumer.models);
-    allowLists.set(consumer, glob);
-  }
-  return glob.test(model);
+export function modelAllowed(consumer: CompiledConsumer | undefined, model: string): boolean {
+  return consumer?.modelGlob == null || consumer.modelGlob.test(model);
 }
 
 /**
@@ -54,7 +45,7 @@ export function isModelFree(method: string, path: string): boolean {
  * their models inside uploads the gateway does not read. Shared by the auth
  * stage and by explain/test/replay.
  */
-export function modelRefusal(consumer: Consumer | undefined, ai: boolean, method: string, path: string, model: string | undefined): string | null {
+export function modelRefusal(consumer: CompiledConsumer | undefined, ai: boolean, method: string, path: string, model: string | undefined): string | null {
   if (consumer?.models === undefined || !ai) return null;
   if (model === undefined) {
     if (isModelFree(method, path)) return null;

@@ -5,7 +5,7 @@ import type { Mode } from "../config/interpolate.js";
 import { AigwError } from "../errors/errors.js";
 import { ErrorCode } from "../errors/codes.js";
 import type { Io } from "./io.js";
-import { MAX_CONFIG_BYTES } from "../config/expand.js";
+import { MAX_CONFIG_BYTES } from "../config/limits.js";
 import type { PluginReview } from "./plugin-review.js";
 
 /**

@@ -4,7 +4,7 @@ import type { Diagnostic } from "../config/diagnostic.js";
 import { ErrorCode } from "../errors/codes.js";
 import { AigwError } from "../errors/errors.js";
 import { NOT_LOADED_RULE } from "../plugins/paths.js";
-import { escapeXml } from "../testing/junit.js";
+import { escapeXml } from "../routing-tests/xml.js";
 import { formatText, toFinding } from "./output/findings.js";
 
 /**

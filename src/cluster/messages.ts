@@ -55,8 +55,8 @@ export type FromWorker =
 /** The answers that settle a request by `id`. */
 export type Reply = Extract<FromWorker, { id: number }>;
 
-const TO_WORKER = new Set<string>(["aigw:start", "aigw:apply", "aigw:metrics", "aigw:upstreams", "aigw:shutdown"]);
-const FROM_WORKER = new Set<string>(["aigw:hello", "aigw:started", "aigw:start-failed", "aigw:applied", "aigw:apply-failed", "aigw:metrics", "aigw:upstreams"]);
+const TO_WORKER: ReadonlySet<string> = new Set(["aigw:start", "aigw:apply", "aigw:metrics", "aigw:upstreams", "aigw:shutdown"]);
+const FROM_WORKER: ReadonlySet<string> = new Set(["aigw:hello", "aigw:started", "aigw:start-failed", "aigw:applied", "aigw:apply-failed", "aigw:metrics", "aigw:upstreams"]);
 
 function typeOf(value: unknown): string | null {
   if (typeof value !== "object" || value === null) return null;

@@ -1,4 +1,4 @@
-import cluster, { type Worker } from "node:cluster";
+import cluster from "node:cluster";
 import type { Logger } from "pino";
 import type { Snapshot } from "../compile/snapshot.js";
 import type { Env } from "../config/interpolate.js";
@@ -6,8 +6,11 @@ import type { Clock } from "../deps.js";
 import { admit, type BoundAddress } from "../reload/admission.js";
 import type { ReloadTarget } from "../reload/reloader.js";
 import type { UpstreamStatus } from "../server/admin.js";
-import { ALLOW_PLUGIN_PATHS_ENV, APPLY_TIMEOUT_MS, QUERY_TIMEOUT_MS, isFromWorker, type ConfigPayload, type FromWorker, type Reply, type ToWorker } from "./messages.js";
+import { ALLOW_PLUGIN_PATHS_ENV, APPLY_TIMEOUT_MS, QUERY_TIMEOUT_MS, isFromWorker, type ConfigPayload, type FromWorker, type ToWorker } from "./messages.js";
 import { PrimaryMetrics } from "./primary-metrics.js";
+import { RestartBackoff, type RestartPolicy } from "./restart-backoff.js";
+import { WorkerRequests } from "./worker-requests.js";
+import { workerState, type WorkerState, type WorkerView } from "./worker-state.js";
 
 export interface ClusterPrimaryOptions {
   workers: number;
@@ -22,37 +25,7 @@ export interface ClusterPrimaryOptions {
   baseDir: string;
   logger: Logger;
   clock: Clock;
-  /** Re-fork backoff: first delay, cap, and how long a worker must serve for its slot's count to reset. */
-  restart?: { minDelayMs?: number; maxDelayMs?: number; stableMs?: number };
-}
-
-/** One forked worker, as the primary sees it. */
-interface WorkerState {
-  readonly slot: number;
-  readonly worker: Worker;
-  readonly pid: number;
-  state: "starting" | "serving" | "stopping";
-  /** Hash of the config it runs; null before it has started. */
-  hash: string | null;
-  /** The last hash it could not apply (not sent again). */
-  failedHash: string | null;
-  applying: boolean;
-  servingSince: number;
-  startError: string | null;
-  started: { resolve(): void; reject(err: Error): void };
-}
-
-interface Slot {
-  failures: number;
-  timer: NodeJS.Timeout | null;
-}
-
-/** What `/ready` and `/admin/upstreams` list per worker. */
-export interface WorkerView {
-  worker: number;
-  pid: number;
-  state: WorkerState["state"];
-  hash: string | null;
+  restart?: RestartPolicy;
 }
 
 /**
@@ -66,20 +39,19 @@ export interface WorkerView {
 export class ClusterPrimary {
   readonly target: ReloadTarget;
   private readonly workers = new Map<number, WorkerState>();
-  private readonly slots: Slot[];
+  private readonly restarts: RestartBackoff;
   private current: { snapshot: Snapshot; payload: ConfigPayload; loadedAt: string } | null = null;
   /** The hash being rolled out: a worker already on it counts as current for /ready meanwhile. */
   private rollingOut: string | null = null;
   private metrics: PrimaryMetrics | null = null;
   private stopping: Promise<void> | null = null;
-  private nextId = 1;
-  private readonly pending = new Map<number, { workerId: number; settle(reply: Reply | null): void }>();
+  private readonly requests = new WorkerRequests();
   private url: string | null = null;
   /** The admin listener this primary owns, once bound: every later config is judged against it. */
   private adminAddress: BoundAddress | null = null;
 
   constructor(private readonly options: ClusterPrimaryOptions) {
-    this.slots = Array.from({ length: options.workers }, () => ({ failures: 0, timer: null }));
+    this.restarts = new RestartBackoff(options.workers, options.restart ?? {}, options.clock);
     this.target = {
       currentSnapshot: () => this.current?.snapshot ?? null,
       apply: async (snapshot, context) => {
@@ -128,14 +100,14 @@ export class ClusterPrimary {
 
   /** Every serving worker's registry (`getMetricsAsJSON()`); a worker that does not answer in time is left out. */
   async workerMetrics(): Promise<unknown[][]> {
-    const replies = await Promise.all(this.serving().map((w) => this.request(w, (id) => ({ type: "aigw:metrics", id }), QUERY_TIMEOUT_MS)));
+    const replies = await Promise.all(this.serving().map((w) => this.requests.ask(w.worker, (id) => ({ type: "aigw:metrics", id }), QUERY_TIMEOUT_MS)));
     return replies.flatMap((r) => (r?.type === "aigw:metrics" && r.metrics !== null ? [r.metrics] : []));
   }
 
   /** Each serving worker's upstreams (health, breakers and load are per worker). */
   async workerUpstreams(): Promise<(WorkerView & { upstreams: UpstreamStatus[] | null })[]> {
     const serving = this.serving();
-    const replies = await Promise.all(serving.map((w) => this.request(w, (id) => ({ type: "aigw:upstreams", id }), QUERY_TIMEOUT_MS)));
+    const replies = await Promise.all(serving.map((w) => this.requests.ask(w.worker, (id) => ({ type: "aigw:upstreams", id }), QUERY_TIMEOUT_MS)));
     return serving.map((w, i) => {
       const r = replies[i];
       return { worker: w.slot + 1, pid: w.pid, state: w.state, hash: w.hash, upstreams: r?.type === "aigw:upstreams" ? r.upstreams : null };
@@ -151,7 +123,7 @@ export class ClusterPrimary {
     const config = snapshot.config;
     this.metrics = new PrimaryMetrics({ prefix: config.observability.metrics.prefix, liveWorkers: () => this.serving().length });
     cluster.setupPrimary({ exec: this.options.exec, args: [], silent: false });
-    const forked = this.slots.map((_, slot) => this.fork(slot, payload));
+    const forked = Array.from({ length: this.restarts.size }, (_, slot) => this.fork(slot, payload));
     const started = Promise.all(forked.map((w) => new Promise<void>((resolve, reject) => (w.started = { resolve, reject }))));
     try {
       await started;
@@ -210,7 +182,7 @@ export class ClusterPrimary {
   /** Resolves with null when the worker applied the config, else why not. */
   private async applyTo(w: WorkerState, payload: ConfigPayload): Promise<string | null> {
     w.applying = true;
-    const reply = await this.request(w, (id) => ({ type: "aigw:apply", id, config: payload }), APPLY_TIMEOUT_MS);
+    const reply = await this.requests.ask(w.worker, (id) => ({ type: "aigw:apply", id, config: payload }), APPLY_TIMEOUT_MS);
     w.applying = false;
     if (reply?.type === "aigw:applied") {
       w.hash = reply.hash;
@@ -221,40 +193,9 @@ export class ClusterPrimary {
     return reply?.type === "aigw:apply-failed" ? reply.error : this.workers.has(w.worker.id) ? "no answer in time" : "the worker exited";
   }
 
-  /** Sends `make(id)` and resolves with the answer, or null on timeout or when the worker exits. */
-  private request(w: WorkerState, make: (id: number) => ToWorker, timeoutMs: number): Promise<Reply | null> {
-    const id = this.nextId++;
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => settle(null), timeoutMs);
-      const settle = (reply: Reply | null): void => {
-        clearTimeout(timer);
-        this.pending.delete(id);
-        resolve(reply);
-      };
-      this.pending.set(id, { workerId: w.worker.id, settle });
-      try {
-        w.worker.send(make(id));
-      } catch {
-        settle(null);
-      }
-    });
-  }
-
   private fork(slot: number, payload: ConfigPayload): WorkerState {
     const worker = cluster.fork({ ...this.options.env, AIGW_WORKER_SLOT: String(slot + 1), [ALLOW_PLUGIN_PATHS_ENV]: JSON.stringify(this.options.allowPluginPaths ?? []) });
-    const noop = (): void => undefined;
-    const w: WorkerState = {
-      slot,
-      worker,
-      pid: worker.process.pid ?? 0,
-      state: "starting",
-      hash: null,
-      failedHash: null,
-      applying: false,
-      servingSince: 0,
-      startError: null,
-      started: { resolve: noop, reject: noop },
-    };
+    const w = workerState(slot, worker);
     this.workers.set(worker.id, w);
     worker.on("message", (m: unknown) => {
       if (isFromWorker(m)) this.onMessage(w, m, payload);
@@ -282,27 +223,21 @@ export class ClusterPrimary {
         w.startError = m.error;
         return;
       default:
-        this.pending.get(m.id)?.settle(m);
+        this.requests.answer(m);
     }
   }
 
   private onExit(w: WorkerState, code: number | null, signal: string | null): void {
     this.workers.delete(w.worker.id);
-    for (const [, p] of this.pending) if (p.workerId === w.worker.id) p.settle(null);
+    this.requests.forget(w.worker);
     w.started.reject(new Error(`a worker could not start: ${w.startError ?? `it exited (${signal ?? code})`}`));
     if (this.stopping !== null || this.current === null) return;
-    const slot = this.slots[w.slot]!;
-    const restart = this.options.restart ?? {};
-    if (w.servingSince > 0 && this.options.clock.monotonic() - w.servingSince >= (restart.stableMs ?? 30_000)) slot.failures = 0;
-    const delayMs = Math.min((restart.minDelayMs ?? 100) * 2 ** slot.failures, restart.maxDelayMs ?? 10_000);
-    slot.failures++;
-    this.metrics?.restarts.inc();
-    this.options.logger.error({ worker: w.slot + 1, pid: w.pid, code, signal, delayMs, error: w.startError ?? undefined }, "a worker exited unexpectedly: forking a new one");
-    slot.timer = setTimeout(() => {
-      slot.timer = null;
+    const delayMs = this.restarts.schedule(w.slot, w.servingSince, () => {
       const current = this.current;
       if (this.stopping === null && current !== null) this.fork(w.slot, current.payload);
-    }, delayMs);
+    });
+    this.metrics?.restarts.inc();
+    this.options.logger.error({ worker: w.slot + 1, pid: w.pid, code, signal, delayMs, error: w.startError ?? undefined }, "a worker exited unexpectedly: forking a new one");
   }
 
   /**
@@ -311,7 +246,7 @@ export class ClusterPrimary {
    */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
-      for (const slot of this.slots) if (slot.timer !== null) clearTimeout(slot.timer);
+      this.restarts.cancel();
       // Before any config was accepted no worker serves: nothing to wait for.
       const graceMs = this.current?.snapshot.config.server.shutdown.graceMs ?? 0;
       const all = [...this.workers.values()];

@@ -1,14 +1,11 @@
 import { existsSync } from "node:fs";
 import type { Server } from "node:http";
-import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { SnapshotBuilder } from "../reload/builder.js";
-import { Reloader, type ReloadRecord } from "../reload/reloader.js";
-import { watchConfig, type ConfigWatcher } from "../reload/watcher.js";
-import { createAdminServer } from "../server/admin.js";
-import { reloadRoutes } from "../server/admin-reload.js";
+import type { ReloadRecord, ReloadTarget } from "../reload/reloader.js";
+import { createAdminServer, type AdminRoute } from "../server/admin.js";
 import { listen, urlOf } from "../server/listen.js";
-import type { ServeOptions } from "../server/serve.js";
+import { serveTarget } from "../server/serve.js";
+import type { ConfigLocation, ServeOptions, ServeTarget, Serving } from "../server/serve-target.js";
 import { clusterAdminSource } from "./admin-source.js";
 import { ClusterPrimary, type ClusterPrimaryOptions } from "./primary.js";
 
@@ -20,14 +17,14 @@ export interface ServeClusterOptions extends ServeOptions {
   restart?: ClusterPrimaryOptions["restart"];
 }
 
-export interface ServingCluster {
+/** A primary whose workers serve the data listener, and its own admin listener. */
+export interface RunningCluster {
   readonly primary: ClusterPrimary;
-  readonly reloader: Reloader;
   readonly dataUrl: string;
   readonly adminUrl: string;
-  /** Stops watching, drains every worker (DESIGN.md 6), then closes the admin listener. Idempotent. */
-  stop(): Promise<void>;
 }
+
+export type ServingCluster = Serving<RunningCluster>;
 
 /** The compiled worker entry: in dist/ next to this module's folder, or dist/ when running from src/ (tests). */
 export function workerEntry(): string {
@@ -37,68 +34,68 @@ export function workerEntry(): string {
 }
 
 /**
- * `aigw serve --workers N`: this process is the primary. It loads and
- * reloads the config (watcher, SIGHUP via the caller, `POST /admin/reload`)
- * and runs the admin listener; N forked workers serve the data listener on
- * one shared port (node:cluster). Resolves with null when the first load
- * fails or the workers cannot start (the reason is in the record).
+ * `aigw serve --workers N`: this process is the primary. It loads the
+ * config (the primary's reload target forks the workers on the first
+ * apply and rolls out the next ones) and runs the admin listener; N forked
+ * workers serve the data listener on one shared port (node:cluster).
  */
-export async function serveCluster(options: ServeClusterOptions): Promise<{ serving: ServingCluster | null; first: ReloadRecord }> {
-  const file = resolve(options.cwd, options.config);
-  const baseDir = dirname(file);
-  const builder = new SnapshotBuilder({ inProcess: options.worker === false });
-  const primary = new ClusterPrimary({
-    workers: options.workers,
-    exec: options.exec ?? workerEntry(),
-    env: options.env,
-    file,
-    baseDir,
-    allowPluginPaths: options.allowPluginPaths ?? [],
-    logger: options.logger,
-    clock: options.clock,
-    ...(options.restart === undefined ? {} : { restart: options.restart }),
-  });
-  const reloader = new Reloader({ file, baseDir, env: options.env, readFile: options.readFile, target: primary.target, builder, logger: options.logger, clock: options.clock, allowPluginPaths: options.allowPluginPaths ?? [] });
-  const first = await reloader.reload("startup");
-  const active = primary.activeConfig;
-  if (first.result !== "success" || active === null || primary.dataUrl === null) {
-    await primary.stop();
-    await builder.close();
-    return { serving: null, first };
+export class ClusterServeTarget implements ServeTarget<RunningCluster> {
+  readonly primary: ClusterPrimary;
+  private admin: Server | null = null;
+  private closing: Promise<void> | null = null;
+
+  constructor(
+    private readonly options: ServeClusterOptions,
+    where: ConfigLocation,
+  ) {
+    this.primary = new ClusterPrimary({
+      workers: options.workers,
+      exec: options.exec ?? workerEntry(),
+      env: options.env,
+      ...where,
+      allowPluginPaths: options.allowPluginPaths ?? [],
+      logger: options.logger,
+      clock: options.clock,
+      ...(options.restart === undefined ? {} : { restart: options.restart }),
+    });
   }
-  const admin: Server = createAdminServer(clusterAdminSource(primary, options.logger), reloadRoutes(reloader));
-  let adminUrl: string;
-  try {
+
+  get reload(): ReloadTarget {
+    return this.primary.target;
+  }
+
+  async listen(adminRoutes: readonly AdminRoute[]): Promise<RunningCluster> {
+    const active = this.primary.activeConfig;
+    const dataUrl = this.primary.dataUrl;
+    if (active === null || dataUrl === null) throw new Error("the cluster listens only once its workers have started");
+    const admin = createAdminServer(clusterAdminSource(this.primary, this.options.logger), adminRoutes);
     const adminAddress = await listen(admin, active.snapshot.config.server.admin);
-    primary.listenersBound({ admin: adminAddress });
-    adminUrl = urlOf(adminAddress);
-  } catch (err) {
-    await primary.stop();
-    await builder.close();
-    throw err;
+    this.admin = admin;
+    this.primary.listenersBound({ admin: adminAddress });
+    return { primary: this.primary, dataUrl, adminUrl: urlOf(adminAddress) };
   }
-  const watcher: ConfigWatcher | null = options.watch === false ? null : await watchConfig(file, () => void reloader.reload("file"));
-  let stopping: Promise<void> | null = null;
-  return {
-    first,
-    serving: {
-      primary,
-      reloader,
-      dataUrl: primary.dataUrl,
-      adminUrl,
-      stop() {
-        stopping ??= (async () => {
-          await watcher?.close();
-          await primary.stop();
-          await new Promise<void>((done) => {
-            admin.close(() => done());
-            admin.closeAllConnections();
-          });
-          await builder.close();
-          options.logger.info("shutdown complete");
-        })();
-        return stopping;
-      },
-    },
-  };
+
+  describe(): Record<string, unknown> {
+    return { workers: this.options.workers, pids: this.primary.list().map((w) => w.pid) };
+  }
+
+  /** Drains every worker (DESIGN.md 6), then closes the admin listener. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await this.primary.stop();
+      const admin = this.admin;
+      if (admin === null) return;
+      await new Promise<void>((done) => {
+        admin.close(() => done());
+        admin.closeAllConnections();
+      });
+      this.options.logger.info("shutdown complete");
+    })();
+    return this.closing;
+  }
+}
+
+/** Serves with `options.workers` processes; resolves with null when the first load fails or the workers cannot start (the reason is in the record). */
+export function serveCluster(options: ServeClusterOptions): Promise<{ serving: ServingCluster | null; first: ReloadRecord }> {
+  return serveTarget(options, (where) => new ClusterServeTarget(options, where));
 }

@@ -5,7 +5,7 @@ import type { Clock } from "../deps.js";
 import { SnapshotBuilder } from "../reload/builder.js";
 import { upstreamStatus } from "../server/admin.js";
 import { startDataPlane, type RunningDataPlane } from "../server/runtime.js";
-import { gatewayTarget } from "../server/serve.js";
+import { gatewayTarget } from "../server/gateway-serve-target.js";
 import type { Gateway } from "../server/gateway.js";
 import type { ConfigPayload, FromWorker, ToWorker } from "./messages.js";
 

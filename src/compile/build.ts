@@ -1,4 +1,4 @@
-import { runPipeline, type PipelineOptions, type PipelineResult } from "../config/pipeline.js";
+import { runPipeline, type PipelineOptions, type PipelineResult } from "../config/run-stages.js";
 import { locate, type Position, type SourceDocument } from "../config/source.js";
 import { compile } from "./compile.js";
 import type { Snapshot } from "./snapshot.js";

@@ -77,7 +77,7 @@ function* compileSteps(input: CompileInput): Generator<void, Snapshot> {
     routes,
     upstreams,
     authProviders: new Map(config.auth.map((a) => [a.name, a])),
-    consumers: new Map(config.consumers.map((c) => [c.name, c])),
+    consumers: new Map(config.consumers.map((c) => [c.name, Object.freeze({ ...c, modelGlob: c.models === undefined ? null : compileGlobs(c.models) })])),
     policies,
     gatewayRateLimits: config.gateway.rateLimits,
   };

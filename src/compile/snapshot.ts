@@ -1,5 +1,11 @@
 import type { CanonicalConfig } from "../config/canonical.js";
 import type { AuthProvider, Consumer, GatewayConfig, Upstream } from "../config/types.js";
+import type { Glob } from "./router/glob.js";
+
+/** A consumer with its `models` allow-list compiled once (null: every model). */
+export interface CompiledConsumer extends Consumer {
+  readonly modelGlob: Glob | null;
+}
 import type { CompiledRoute } from "./route.js";
 import type { Router } from "./router/router.js";
 
@@ -30,7 +36,7 @@ export interface Snapshot {
   readonly routes: readonly CompiledRoute[];
   readonly upstreams: ReadonlyMap<string, Upstream>;
   readonly authProviders: ReadonlyMap<string, AuthProvider>;
-  readonly consumers: ReadonlyMap<string, Consumer>;
+  readonly consumers: ReadonlyMap<string, CompiledConsumer>;
   readonly policies: ReadonlyMap<string, CompiledPolicy>;
   readonly gatewayRateLimits: readonly string[];
 }

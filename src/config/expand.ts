@@ -1,8 +1,6 @@
 import { isAlias, isMap, isScalar, isSeq, visit, type Alias, type Document, type Node as YamlNode, type Pair, type Scalar, type YAMLMap } from "yaml";
 import type { Path } from "./pointer.js";
 
-/** The largest config file read (bytes). Real configs are far smaller: 10,000 routes take 1.3 MB. */
-export const MAX_CONFIG_BYTES = 10 * 1024 * 1024;
 /** Nodes that aliases (and merge keys) may add to a document, beyond those written in it. */
 export const MAX_EXPANDED_NODES = 1_000_000;
 /** Characters of scalar text that aliases (and merge keys) may add to a document. */

@@ -41,33 +41,101 @@ const MAX_ALIAS_COUNT = 10_000;
  * is exactly one expression is re-typed, so `limit: ${LIMIT:-100}` is a number.
  */
 export function interpolate(src: SourceDocument, env: Env, mode: Mode): StageResult<Interpolated> {
-  const reporter = createReporter(src);
-  // Replaced scalars are written into the parsed document only for the
-  // duration of toJS() and restored after (cloning a large document costs
-  // more than parsing it); anchors, aliases and merge keys then resolve to
-  // the replaced values by themselves.
-  const doc = src.doc;
-  const edits: { node: Scalar; original: unknown }[] = [];
-  const unset = new Map<string, { whole: boolean }>();
-  // The source's own provenance, so every finding reported against it leaves these values out.
-  const secretValues = src.provenance ?? new Provenance();
-  secretValues.clear();
-  const fromEnv = new Set<Scalar>();
+  return new Interpolation(src, env, mode).run();
+}
 
-  const visitScalar = (node: Scalar, path: Path): void => {
+/** One scalar's text with its expressions replaced, and what the replacing found. */
+interface Substitution {
+  text: string;
+  /** The text was exactly one expression. */
+  whole: boolean;
+  anyUnset: boolean;
+  malformed: boolean;
+  /** The values taken from the environment or from defaults. */
+  produced: string[];
+}
+
+/**
+ * One pass over a parsed document. Replaced scalars are written into the
+ * document only for the duration of toJS() and restored after (cloning a
+ * large document costs more than parsing it); anchors, aliases and merge
+ * keys then resolve to the replaced values by themselves.
+ */
+class Interpolation {
+  private readonly reporter: Reporter;
+  private readonly edits: { node: Scalar; original: unknown }[] = [];
+  private readonly unset = new Map<string, { whole: boolean }>();
+  /** The source's own provenance, so every finding reported against it leaves these values out. */
+  private readonly secretValues: Provenance;
+  /** Scalars that now hold a string from the environment. */
+  private readonly fromEnv = new Set<Scalar>();
+  /** Aliases and merge keys copy nodes: only then can the data be larger than the file, or a value sit at more than one path. */
+  private copies = false;
+
+  constructor(
+    private readonly src: SourceDocument,
+    private readonly env: Env,
+    private readonly mode: Mode,
+  ) {
+    this.reporter = createReporter(src);
+    this.secretValues = src.provenance ?? new Provenance();
+    this.secretValues.clear();
+  }
+
+  run(): StageResult<Interpolated> {
+    this.walk(this.src.doc.contents as YamlNode | null, []);
+    const converted = this.toData();
+    const diagnostics = this.reporter.diagnostics;
+    if (converted === null) return { value: undefined, diagnostics };
+    return { value: { value: converted.data, unset: this.unset, secretValues: this.secretValues }, diagnostics };
+  }
+
+  private walk(node: unknown, path: Path): void {
+    if (isScalar(node)) this.visitScalar(node, path);
+    else if (isMap(node)) {
+      for (const pair of node.items) {
+        if (!isPair(pair)) continue;
+        if (isMergeKey(pair.key)) this.copies = true;
+        const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
+        this.walk(pair.value, [...path, key]);
+      }
+    } else if (isSeq(node)) {
+      node.items.forEach((item, i) => this.walk(item, [...path, i]));
+    } else if (isAlias(node)) {
+      // The anchored node is interpolated where it is defined; its copies are found in toData.
+      this.copies = true;
+    }
+  }
+
+  private visitScalar(node: Scalar, path: Path): void {
     const text = node.value;
     if (typeof text !== "string" || !text.includes("${")) return;
-    let whole = false;
-    let anyUnset = false;
-    let malformed = false;
-    const produced: string[] = [];
-    const replaced = text.replace(expression, (match: string, escaped: string | undefined, body: string) => {
+    const { text: replaced, whole, anyUnset, malformed, produced } = this.substitute(text, path);
+    if (malformed) return;
+    if (anyUnset) {
+      this.unset.set(toPointer(path), { whole });
+      return;
+    }
+    this.edits.push({ node, original: node.value });
+    node.value = whole && node.type === Scalar.PLAIN ? retype(replaced) : replaced;
+    // A number or boolean is a limit or a switch, shown as it is; any string from `${}` is a secret.
+    if (produced.length > 0 && typeof node.value === "string") {
+      this.fromEnv.add(node);
+      this.secretValues.pointers.add(toPointer(path));
+      for (const v of produced) if (v !== "") this.secretValues.add(v);
+      this.secretValues.add(replaced);
+    }
+  }
+
+  private substitute(text: string, path: Path): Substitution {
+    const out: Substitution = { text, whole: false, anyUnset: false, malformed: false, produced: [] };
+    out.text = text.replace(expression, (match: string, escaped: string | undefined, body: string) => {
       if (escaped !== undefined) return match.slice(1);
-      whole = match.length === text.length;
+      out.whole = match.length === text.length;
       const m = inner.exec(body);
       if (m === null) {
-        malformed = true;
-        reporter.report("error", "config.env.malformed", path, `malformed variable reference ${JSON.stringify(match)}`, {
+        out.malformed = true;
+        this.reporter.report("error", "config.env.malformed", path, `malformed variable reference ${JSON.stringify(match)}`, {
           hint: "write ${NAME} or ${NAME:-default}; names are letters, digits and _",
         });
         return match;
@@ -75,81 +143,57 @@ export function interpolate(src: SourceDocument, env: Env, mode: Mode): StageRes
       const name = m[1]!;
       const fallback = m[2];
       if (fallback === undefined && RUNTIME_PLACEHOLDERS.has(name)) return match;
-      const current = env[name];
-      if (current !== undefined && (current !== "" || fallback === undefined)) {
-        produced.push(current);
-        return current;
+      const value = this.valueOf(name, fallback);
+      if (value !== undefined) {
+        out.produced.push(value);
+        return value;
       }
-      if (fallback !== undefined) {
-        produced.push(fallback);
-        return fallback;
-      }
-      anyUnset = true;
-      const severity = mode === "serve" ? "error" : "warning";
-      reporter.report(severity, "config.env.unset", path, `environment variable ${name} is not set`, {
-        hint: mode === "serve" ? `set ${name}, or give a default: \${${name}:-value}` : "it must be set where the gateway runs",
-      });
+      out.anyUnset = true;
+      this.reportUnset(name, path);
       return match;
     });
-    if (malformed) return;
-    if (anyUnset) {
-      unset.set(toPointer(path), { whole });
-      return;
-    }
-    edits.push({ node, original: node.value });
-    node.value = whole && node.type === Scalar.PLAIN ? retype(replaced) : replaced;
-    // A number or boolean is a limit or a switch, shown as it is; any string from `${}` is a secret.
-    if (produced.length > 0 && typeof node.value === "string") {
-      fromEnv.add(node);
-      secretValues.pointers.add(toPointer(path));
-      for (const v of produced) if (v !== "") secretValues.add(v);
-      secretValues.add(replaced);
-    }
-  };
-
-  // Aliases and merge keys copy nodes: only then can the data be larger than the file, or a value sit at more than one path.
-  let copies = false;
-  const walk = (node: unknown, path: Path): void => {
-    if (isScalar(node)) visitScalar(node, path);
-    else if (isMap(node)) {
-      for (const pair of node.items) {
-        if (!isPair(pair)) continue;
-        if (isMergeKey(pair.key)) copies = true;
-        const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
-        walk(pair.value, [...path, key]);
-      }
-    } else if (isSeq(node)) {
-      node.items.forEach((item, i) => walk(item, [...path, i]));
-    } else if (isAlias(node)) {
-      // The anchored node is interpolated where it is defined; its copies are found below.
-      copies = true;
-    }
-  };
-  walk(doc.contents as YamlNode | null, []);
-
-  let value: unknown;
-  try {
-    // Before converting: where each replaced value lands once aliases are
-    // followed, and whether the converted document stays within bounds.
-    const problem = copies
-      ? walkExpanded(doc, (node, path) => {
-          if (fromEnv.has(node)) secretValues.pointers.add(toPointer(path()));
-        })
-      : null;
-    if (problem !== null) {
-      reportExpansion(reporter, problem);
-      return { value: undefined, diagnostics: reporter.diagnostics };
-    }
-    value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
-  } catch (err) {
-    const message = (err as Error).message;
-    if (/alias/i.test(message)) reporter.report("error", "yaml.alias-limit", [], `the document expands too many aliases: ${message}`);
-    else reporter.report("error", "yaml.syntax", [], `the document cannot be read as data: ${message}`);
-    return { value: undefined, diagnostics: reporter.diagnostics };
-  } finally {
-    for (const { node, original } of edits) node.value = original;
+    return out;
   }
-  return { value: { value, unset, secretValues }, diagnostics: reporter.diagnostics };
+
+  /** The variable's value; an empty one counts as unset when there is a default (as in the shell's `:-`). */
+  private valueOf(name: string, fallback: string | undefined): string | undefined {
+    const current = this.env[name];
+    if (current !== undefined && (current !== "" || fallback === undefined)) return current;
+    return fallback;
+  }
+
+  private reportUnset(name: string, path: Path): void {
+    const serve = this.mode === "serve";
+    this.reporter.report(serve ? "error" : "warning", "config.env.unset", path, `environment variable ${name} is not set`, {
+      hint: serve ? `set ${name}, or give a default: \${${name}:-value}` : "it must be set where the gateway runs",
+    });
+  }
+
+  /** The document as plain data, or null (reported) when it cannot be converted within bounds. Restores the edited scalars. */
+  private toData(): { data: unknown } | null {
+    const doc = this.src.doc;
+    try {
+      // Before converting: where each replaced value lands once aliases are
+      // followed, and whether the converted document stays within bounds.
+      const problem = this.copies
+        ? walkExpanded(doc, (node, path) => {
+            if (this.fromEnv.has(node)) this.secretValues.pointers.add(toPointer(path()));
+          })
+        : null;
+      if (problem !== null) {
+        reportExpansion(this.reporter, problem);
+        return null;
+      }
+      return { data: doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) };
+    } catch (err) {
+      const message = (err as Error).message;
+      if (/alias/i.test(message)) this.reporter.report("error", "yaml.alias-limit", [], `the document expands too many aliases: ${message}`);
+      else this.reporter.report("error", "yaml.syntax", [], `the document cannot be read as data: ${message}`);
+      return null;
+    } finally {
+      for (const { node, original } of this.edits) node.value = original;
+    }
+  }
 }
 
 function reportExpansion(reporter: Reporter, problem: ExpansionProblem): void {

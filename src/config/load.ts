@@ -1,6 +1,6 @@
 import { LineCounter, parseDocument } from "yaml";
 import type { Diagnostic, StageResult } from "./diagnostic.js";
-import { MAX_CONFIG_BYTES } from "./expand.js";
+import { MAX_CONFIG_BYTES } from "./limits.js";
 import { Provenance } from "./provenance.js";
 import { positionAt, type SourceDocument } from "./source.js";
 

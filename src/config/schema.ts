@@ -18,33 +18,47 @@ export interface SchemaNode {
   [keyword: string]: unknown;
 }
 
-const schemaUrl = new URL("../../schemas/gateway.schema.json", import.meta.url);
+function deepFreeze<T>(value: T): T {
+  if (typeof value === "object" && value !== null) {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}
 
-let cachedSchema: SchemaNode | undefined;
+/** The gateway JSON Schema (schemas/gateway.schema.json), read when this module loads and frozen: a constant every reader shares. */
+const schema = deepFreeze(JSON.parse(readFileSync(new URL("../../schemas/gateway.schema.json", import.meta.url), "utf8")) as SchemaNode);
 
-/** The gateway JSON Schema (schemas/gateway.schema.json), read once. */
 export function gatewaySchema(): SchemaNode {
-  cachedSchema ??= JSON.parse(readFileSync(schemaUrl, "utf8")) as SchemaNode;
-  return cachedSchema;
+  return schema;
 }
 
 export function gatewaySchemaText(): string {
   return JSON.stringify(gatewaySchema(), null, 2) + "\n";
 }
 
-const resolvedRefs = new WeakMap<SchemaNode, SchemaNode>();
+/**
+ * Every `$ref` node of the schema with what it resolves to, worked out once
+ * with the schema: config walks resolve a node per value, and a 10,000-route
+ * config has hundreds of thousands of values.
+ */
+const resolvedRefs: ReadonlyMap<SchemaNode, SchemaNode> = new Map(refNodes(schema).map((node) => [node, Object.freeze(followRef(node))]));
 
-/** Follows a local `$ref` (`#/$defs/name`); results are cached per schema node (the schema never changes). */
+/** Follows a local `$ref` (`#/$defs/name`) of the gateway schema. */
 export function resolveRef(node: SchemaNode): SchemaNode {
   if (node.$ref === undefined) return node;
-  const cached = resolvedRefs.get(node);
-  if (cached !== undefined) return cached;
-  const resolved = resolveRefUncached(node);
-  resolvedRefs.set(node, resolved);
-  return resolved;
+  // A node from elsewhere (an ajv error's copy of the schema) is resolved on the spot.
+  return resolvedRefs.get(node) ?? followRef(node);
 }
 
-function resolveRefUncached(node: SchemaNode): SchemaNode {
+function refNodes(node: unknown, out: SchemaNode[] = []): SchemaNode[] {
+  if (typeof node !== "object" || node === null) return out;
+  if (typeof (node as SchemaNode).$ref === "string") out.push(node as SchemaNode);
+  for (const child of Object.values(node)) refNodes(child, out);
+  return out;
+}
+
+function followRef(node: SchemaNode): SchemaNode {
   let cur = node;
   for (let i = 0; i < 16 && cur.$ref !== undefined; i++) {
     const target = lookupRef(cur.$ref);
@@ -58,7 +72,7 @@ function resolveRefUncached(node: SchemaNode): SchemaNode {
 
 function lookupRef(ref: string): SchemaNode {
   if (!ref.startsWith("#/")) throw new Error(`unsupported $ref ${ref}`);
-  let cur: unknown = gatewaySchema();
+  let cur: unknown = schema;
   for (const seg of ref.slice(2).split("/")) cur = (cur as Record<string, unknown>)[seg];
   if (cur === undefined) throw new Error(`dangling $ref ${ref}`);
   return cur as SchemaNode;

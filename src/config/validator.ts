@@ -1,30 +1,17 @@
-import { Ajv2020, type ValidateFunction } from "ajv/dist/2020.js";
-import addFormatsModule from "ajv-formats";
-import { gatewaySchema } from "./schema.js";
+import type { ErrorObject } from "ajv";
+import { validateGatewaySchema } from "./gateway-validator.generated.js";
 
-let cachedValidator: ValidateFunction | undefined;
-
-type AddFormats = (ajv: Ajv2020) => Ajv2020;
-const addFormats = ((addFormatsModule as unknown as { default?: AddFormats }).default ??
-  (addFormatsModule as unknown as AddFormats));
+/** A validator of the gateway schema: fills defaults into the data it checks; on failure `errors` lists every error (ajv's error objects, verbose). */
+export interface SchemaValidator {
+  (data: unknown): boolean;
+  errors?: ErrorObject[] | null;
+}
 
 /**
- * The compiled validator, built once: it is pure, and compiling it costs more
- * than validating a large file. It fills defaults into the data it checks.
+ * The gateway schema's validator. It is generated at build time as ajv
+ * standalone code (scripts/gen-validator.mjs): compiling the schema at
+ * start-up cost more than the rest of `aigw validate`.
  */
-export function gatewayValidator(): ValidateFunction {
-  if (cachedValidator === undefined) {
-    const ajv = new Ajv2020({
-      allErrors: true,
-      useDefaults: true,
-      discriminator: true,
-      verbose: true,
-      strict: true,
-      strictRequired: false,
-    });
-    addFormats(ajv);
-    ajv.addKeyword({ keyword: "x-secret", schemaType: "boolean" });
-    cachedValidator = ajv.compile(gatewaySchema());
-  }
-  return cachedValidator;
+export function gatewayValidator(): SchemaValidator {
+  return validateGatewaySchema;
 }

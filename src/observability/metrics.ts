@@ -41,101 +41,49 @@ export class GatewayMetrics {
     this.consumerLabel = options.consumerLabel ?? false;
     const byConsumer = this.consumerLabel ? (["consumer"] as const) : [];
     this.registry = new Registry();
-    const registers = [this.registry];
-    this.httpRequests = new Counter({
-      name: `${p}http_requests_total`,
-      help: "Requests answered by the data plane.",
-      labelNames: ["route", "method", "status_class", ...byConsumer],
-      registers,
-    });
-    this.httpDuration = new Histogram({
-      name: `${p}http_request_duration_seconds`,
-      help: "Time from request start to the end of the response.",
-      labelNames: ["route"],
-      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
-      registers,
-    });
-    this.upstreamRequests = new Counter({
-      name: `${p}upstream_requests_total`,
-      help: "Attempts sent to upstream targets (retries and fallbacks each count), by status class; `error` when no response came (connect error, timeout, reset).",
-      labelNames: ["upstream", "target", "status_class"],
-      registers,
-    });
-    this.upstreamDuration = new Histogram({
-      name: `${p}upstream_duration_seconds`,
-      help: "Time of one upstream attempt, from sending the request to the end of the response (or the failure).",
-      labelNames: ["upstream"],
-      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300],
-      registers,
-    });
-    this.timeToFirstToken = new Histogram({
-      name: `${p}time_to_first_token_seconds`,
-      help: "Streaming responses: time from the request's arrival to the first body bytes sent to the client, by upstream and model pattern.",
-      labelNames: ["upstream", "model"],
-      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 20, 30],
-      registers,
-    });
-    this.cacheHits = new Counter({ name: `${p}cache_hits_total`, help: "AI responses answered from the response cache, by route.", labelNames: ["route"], registers });
-    this.cacheMisses = new Counter({ name: `${p}cache_misses_total`, help: "Cacheable AI requests the cache could not answer, by route.", labelNames: ["route"], registers });
-    this.authFailures = new Counter({
-      name: `${p}auth_failures_total`,
-      help: "Requests refused by authentication or authorisation, by provider and reason.",
-      labelNames: ["provider", "reason"],
-      registers,
-    });
-    this.rateLimitHits = new Counter({
-      name: `${p}rate_limit_hits_total`,
-      help: "Requests over a rate limit, by policy; mode=shadow counts those a shadow policy would have limited.",
-      labelNames: ["policy", "mode"],
-      registers,
-    });
-    this.rateLimitOverflow = new Counter({
-      name: `${p}rate_limit_overflow_total`,
-      help: "Requests counted on a policy's shared overflow counter because the in-memory store was full of live counters.",
-      labelNames: ["policy"],
-      registers,
-    });
-    this.tokens = new Counter({
-      name: `${p}tokens_total`,
-      help: "LLM tokens from upstream usage, by type (input, output) and model pattern (the pricing entry that priced it).",
-      labelNames: ["type", "model", ...byConsumer],
-      registers,
-    });
-    this.cost = new Counter({
-      name: `${p}cost_usd_total`,
-      help: "Cost of LLM usage in USD, by model pattern.",
-      labelNames: ["model"],
-      registers,
-    });
-    this.configReloads = new Counter({
-      name: `${p}config_reloads_total`,
-      help: "Config loads and reloads, by result.",
-      labelNames: ["result"],
-      registers,
-    });
-    this.configInfo = new Gauge({
-      name: `${p}config_info`,
-      help: "The active config: 1 for its hash (first 12 hex digits).",
-      labelNames: ["hash"],
-      registers,
-    });
-    this.breakerState = new Gauge({
-      name: `${p}circuit_breaker_state`,
-      help: "Circuit breaker of each target: 0 closed, 1 open, 2 half-open.",
-      labelNames: ["upstream", "target"],
-      // Under `serve --workers N` each worker has its own breakers: /metrics shows the highest state.
-      aggregator: "max",
-      registers,
-    });
-    this.activeStreams = new Gauge({ name: `${p}active_streams`, help: "Streaming (SSE) responses in progress.", registers });
-    this.inFlight = new Gauge({ name: `${p}requests_in_flight`, help: "Requests in progress.", registers });
-    this.pluginErrors = new Counter({ name: `${p}plugin_errors_total`, help: "Plugin hooks that threw or rejected, by plugin.", labelNames: ["plugin"], registers });
-    this.streamsAbandoned = new Counter({
-      name: `${p}upstream_streams_abandoned_total`,
-      help: "Upstream streams the gateway stopped relaying (an event over the size limit), ended for the client with an error event.",
-      labelNames: ["upstream", "reason"],
-      registers,
-    });
+    const make = new MetricMaker(p, this.registry);
+    this.httpRequests = make.counter("http_requests_total", "Requests answered by the data plane.", ["route", "method", "status_class", ...byConsumer]);
+    this.httpDuration = make.histogram("http_request_duration_seconds", "Time from request start to the end of the response.", ["route"], HTTP_BUCKETS);
+    this.upstreamRequests = make.counter(
+      "upstream_requests_total",
+      "Attempts sent to upstream targets (retries and fallbacks each count), by status class; `error` when no response came (connect error, timeout, reset).",
+      ["upstream", "target", "status_class"],
+    );
+    this.upstreamDuration = make.histogram(
+      "upstream_duration_seconds",
+      "Time of one upstream attempt, from sending the request to the end of the response (or the failure).",
+      ["upstream"],
+      UPSTREAM_BUCKETS,
+    );
+    this.timeToFirstToken = make.histogram(
+      "time_to_first_token_seconds",
+      "Streaming responses: time from the request's arrival to the first body bytes sent to the client, by upstream and model pattern.",
+      ["upstream", "model"],
+      FIRST_TOKEN_BUCKETS,
+    );
+    this.cacheHits = make.counter("cache_hits_total", "AI responses answered from the response cache, by route.", ["route"]);
+    this.cacheMisses = make.counter("cache_misses_total", "Cacheable AI requests the cache could not answer, by route.", ["route"]);
+    this.authFailures = make.counter("auth_failures_total", "Requests refused by authentication or authorisation, by provider and reason.", ["provider", "reason"]);
+    this.rateLimitHits = make.counter("rate_limit_hits_total", "Requests over a rate limit, by policy; mode=shadow counts those a shadow policy would have limited.", ["policy", "mode"]);
+    this.rateLimitOverflow = make.counter(
+      "rate_limit_overflow_total",
+      "Requests counted on a policy's shared overflow counter because the in-memory store was full of live counters.",
+      ["policy"],
+    );
+    this.tokens = make.counter("tokens_total", "LLM tokens from upstream usage, by type (input, output) and model pattern (the pricing entry that priced it).", ["type", "model", ...byConsumer]);
+    this.cost = make.counter("cost_usd_total", "Cost of LLM usage in USD, by model pattern.", ["model"]);
+    this.configReloads = make.counter("config_reloads_total", "Config loads and reloads, by result.", ["result"]);
+    this.configInfo = make.gauge("config_info", "The active config: 1 for its hash (first 12 hex digits).", ["hash"]);
+    // Under `serve --workers N` each worker has its own breakers: /metrics shows the highest state.
+    this.breakerState = make.gauge("circuit_breaker_state", "Circuit breaker of each target: 0 closed, 1 open, 2 half-open.", ["upstream", "target"], "max");
+    this.activeStreams = make.gauge("active_streams", "Streaming (SSE) responses in progress.");
+    this.inFlight = make.gauge("requests_in_flight", "Requests in progress.");
+    this.pluginErrors = make.counter("plugin_errors_total", "Plugin hooks that threw or rejected, by plugin.", ["plugin"]);
+    this.streamsAbandoned = make.counter(
+      "upstream_streams_abandoned_total",
+      "Upstream streams the gateway stopped relaying (an event over the size limit), ended for the client with an error event.",
+      ["upstream", "reason"],
+    );
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: p });
   }
 
@@ -221,6 +169,36 @@ export class GatewayMetrics {
   setConfig(hash: string): void {
     this.configInfo.reset();
     this.configInfo.set({ hash: hash.replace(/^sha256:/, "").slice(0, 12) }, 1);
+  }
+}
+
+const HTTP_BUCKETS: readonly number[] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
+const UPSTREAM_BUCKETS: readonly number[] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300];
+const FIRST_TOKEN_BUCKETS: readonly number[] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 20, 30];
+
+/** Makes the metrics of one registry, every name under the prefix. */
+class MetricMaker {
+  private readonly registers: Registry[];
+
+  constructor(
+    private readonly prefix: string,
+    registry: Registry,
+  ) {
+    this.registers = [registry];
+  }
+
+  counter<T extends string>(name: string, help: string, labelNames: readonly T[] = []): Counter<T> {
+    return new Counter({ name: this.prefix + name, help, labelNames, registers: this.registers });
+  }
+
+  histogram<T extends string>(name: string, help: string, labelNames: readonly T[], buckets: readonly number[]): Histogram<T> {
+    return new Histogram({ name: this.prefix + name, help, labelNames, buckets: [...buckets], registers: this.registers });
+  }
+
+  /** `aggregator` is how /metrics of `serve --workers N` joins the workers' values (prom-client's default: sum). */
+  gauge<T extends string>(name: string, help: string, labelNames: readonly T[] = [], aggregator?: "max"): Gauge<T> {
+    // prom-client copies the config over its defaults: an `aggregator: undefined` would replace "sum".
+    return new Gauge({ name: this.prefix + name, help, labelNames, registers: this.registers, ...(aggregator === undefined ? {} : { aggregator }) });
   }
 }
 

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import { Readable } from "node:stream";
-import { Response, type FormData } from "undici";
+import type { FormData } from "undici";
 import { HttpError } from "../errors/http.js";
 import type { RequestContext } from "./types.js";
 
@@ -170,6 +170,8 @@ export async function readModelBody(ctx: RequestContext, maxBytes: number): Prom
 async function formModel(body: Buffer, contentType: string): Promise<unknown> {
   let form: FormData;
   try {
+    // undici is loaded here, not at start-up: `aigw validate` imports this module and never reads a form.
+    const { Response } = await import("undici");
     form = await new Response(body, { headers: { "content-type": contentType } }).formData();
   } catch {
     return undefined;

@@ -31,7 +31,7 @@ export interface BuiltinRoutes {
 const BUILTIN_ORDER: readonly StageFactory[] = [accessPluginStage, authStage, requestPluginStage, rateLimitStage];
 
 /** A built-in endpoint as a route: no upstream, every provider accepted, no policies of its own. */
-function builtinRoute(index: number, name: string, path: string, auth: readonly string[]): CompiledRoute {
+export function builtinRoute(index: number, name: string, path: string, auth: readonly string[]): CompiledRoute {
   return Object.freeze({
     index,
     name,

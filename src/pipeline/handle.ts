@@ -5,12 +5,11 @@ import type { MatchRequest } from "../compile/route.js";
 import { HttpError } from "../errors/http.js";
 import type { ServingGeneration } from "./types.js";
 import { readModelBody } from "./body.js";
-import { clip } from "../errors/clip.js";
+import { routeCandidates, selectRoute } from "./route-decision.js";
 import type { RequestContext } from "./types.js";
 import { firstValue } from "./headers.js";
 import { sendError, toHttpError } from "./respond.js";
 import { Cancel } from "../lifecycle/cancel.js";
-import { preflightRoute } from "../plugins/preflight.js";
 
 const REQUEST_ID = /^[\w.:@/+=-]{1,200}$/;
 
@@ -22,17 +21,13 @@ function requestId(req: IncomingMessage): string {
   return sent !== undefined && REQUEST_ID.test(sent) ? sent : randomUUID();
 }
 
-/**
- * The data plane's entry: normalise the path, pick the route (reading the
- * body first only when a candidate matches on `model`), run the route's
- * chain, and turn any failure into an error response. Never throws.
- */
-export async function handleRequest(generation: ServingGeneration, req: IncomingMessage, res: ServerResponse, scheme: "http" | "https", onComplete: OnComplete): Promise<void> {
+/** A new request's context, before routing. */
+function newContext(generation: ServingGeneration, req: IncomingMessage, res: ServerResponse, scheme: "http" | "https"): RequestContext {
   const resources = generation.resources;
   const rawUrl = req.url ?? "/";
   const q = rawUrl.indexOf("?");
   const forwarded = resources.trusts(req.socket.remoteAddress ?? "") ? firstValue(req.headers["x-forwarded-for"]) : undefined;
-  const ctx: RequestContext = {
+  return {
     id: requestId(req),
     req,
     res,
@@ -68,22 +63,65 @@ export async function handleRequest(generation: ServingGeneration, req: Incoming
     upstreamMs: 0,
     cancel: new Cancel(),
   };
-  if (resources.tracing !== null) {
-    ctx.trace = resources.tracing.startRequest(req.headers, () => ({
-      "http.request.method": req.method,
-      "url.path": ctx.path,
-      "url.scheme": scheme,
-      "server.address": ctx.host,
-      "client.address": ctx.clientIp,
-      "network.protocol.version": req.httpVersion,
-      "aigw.request_id": ctx.id,
-    }));
+}
+
+/** The request's server span, when tracing is on. */
+function startTrace(ctx: RequestContext, scheme: "http" | "https"): void {
+  const tracing = ctx.generation.resources.tracing;
+  if (tracing === null) return;
+  const req = ctx.req;
+  ctx.trace = tracing.startRequest(req.headers, () => ({
+    "http.request.method": req.method,
+    "url.path": ctx.path,
+    "url.scheme": scheme,
+    "server.address": ctx.host,
+    "client.address": ctx.clientIp,
+    "network.protocol.version": req.httpVersion,
+    "aigw.request_id": ctx.id,
+  }));
+}
+
+/**
+ * Routes the request with the one decision serve and explain share
+ * (route-decision.ts) and runs the chain of the route it picked (or the
+ * built-in endpoint's). The path matched is the path forwarded.
+ */
+async function routeAndRun(ctx: RequestContext): Promise<void> {
+  const { generation, req } = ctx;
+  const snapshot = generation.snapshot;
+  const method = req.method ?? "GET";
+  const step = routeCandidates(snapshot, method, ctx.path);
+  if (step.kind === "invalid") throw new HttpError("invalid_path", step.reason);
+  ctx.path = step.path;
+  if (step.kind === "builtin") {
+    ctx.aiShape = true;
+    ctx.route = generation.builtins.for(method, step.path)!;
+    return ctx.route.handle(ctx);
   }
+  const candidates = step.candidates;
+  ctx.aiShape = candidates.routes.some((r) => r.ai);
+  if (candidates.needsModel) await readModelBody(ctx, generation.resources.maxBodyBytes);
+  const match: MatchRequest = { method, path: ctx.path, host: ctx.host, header: (name) => firstValue(req.headers[name]), model: ctx.model };
+  const selection = selectRoute(snapshot, candidates, match, { origin: firstValue(req.headers.origin), requestMethod: firstValue(req.headers["access-control-request-method"]) });
+  if (selection.kind === "none") throw new HttpError(selection.code, selection.message);
+  const route = generation.routes[selection.route.index]!;
+  ctx.route = route;
+  ctx.aiShape = selection.route.ai;
+  return route.handle(ctx);
+}
+
+/**
+ * The data plane's entry: route the request, run the route's chain, turn
+ * any failure into an error response, settle the request's usage, and call
+ * `onComplete` once. The request is complete when the client's response has
+ * closed and the chain has settled, whichever comes last: a relay resolves
+ * after the response's 'close' (its byte count and the upstream attempt's
+ * time are recorded then), and the access line must see them. Never throws.
+ */
+export async function handleRequest(generation: ServingGeneration, req: IncomingMessage, res: ServerResponse, scheme: "http" | "https", onComplete: OnComplete): Promise<void> {
+  const ctx = newContext(generation, req, res, scheme);
+  startTrace(ctx, scheme);
   generation.enter();
-  // The request is complete when the client's response has closed and the
-  // chain has settled, whichever comes last: a relay resolves after the
-  // response's 'close' (its byte count and the upstream attempt's time are
-  // recorded then), and the access line must see them.
   let closed = false;
   let settled = false;
   const complete = (): void => {
@@ -99,42 +137,11 @@ export async function handleRequest(generation: ServingGeneration, req: Incoming
     }
     if (settled) complete();
   });
-
   try {
-    const snapshot = generation.snapshot;
-    // The path that is matched is the path that is forwarded.
-    const normalized = snapshot.router.normalize(ctx.path);
-    if (!normalized.ok) throw new HttpError("invalid_path", normalized.reason);
-    ctx.path = normalized.path;
-    const candidates = snapshot.router.candidates(ctx.path);
-    ctx.aiShape = candidates.routes.some((r) => r.ai);
-    const builtin = generation.builtins.for(req.method ?? "GET", ctx.path);
-    if (builtin !== null && !candidates.routes.some((r) => r.pathKind === "exact")) {
-      ctx.route = builtin;
-      await builtin.handle(ctx);
-      return;
-    }
-    if (candidates.needsModel) await readModelBody(ctx, resources.maxBodyBytes);
-    const match: MatchRequest = {
-      method: req.method ?? "GET",
-      path: ctx.path,
-      host: ctx.host,
-      header: (name) => firstValue(req.headers[name]),
-      model: ctx.model,
-    };
-    // A CORS preflight is routed as the request it announces when a cors plugin is there to answer it.
-    const compiled = snapshot.router.select(candidates, match) ?? preflightRoute(candidates, match, req, snapshot.config.gateway.plugins);
-    if (compiled === null) {
-      if (candidates.needsModel && ctx.model !== undefined) throw new HttpError("model_not_found", `no route serves model ${JSON.stringify(ctx.model)} at ${clip(ctx.path)}`);
-      throw new HttpError("route_not_found", `no route for ${clip(req.method ?? "GET", 16)} ${clip(ctx.path)}`);
-    }
-    const route = generation.routes[compiled.index]!;
-    ctx.route = route;
-    ctx.aiShape = compiled.ai;
-    await route.handle(ctx);
+    await routeAndRun(ctx);
   } catch (err) {
     const httpError = toHttpError(err);
-    if (httpError.code === "internal_error") resources.logger.error({ err, requestId: ctx.id }, "request failed inside the gateway");
+    if (httpError.code === "internal_error") generation.resources.logger.error({ err, requestId: ctx.id }, "request failed inside the gateway");
     sendError(ctx, httpError);
   } finally {
     // Whichever way the request ended, what it used upstream is charged once.

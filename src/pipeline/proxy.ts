@@ -4,19 +4,16 @@ import type { RequestResources, UpstreamRuntime } from "./types.js";
 import type { UpstreamResponse } from "../upstream/exchange.js";
 import type { Target } from "../upstream/pool.js";
 import { hasBody, readAiBody, readBody } from "./body.js";
-import { aiKind } from "./ai/kind.js";
 import type { RequestContext } from "./types.js";
 import { dropSet } from "./forward.js";
 import { responseCopy } from "./respond-upstream.js";
 import { dialectsFor, type DialectSet } from "./ai/dialects.js";
 import type { Handler } from "./types.js";
 import { chooseUpstream } from "./split.js";
-import type { OutgoingRequest } from "./dialect.js";
 import type { Upstream } from "../config/types.js";
-import type { AttemptTrace } from "../observability/tracing.js";
-import { genAiSystem } from "../observability/genai.js";
-import { endExchange } from "./metering.js";
-import { isStandardMethod } from "../observability/labels.js";
+import type { MockProvider } from "../upstream/providers/mock.js";
+import type { UpstreamPool } from "../upstream/pool.js";
+import { UpstreamAttempt } from "./upstream-attempt.js";
 
 /** Bodies up to this size are buffered when a retry or fallback may need to send them again. */
 const REPLAY_BUFFER_BYTES = 1024 * 1024;
@@ -130,7 +127,7 @@ export function createProxy(route: CompiledRoute, resources: RequestResources): 
         const runtime = resources.upstreams.get(name)!;
         ctx.upstream = name;
         if (u > 0) resources.logger.debug({ requestId: ctx.id, route: route.name, fallback: name }, "trying fallback upstream");
-        const outcome = await attemptUpstream(ctx, route, resources, runtime, plans.get(name)!, method, u < chain.length - 1);
+        const outcome = await attemptUpstream(ctx, resources, runtime, plans.get(name)!, method, u < chain.length - 1);
         if (outcome === "done") return;
         failure = outcome;
         if (ctx.cancel.aborted || !replayable(ctx)) break;
@@ -165,39 +162,15 @@ function replayable(ctx: RequestContext): boolean {
  */
 async function attemptUpstream(
   ctx: RequestContext,
-  route: CompiledRoute,
   resources: RequestResources,
   runtime: UpstreamRuntime,
   plan: UpstreamPlan,
   method: string,
   canFallBack: boolean,
 ): Promise<"done" | HttpError> {
+  if (runtime.mock !== null) return attemptMock(ctx, resources, runtime.definition, runtime.mock, plan);
   const def = runtime.definition;
-  const dialect = plan.dialects.for(ctx);
-  if (runtime.mock !== null) {
-    ctx.target = "mock";
-    const attempt = startAttempt(ctx, resources, def, null, 0);
-    const out = dialect.request(ctx, null);
-    const body = out.body === null || Buffer.isBuffer(out.body) ? out.body : ctx.body;
-    ctx.meter?.begin(ctx);
-    try {
-      const response = await runtime.mock.handle({ method: out.method, path: out.path.split("?")[0]!, body, cancel: ctx.cancel });
-      try {
-        if (response.status >= 400) {
-          await dialect.relayError(ctx, response);
-          endExchange(ctx, "error");
-        } else endExchange(ctx, (await dialect.relaySuccess(ctx, response)) ? "complete" : "cut");
-      } finally {
-        attempt.end(response.status);
-      }
-    } finally {
-      endExchange(ctx, "cut");
-    }
-    return "done";
-  }
   const pool = runtime.pool!;
-  const retries = def.retries.attempts;
-  const retryOn = plan.retryOn;
   // The targets already tried, made only when an attempt is retried.
   let tried: Set<Target> | undefined;
   pool.retryBudget.recordRequest();
@@ -205,125 +178,96 @@ async function attemptUpstream(
     const target = pool.pick(tried);
     if (target === undefined) return new HttpError("no_healthy_target", `upstream ${def.name} has no target that can take traffic`);
     ctx.target = target.url;
-    const attempt = startAttempt(ctx, resources, def, target, n);
-    const out = dialect.request(ctx, target);
-    attempt.inject(out.headers);
-    let response: UpstreamResponse;
-    ctx.meter?.begin(ctx);
+    const attempt = new UpstreamAttempt(ctx, resources, def, pool, target, n);
+    let outcome: AttemptOutcome;
     try {
-      response = await pool.send(target, { ...out, signal: ctx.cancel });
-    } catch (err) {
-      pool.finish(target, clientLeft(ctx));
-      const { error, kind } = classify(err, ctx, def.name);
-      // A refused connection sent nothing; anything else may have reached the upstream (it was cut).
-      endExchange(ctx, kind === "connect_error" ? "unreached" : "cut");
-      attempt.end(0, kind);
-      if (ctx.cancel.aborted || error.code === "payload_too_large") throw error;
-      const allowed = retryOn.has(kind) && (kind === "connect_error" || (IDEMPOTENT.has(method) && kind !== "error"));
-      // A refused connection never reached an upstream: retrying it on another
-      // target adds no load, so it does not spend the retry budget.
-      if (n < retries && allowed && replayable(ctx) && (kind === "connect_error" || pool.retryBudget.tryRetry())) {
-        (tried ??= new Set<Target>()).add(target);
-        continue;
-      }
-      return error;
+      outcome = await attemptTarget(ctx, attempt, plan, def, pool, target, { method, retry: n < def.retries.attempts, canFallBack });
+    } finally {
+      // Whatever happened (a throw included), the attempt ends once.
+      attempt.end({ status: 0, exchange: "cut", targetOk: clientLeft(ctx), errorType: clientLeft(ctx) ? "client_left" : "error" });
     }
-    const failed = response.status >= 500;
-    if (failed || response.status === 429) {
-      const retryStatus = retryOn.has(response.status) && IDEMPOTENT.has(method);
-      if (n < retries && retryStatus && replayable(ctx) && pool.retryBudget.tryRetry()) {
-        pool.finish(target, !failed);
-        discard(response);
-        endExchange(ctx, "error");
-        attempt.end(response.status);
-        (tried ??= new Set<Target>()).add(target);
-        continue;
-      }
-      if (canFallBack && replayable(ctx)) {
-        pool.finish(target, !failed);
-        discard(response);
-        endExchange(ctx, "error");
-        attempt.end(response.status);
-        return new HttpError("upstream_error", `upstream ${def.name} answered ${response.status}`);
-      }
+    if (outcome === "retry") {
+      (tried ??= new Set<Target>()).add(target);
+      continue;
     }
-    try {
-      if (response.status >= 400) {
-        await dialect.relayError(ctx, response);
-        endExchange(ctx, "error");
-        pool.finish(target, !failed);
-        attempt.end(response.status);
-      } else {
-        const ok = await dialect.relaySuccess(ctx, response);
-        endExchange(ctx, ok ? "complete" : "cut");
-        pool.finish(target, ok);
-        attempt.end(response.status, ok ? undefined : "stream_failed");
-      }
-    } catch (err) {
-      endExchange(ctx, "cut");
-      // A client that left is not the target's failure; a body cut upstream is.
-      pool.finish(target, clientLeft(ctx));
-      attempt.end(response.status, clientLeft(ctx) ? "client_left" : "body_failed");
-      // A body cut upstream is the upstream's failure, in the documented shape (never an internal error).
-      throw clientLeft(ctx) || HttpError.is(err) ? err : classify(err, ctx, def.name).error;
-    }
-    return "done";
+    return outcome;
   }
 }
 
-/** One attempt's bookkeeping: its metrics, its share of the access log's upstream time, its client span. */
-interface Attempt {
-  inject(headers: OutgoingRequest["headers"]): void;
-  /** `status` 0 when no response came; `errorType` when it failed. */
-  end(status: number, errorType?: string): void;
+type AttemptOutcome = "done" | "retry" | HttpError;
+
+/** One try at one target: send, then relay the answer, retry, or hand back the error to fall back on. */
+async function attemptTarget(
+  ctx: RequestContext,
+  attempt: UpstreamAttempt,
+  plan: UpstreamPlan,
+  def: Upstream,
+  pool: UpstreamPool,
+  target: Target,
+  may: { method: string; retry: boolean; canFallBack: boolean },
+): Promise<AttemptOutcome> {
+  const dialect = plan.dialects.for(ctx);
+  const out = dialect.request(ctx, target);
+  attempt.dispatch(out.headers);
+  let response: UpstreamResponse;
+  try {
+    response = await pool.send(target, { ...out, signal: ctx.cancel });
+  } catch (err) {
+    const { error, kind } = classify(err, ctx, def.name);
+    // A refused connection sent nothing; anything else may have reached the upstream (it was cut).
+    attempt.end({ status: 0, exchange: kind === "connect_error" ? "unreached" : "cut", targetOk: clientLeft(ctx), errorType: kind });
+    if (ctx.cancel.aborted || error.code === "payload_too_large") throw error;
+    const allowed = plan.retryOn.has(kind) && (kind === "connect_error" || (IDEMPOTENT.has(may.method) && kind !== "error"));
+    // A refused connection never reached an upstream: retrying it on another
+    // target adds no load, so it does not spend the retry budget.
+    return may.retry && allowed && replayable(ctx) && (kind === "connect_error" || pool.retryBudget.tryRetry()) ? "retry" : error;
+  }
+  const failed = response.status >= 500;
+  if (failed || response.status === 429) {
+    const retry = may.retry && plan.retryOn.has(response.status) && IDEMPOTENT.has(may.method) && replayable(ctx) && pool.retryBudget.tryRetry();
+    if (retry || (may.canFallBack && replayable(ctx))) {
+      discard(response);
+      attempt.end({ status: response.status, exchange: "error", targetOk: !failed });
+      return retry ? "retry" : new HttpError("upstream_error", `upstream ${def.name} answered ${response.status}`);
+    }
+  }
+  try {
+    if (response.status >= 400) {
+      await dialect.relayError(ctx, response);
+      attempt.end({ status: response.status, exchange: "error", targetOk: !failed });
+    } else {
+      const ok = await dialect.relaySuccess(ctx, response);
+      attempt.end({ status: response.status, exchange: ok ? "complete" : "cut", targetOk: ok, ...(ok ? {} : { errorType: "stream_failed" }) });
+    }
+  } catch (err) {
+    // A client that left is not the target's failure; a body cut upstream is.
+    const left = clientLeft(ctx);
+    attempt.end({ status: response.status, exchange: "cut", targetOk: left, errorType: left ? "client_left" : "body_failed" });
+    // A body cut upstream is the upstream's failure, in the documented shape (never an internal error).
+    throw left || HttpError.is(err) ? err : classify(err, ctx, def.name).error;
+  }
+  return "done";
 }
 
-function startAttempt(ctx: RequestContext, resources: RequestResources, def: Upstream, target: Target | null, n: number): Attempt {
-  const started = resources.clock.monotonic();
-  const targetLabel = target?.url ?? "mock";
-  let span: AttemptTrace | null = null;
-  if (ctx.trace !== null) {
-    span = ctx.trace.attempt(() => {
-      const operation = ctx.route?.compiled.ai === true ? aiKind(ctx.path) : null;
-      const system = operation === null ? undefined : genAiSystem(def.type);
-      return {
-        name: operation !== null && ctx.model !== undefined ? `${operation} ${ctx.model}` : isStandardMethod(ctx.req.method) ? ctx.req.method! : "HTTP",
-        attributes: {
-          "http.request.method": ctx.req.method,
-          "server.address": target?.host ?? "mock",
-          "server.port": target?.port,
-          "url.full": target === null ? undefined : `${target.url}${ctx.path}`,
-          "aigw.upstream": def.name,
-          "aigw.attempt": n + 1,
-          "gen_ai.system": system,
-          "gen_ai.provider.name": system,
-          "gen_ai.operation.name": operation ?? undefined,
-          "gen_ai.request.model": operation === null ? undefined : ctx.model,
-        },
-      };
-    });
+/** The built-in mock: one attempt, answered in-process. */
+async function attemptMock(ctx: RequestContext, resources: RequestResources, def: Upstream, mock: MockProvider, plan: UpstreamPlan): Promise<"done"> {
+  ctx.target = "mock";
+  const attempt = new UpstreamAttempt(ctx, resources, def, null, null, 0);
+  try {
+    const dialect = plan.dialects.for(ctx);
+    const out = dialect.request(ctx, null);
+    const body = out.body === null || Buffer.isBuffer(out.body) ? out.body : ctx.body;
+    attempt.dispatch(out.headers);
+    const response = await mock.handle({ method: out.method, path: out.path.split("?")[0]!, body, cancel: ctx.cancel });
+    if (response.status >= 400) {
+      await dialect.relayError(ctx, response);
+      attempt.end({ status: response.status, exchange: "error", targetOk: true });
+    } else {
+      const ok = await dialect.relaySuccess(ctx, response);
+      attempt.end({ status: response.status, exchange: ok ? "complete" : "cut", targetOk: true });
+    }
+  } finally {
+    attempt.end({ status: 0, exchange: "cut", targetOk: true, errorType: clientLeft(ctx) ? "client_left" : "error" });
   }
-  return {
-    inject(headers) {
-      span?.inject(headers as Record<string, string | string[]>);
-    },
-    end(status, errorType) {
-      const ms = resources.clock.monotonic() - started;
-      if (errorType !== undefined || status >= 500) {
-        const log = resources.logger;
-        if (log.isLevelEnabled("debug")) log.debug({ requestId: ctx.id, upstream: def.name, target: targetLabel, attempt: n + 1, status, error: errorType ?? null, ms: Math.round(ms * 1000) / 1000 }, "upstream attempt failed");
-      }
-      ctx.upstreamMs += ms;
-      resources.metrics.recordUpstream(def.name, targetLabel, status, ms / 1000);
-      if (span === null) return;
-      const usage = status > 0 && status < 400 ? ctx.usage : null;
-      span.end(
-        status,
-        usage === null
-          ? {}
-          : { "gen_ai.response.model": ctx.responseModel, "gen_ai.usage.input_tokens": usage.inputTokens, "gen_ai.usage.output_tokens": usage.outputTokens },
-        errorType,
-      );
-    },
-  };
+  return "done";
 }

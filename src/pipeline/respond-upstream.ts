@@ -7,6 +7,7 @@ import type { RequestContext } from "./types.js";
 import type { HeaderRules } from "../config/types.js";
 import { applyHeaderRules, endToEnd } from "./headers.js";
 import { relayBody } from "./relay.js";
+import { addGatewayHeaders } from "./gateway-headers.js";
 import { recordFirstToken } from "./first-token.js";
 
 /** The gateway's own headers: an upstream's are never passed on. */
@@ -52,11 +53,7 @@ function afterCopy(rules: HeaderRules): HeaderRules {
  */
 export async function relayResponse(ctx: RequestContext, response: UpstreamResponse, route: CompiledRoute, resources: RequestResources, copy: ResponseCopy): Promise<void> {
   const headers = applyHeaderRules(endToEnd(response.headers, copy.drop), copy.rules);
-  headers["x-request-id"] = ctx.id;
-  headers["x-aigw-route"] = route.name;
-  headers["x-aigw-upstream"] = ctx.upstream!;
-  if (ctx.extraHeaders !== null) Object.assign(headers, ctx.extraHeaders);
-  if (ctx.generation.draining && ctx.req.httpVersionMajor === 1) headers.connection = "close";
+  addGatewayHeaders(ctx, headers);
   const sent = ctx.plugins === null ? headers : ctx.plugins.respond(response.status, headers, response.body);
   if (sent === null) return;
   ctx.status = response.status;
@@ -86,7 +83,7 @@ export async function relayResponse(ctx: RequestContext, response: UpstreamRespo
             meter.report(tap === null ? null : tap.finish());
             return meter.settle(ctx, response.status < 400 ? "complete" : "error");
           };
-    ctx.bytesOut += await relayBody(response.body, ctx.res, onChunk, beforeEnd, streaming ? abandonStream : undefined);
+    ctx.bytesOut += await relayBody(response.body, ctx.res, { onChunk, beforeEnd, lastWords: streaming ? abandonStream : undefined });
   } catch (err) {
     // Cut on the way (client gone, upstream reset, an event over the limit): what was seen is charged, or the estimate.
     meter?.report(tap === null ? null : tap.finish());

@@ -1,5 +1,6 @@
 import { errorBody, HttpError } from "../errors/http.js";
 import type { RequestContext } from "./types.js";
+import { addGatewayHeaders } from "./gateway-headers.js";
 
 /** Any failure as an HttpError (500 for what is not one; the message never carries a stack). */
 export function toHttpError(err: unknown): HttpError {
@@ -30,15 +31,8 @@ export function sendError(ctx: RequestContext, err: HttpError): void {
     ctx.req.resume();
   }
   const body = errorBody(err, ctx.aiShape);
-  const headers: Record<string, string | number> = {
-    "content-type": "application/json",
-    "content-length": Buffer.byteLength(body),
-    "x-request-id": ctx.id,
-    ...ctx.extraHeaders,
-    ...err.headers,
-  };
-  if (ctx.route !== null) headers["x-aigw-route"] = ctx.route.compiled.name;
-  if (ctx.upstream !== null) headers["x-aigw-upstream"] = ctx.upstream;
+  const headers = addGatewayHeaders(ctx, { "content-type": "application/json", "content-length": String(Buffer.byteLength(body)) });
+  if (err.headers !== undefined) Object.assign(headers, err.headers);
   res.writeHead(err.status, headers);
   res.end(body);
   ctx.bytesOut += Buffer.byteLength(body);

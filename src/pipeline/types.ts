@@ -1,3 +1,4 @@
+import type { Translators } from "../ai/registry.js";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Readable } from "node:stream";
 import type { Logger } from "pino";
@@ -7,7 +8,8 @@ import type { ResponseCache } from "../cache/store.js";
 import type { Identity } from "../compile/identity.js";
 import type { CompiledRoute } from "../compile/route.js";
 import type { Snapshot } from "../compile/snapshot.js";
-import type { Consumer, Upstream } from "../config/types.js";
+import type { Upstream } from "../config/types.js";
+import type { CompiledConsumer as Consumer } from "../compile/snapshot.js";
 import type { Clock } from "../deps.js";
 import type { HttpError } from "../errors/http.js";
 import type { Cancel } from "../lifecycle/cancel.js";
@@ -62,6 +64,8 @@ export interface UpstreamRuntime {
 
 /** What the AI stages of a generation share. */
 export interface AiResources {
+  /** The translators of the snapshot's upstream types, loaded with it. */
+  readonly translators: Translators;
   readonly defaultMaxTokens: number;
   readonly prices: PriceList;
   readonly ledger: UsageLedger;

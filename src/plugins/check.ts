@@ -98,7 +98,7 @@ export async function checkPluginFiles(source: SourceDocument, config: GatewayCo
       if (plugin.schema === undefined) continue;
       let validate;
       try {
-        validate = compileUserSchema(plugin.schema);
+        validate = await compileUserSchema(plugin.schema);
       } catch (err) {
         reporter.report("error", "plugin.module.invalid", [...path, "module"], `plugin ${name}: the schema module ${shown} exports does not compile: ${firstLine(err)}`);
         continue;
@@ -123,7 +123,7 @@ export async function checkPluginFiles(source: SourceDocument, config: GatewayCo
         continue;
       }
       try {
-        compileUserSchema(schema);
+        await compileUserSchema(schema);
       } catch (err) {
         invalid(firstLine(err));
       }

@@ -166,7 +166,7 @@ export async function preparePlugins(snapshot: Snapshot, options: PrepareOptions
         throw new Error(`${where}: module ${entry.module} failed to load: ${firstLine(err)}`, { cause: err });
       }
       if (plugin.schema !== undefined) {
-        const validate = compileUserSchema(plugin.schema, true);
+        const validate = await compileUserSchema(plugin.schema, true);
         // Defaults the schema declares are filled in (on the copy create receives).
         if (!validate(config)) throw new Error(`${where}: config does not match the schema of ${entry.module}: ${describeErrors(validate.errors)}`);
       }

@@ -1,4 +1,3 @@
-import type { IncomingMessage } from "node:http";
 import type { CompiledRoute, MatchRequest } from "../compile/route.js";
 import { failedCondition } from "../compile/route.js";
 import type { Candidates } from "../compile/router/router.js";
@@ -14,11 +13,17 @@ const isCors = (p: PluginEntry): boolean => p.module === undefined && p.name ===
  * when a `cors` plugin (the route's or the gateway's) is there to answer
  * it. Null otherwise (the gateway's 404 stands).
  */
-export function preflightRoute(candidates: Candidates, match: MatchRequest, req: IncomingMessage, gatewayPlugins: readonly PluginEntry[] | undefined): CompiledRoute | null {
-  if (req.method !== "OPTIONS" || req.headers.origin === undefined) return null;
-  const announced = req.headers["access-control-request-method"];
-  if (typeof announced !== "string" || announced === "") return null;
-  const gatewayCors = (gatewayPlugins ?? []).some(isCors);
+export function preflightRoute(
+  candidates: Candidates,
+  match: MatchRequest,
+  method: string,
+  preflight: { readonly origin: string | undefined; readonly requestMethod: string | undefined },
+  gatewayPlugins: readonly PluginEntry[],
+): CompiledRoute | null {
+  if (method !== "OPTIONS" || preflight.origin === undefined) return null;
+  const announced = preflight.requestMethod;
+  if (announced === undefined || announced === "") return null;
+  const gatewayCors = gatewayPlugins.some(isCors);
   const as: MatchRequest = { ...match, method: announced.toUpperCase() };
   for (const route of candidates.routes) {
     const failed = failedCondition(route, as);

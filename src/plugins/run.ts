@@ -1,174 +1,20 @@
 import type { Readable } from "node:stream";
-import type { Logger } from "pino";
 import type { StreamTranslator } from "../ai/types.js";
 import { HttpError } from "../errors/http.js";
-import type { GatewayMetrics } from "../observability/metrics.js";
 import { settleNow } from "../pipeline/metering.js";
 import type { RequestContext } from "../pipeline/types.js";
 import type { HeaderMap } from "../pipeline/headers.js";
 import { sendError } from "../pipeline/respond.js";
+import { addGatewayHeaders } from "../pipeline/gateway-headers.js";
 import { sendJson } from "../pipeline/ai/respond.js";
 import type { CompiledRoute } from "../compile/route.js";
 import { errorBody } from "../errors/http.js";
+import { Call, viewFor } from "./call.js";
 import type { PluginCall, PluginInstance } from "./instance.js";
-import type { PluginAnswer, PluginContext, PluginHeaders, PluginLogger, PluginResponse, PluginUsage, RequestHookResult } from "./types.js";
+import type { RunShared } from "./route-plugins.js";
+import type { PluginAnswer, PluginContext, RequestHookResult } from "./types.js";
 
-/** Plugins that run one after another (one member) or concurrently. */
-export interface RuntimeStep {
-  readonly concurrent: boolean;
-  readonly members: readonly PluginInstance[];
-}
-
-/** What a generation shares with the runs of one route. */
-export interface RunShared {
-  readonly metrics: GatewayMetrics;
-  readonly logger: Logger;
-  /** Instance → its logger (a pino child with `plugin`), made once per loaded config. */
-  readonly loggers: ReadonlyMap<PluginInstance, Logger>;
-  readonly hasResponseHooks: boolean;
-  readonly hasCompleteHooks: boolean;
-  /** The route's steps in run order (access phase, then request phase). */
-  readonly steps: readonly RuntimeStep[];
-  /** `responders[k]`: the plugins with a response hook among the first k steps, in order. */
-  readonly responders: readonly (readonly PluginInstance[])[];
-  /** `guards[k]`: the plugins with a completion guard among the first k steps. */
-  readonly guards: readonly (readonly PluginInstance[])[];
-}
-
-/** A route's plugins as the two plugin stages run them. */
-export interface RoutePlugins {
-  /** Every step in run order: the access phase's first, then the request phase's. */
-  readonly steps: readonly RuntimeStep[];
-  /** How many of `steps` are the access phase's. */
-  readonly accessSteps: number;
-  readonly shared: RunShared;
-  /**
-   * Response header names a response hook of the route removes on every
-   * answer and no hook before it reads (`foldableStrips`): a relay may leave
-   * them out of its copy of an upstream's headers.
-   */
-  readonly responseStrips: readonly string[];
-}
-
-function pluginLogger(logger: Logger, requestId: string): PluginLogger {
-  const at =
-    (level: "debug" | "info" | "warn" | "error") =>
-    (message: string, fields?: Record<string, unknown>): void => {
-      if (logger.isLevelEnabled(level)) logger[level]({ requestId, ...fields }, message);
-    };
-  return { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
-}
-
-/** The context hooks get (built-ins: this object; custom plugins: a view with their own `log`). */
-class Call implements PluginCall {
-  response: PluginResponse | null = null;
-  bodyChanged = false;
-
-  constructor(
-    readonly ctx: RequestContext,
-    private readonly shared: RunShared,
-  ) {}
-
-  get requestId(): string {
-    return this.ctx.id;
-  }
-  get method(): string {
-    return this.ctx.req.method ?? "GET";
-  }
-  get path(): string {
-    return this.ctx.path;
-  }
-  get query(): string {
-    return this.ctx.query;
-  }
-  get clientIp(): string {
-    return this.ctx.clientIp;
-  }
-  get route(): string {
-    return this.ctx.route?.compiled.name ?? "";
-  }
-  get consumer(): string | null {
-    return this.ctx.consumer?.name ?? this.ctx.identity?.subject ?? null;
-  }
-  get model(): string | undefined {
-    return this.ctx.model;
-  }
-  get headers(): PluginHeaders {
-    return this.ctx.req.headers;
-  }
-  get body(): Record<string, unknown> | null {
-    // Handed out to be changed: assume it is.
-    if (this.ctx.json !== null) this.bodyChanged = true;
-    return this.ctx.json;
-  }
-  set body(value: Record<string, unknown> | null) {
-    this.ctx.json = value;
-    this.bodyChanged = true;
-  }
-  get usage(): PluginUsage | null {
-    return this.ctx.usage;
-  }
-  get costUsd(): number | null {
-    return this.ctx.costUsd;
-  }
-  get log(): PluginLogger {
-    return pluginLogger(this.shared.logger, this.ctx.id);
-  }
-  markBodyChanged(): void {
-    this.bodyChanged = true;
-  }
-}
-
-/** A custom plugin's view: the shared context, with its own logger. */
-function viewFor(call: Call, logger: Logger): PluginContext {
-  return {
-    get requestId() {
-      return call.requestId;
-    },
-    get method() {
-      return call.method;
-    },
-    get path() {
-      return call.path;
-    },
-    get query() {
-      return call.query;
-    },
-    get clientIp() {
-      return call.clientIp;
-    },
-    get route() {
-      return call.route;
-    },
-    get consumer() {
-      return call.consumer;
-    },
-    get model() {
-      return call.model;
-    },
-    get headers() {
-      return call.headers;
-    },
-    get body() {
-      return call.body;
-    },
-    set body(value) {
-      call.body = value;
-    },
-    get response() {
-      return call.response;
-    },
-    get usage() {
-      return call.usage;
-    },
-    get costUsd() {
-      return call.costUsd;
-    },
-    get log() {
-      return pluginLogger(logger, call.requestId);
-    },
-  };
-}
+export type { RoutePlugins, RunShared, RuntimeStep } from "./route-plugins.js";
 
 const isThenable = (v: unknown): v is PromiseLike<unknown> => v !== null && typeof v === "object" && typeof (v as { then?: unknown }).then === "function";
 
@@ -338,8 +184,7 @@ export class PluginRun {
       headers["content-type"] ??= "application/json";
     }
     if (body !== null) headers["content-length"] = String(body.length);
-    headers["x-request-id"] = ctx.id;
-    if (ctx.route !== null) headers["x-aigw-route"] = ctx.route.compiled.name;
+    addGatewayHeaders(ctx, headers);
     const out = this.respond(answer.status, headers);
     if (out === null) return;
     ctx.status = answer.status;

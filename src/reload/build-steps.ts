@@ -3,7 +3,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { hasErrors, sortDiagnostics } from "../config/diagnostic.js";
 import { routePositions } from "../compile/build.js";
-import { runPipeline } from "../config/pipeline.js";
+import { runPipeline } from "../config/run-stages.js";
 import { summarizeChanges } from "../plan/summary.js";
 import { hashCanonical } from "../config/canonical.js";
 import { scrubList } from "../config/provenance.js";

@@ -54,6 +54,56 @@ function redactingLogger(logger: Logger, names: readonly string[] | undefined): 
   return logger.child({}, { redact: { paths, censor: "[redacted]" } });
 }
 
+/** Takes a lease on a shared resource for this generation (kept until it retires). */
+type Take = <T extends SharedResource>(kind: string, def: unknown, create: () => T) => T;
+
+/** One pool per upstream (the mock answers in-process). */
+function leaseUpstreams(snapshot: Snapshot, deps: AssembleDeps, take: Take): Map<string, UpstreamRuntime> {
+  const upstreams = new Map<string, UpstreamRuntime>();
+  for (const [name, def] of snapshot.upstreams) {
+    if (def.type === "mock") {
+      upstreams.set(name, { definition: def, pool: null, mock: new MockProvider(def, deps.clock) });
+      continue;
+    }
+    const pool = take("pool", def, () => new UpstreamPool(def, { clock: deps.clock, random: deps.random, onBreakerChange: (u, t, s) => deps.metrics.setBreaker(u, t, s) }));
+    upstreams.set(name, { definition: def, pool, mock: null });
+  }
+  return upstreams;
+}
+
+function leaseAuthenticators(snapshot: Snapshot, deps: AssembleDeps, take: Take): Map<string, Authenticator> {
+  const authenticators = new Map<string, Authenticator>();
+  const options = { now: () => deps.clock.now(), ...(deps.discover === undefined ? {} : { discover: deps.discover }) };
+  for (const [name, def] of snapshot.authProviders) authenticators.set(name, take("auth", def, () => createAuthenticator(def, deps.modules, options)));
+  return authenticators;
+}
+
+/** Rate-limit counters, the usage ledger and the response cache: in Redis when `state.redis` is set, else in memory. */
+function leaseState(snapshot: Snapshot, deps: AssembleDeps, take: Take): { store: RateLimitStore; ledger: UsageLedger; cache: ResponseCache | null; redis: RedisConnection | null } {
+  const state = snapshot.config.state;
+  const caching = snapshot.routes.some((r) => r.cache !== null);
+  if (state.redis !== undefined) {
+    const redisDef: RedisSettings = { url: state.redis.url, timeoutMs: state.redis.timeoutMs };
+    const redis = take("redis", redisDef, () => new deps.modules.redis!.RedisConnection(redisDef));
+    const prefix = state.redis.keyPrefix;
+    return { store: new RedisStore(redis.client, prefix), ledger: new RedisLedger(redis.client, prefix, deps.clock), cache: caching ? new RedisCache(redis.client, prefix) : null, redis };
+  }
+  const memoryDef = { maxKeys: state.memory.maxKeys };
+  const store = take("memory-store", memoryDef, () => new MemoryStore(deps.clock, memoryDef.maxKeys, undefined, { onOverflow: (policy) => deps.metrics.rateLimitOverflow.inc({ policy }) }));
+  const ledger = take("memory-ledger", {}, () => new MemoryLedger(deps.clock));
+  const cacheDef = { maxBytes: state.memory.cacheMaxBytes };
+  const cache = caching ? take("memory-cache", cacheDef, () => new MemoryCache(deps.clock, cacheDef.maxBytes)) : null;
+  return { store, ledger, cache, redis: null };
+}
+
+/** The OpenTelemetry exporter, when `observability.tracing` is set. */
+function leaseTracing(snapshot: Snapshot, deps: AssembleDeps, take: Take): Tracing | null {
+  const config = snapshot.config.observability.tracing;
+  if (config === undefined) return null;
+  const def: TracingSettings = { otlpEndpoint: config.otlpEndpoint, sampleRatio: config.sampleRatio, serviceName: config.serviceName, headers: { ...(config.headers ?? {}) } };
+  return take("tracing", def, () => new deps.modules.tracing!.Tracing(def, packageVersion(), deps.random));
+}
+
 /**
  * A snapshot made runnable: each route's chain composed once, shared
  * resources leased from the registry. Requests hold the generation they
@@ -82,81 +132,27 @@ export class Generation implements ServingGeneration {
   constructor(snapshot: Snapshot, deps: AssembleDeps) {
     this.snapshot = snapshot;
     const graceMs = snapshot.config.server.shutdown.graceMs;
-    const take = <T extends SharedResource>(kind: string, def: unknown, create: () => T): T => {
+    const take: Take = (kind, def, create) => {
       const lease = deps.registry.acquire(kind, def, create, graceMs);
       this.leases.push(lease);
       return lease.resource;
     };
-    const upstreams = new Map<string, UpstreamRuntime>();
-    for (const [name, def] of snapshot.upstreams) {
-      upstreams.set(
-        name,
-        def.type === "mock"
-          ? { definition: def, pool: null, mock: new MockProvider(def, deps.clock) }
-          : {
-              definition: def,
-              pool: take("pool", def, () => new UpstreamPool(def, { clock: deps.clock, random: deps.random, onBreakerChange: (u, t, s) => deps.metrics.setBreaker(u, t, s) })),
-              mock: null,
-            },
-      );
-    }
-    const authenticators = new Map<string, Authenticator>();
-    for (const [name, def] of snapshot.authProviders) {
-      authenticators.set(name, take("auth", def, () => createAuthenticator(def, deps.modules, { now: () => deps.clock.now(), ...(deps.discover === undefined ? {} : { discover: deps.discover }) })));
-    }
-    const state = snapshot.config.state;
-    let store: RateLimitStore;
-    let ledger: UsageLedger;
-    let cache: ResponseCache | null = null;
-    const caching = snapshot.routes.some((r) => r.cache !== null);
-    if (state.redis !== undefined) {
-      const redisDef: RedisSettings = { url: state.redis.url, timeoutMs: state.redis.timeoutMs };
-      const redis = take("redis", redisDef, () => new deps.modules.redis!.RedisConnection(redisDef));
-      this.redis = redis;
-      const prefix = state.redis.keyPrefix;
-      store = new RedisStore(redis.client, prefix);
-      ledger = new RedisLedger(redis.client, prefix, deps.clock);
-      if (caching) cache = new RedisCache(redis.client, prefix);
-    } else {
-      this.redis = null;
-      const memoryDef = { maxKeys: state.memory.maxKeys };
-      store = take("memory-store", memoryDef, () => new MemoryStore(deps.clock, memoryDef.maxKeys, undefined, { onOverflow: (policy) => deps.metrics.rateLimitOverflow.inc({ policy }) }));
-      ledger = take("memory-ledger", {}, () => new MemoryLedger(deps.clock));
-      if (caching) {
-        const cacheDef = { maxBytes: state.memory.cacheMaxBytes };
-        cache = take("memory-cache", cacheDef, () => new MemoryCache(deps.clock, cacheDef.maxBytes));
-      }
-    }
-    let tracing: Tracing | null = null;
-    const tracingConfig = snapshot.config.observability.tracing;
-    if (tracingConfig !== undefined) {
-      const tracingDef: TracingSettings = {
-        otlpEndpoint: tracingConfig.otlpEndpoint,
-        sampleRatio: tracingConfig.sampleRatio,
-        serviceName: tracingConfig.serviceName,
-        headers: { ...(tracingConfig.headers ?? {}) },
-      };
-      tracing = take("tracing", tracingDef, () => new deps.modules.tracing!.Tracing(tracingDef, packageVersion(), deps.random));
-    }
+    const state = leaseState(snapshot, deps, take);
+    this.redis = state.redis;
     const server = snapshot.config.server;
     const trust = compileTrust(server.trustProxy);
     this.resources = {
-      upstreams,
-      authenticators,
+      upstreams: leaseUpstreams(snapshot, deps, take),
+      authenticators: leaseAuthenticators(snapshot, deps, take),
       consumers: snapshot.consumers,
       defaultConsumers: new Map([...snapshot.authProviders.values()].flatMap((p) => (p.defaultConsumer === undefined ? [] : [[p.name, p.defaultConsumer] as const]))),
       rateLimits: {
-        store,
-        onError: state.redis?.onError ?? "allow",
+        store: state.store,
+        onError: snapshot.config.state.redis?.onError ?? "allow",
         policies: new Map([...snapshot.policies].map(([name, p]) => [name, runtimePolicy(p)])),
       },
       gatewayRateLimits: snapshot.gatewayRateLimits,
-      ai: {
-        defaultMaxTokens: snapshot.config.defaults.maxTokens,
-        prices: new PriceList(snapshot.config.pricing),
-        ledger,
-        cache,
-      },
+      ai: { defaultMaxTokens: snapshot.config.defaults.maxTokens, prices: new PriceList(snapshot.config.pricing), ledger: state.ledger, cache: state.cache, translators: deps.modules.translators },
       maxBodyBytes: server.limits.maxBodyBytes,
       requestTimeoutMs: server.limits.requestTimeoutMs,
       trusts: trust.trusts,
@@ -165,7 +161,7 @@ export class Generation implements ServingGeneration {
       clock: deps.clock,
       metrics: deps.metrics,
       logger: redactingLogger(deps.logger, snapshot.config.observability.logs.redact),
-      tracing,
+      tracing: leaseTracing(snapshot, deps, take),
       plugins: deps.modules.plugins ?? null,
     };
     this.routes = snapshot.routes.map((route) => this.assembleRoute(route));

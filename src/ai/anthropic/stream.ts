@@ -27,37 +27,60 @@ interface ToolBlock {
  * not by Anthropic's content-block index.
  */
 export function anthropicStream(ctx: TranslateContext): StreamTranslator {
-  const parser = new SseParser();
-  const usage = emptyUsage();
-  let usageSeen = false;
-  let model = ctx.model;
-  let started = false;
-  let finished = false;
-  let done = false;
-  let failed = false;
-  let tools = 0;
-  const blocks = new Map<number, ToolBlock>();
+  return new AnthropicStreamTranslator(ctx);
+}
 
-  const chunk = (choices: Json[], usageValue: Json | null = null): Buffer => {
-    const c: Json = { id: ctx.id, object: "chat.completion.chunk", created: ctx.nowSeconds, model, choices };
-    if (ctx.includeUsage) c.usage = usageValue;
-    return sseData(c);
-  };
-  const choice = (delta: Json, finish: string | null = null): Json => ({ index: 0, delta, logprobs: null, finish_reason: finish });
+/** One stream's translation state; each Anthropic event type has its own method. */
+class AnthropicStreamTranslator implements StreamTranslator {
+  private readonly parser = new SseParser();
+  private readonly metered = emptyUsage();
+  private usageSeen = false;
+  private model: string;
+  private started = false;
+  private finished = false;
+  private done = false;
+  private broken = false;
+  private tools = 0;
+  private readonly blocks = new Map<number, ToolBlock>();
 
-  /** The role chunk, once, before anything else. */
-  const start = (out: Buffer[]): void => {
-    if (started) return;
-    started = true;
-    out.push(chunk([choice({ role: "assistant", content: "" })]));
-  };
-  /** A delta chunk (after the role chunk). */
-  const emit = (out: Buffer[], delta: Json, finish: string | null = null): void => {
-    start(out);
-    out.push(chunk([choice(delta, finish)]));
-  };
+  constructor(private readonly ctx: TranslateContext) {
+    this.model = ctx.model;
+  }
 
-  const onEvent = (e: SseEvent, out: Buffer[]): void => {
+  push(bytes: Buffer): Buffer[] {
+    if (this.done || this.broken) return [];
+    return this.feed(this.parser.push(bytes));
+  }
+
+  end(): Buffer[] {
+    if (this.done || this.broken) return [];
+    // A last event without its blank line still counts when it parses whole.
+    const out = this.feed(this.parser.push(Buffer.from("\n\n")));
+    if (!this.done && !this.broken) {
+      this.broken = true;
+      out.push(sseData(TRUNCATED));
+    }
+    return out;
+  }
+
+  usage(): Usage | null {
+    return this.usageSeen ? meteredUsage(this.metered) : null;
+  }
+
+  failed(): boolean {
+    return this.broken;
+  }
+
+  private feed(events: SseEvent[]): Buffer[] {
+    const out: Buffer[] = [];
+    for (const e of events) {
+      if (this.done || this.broken) break;
+      this.onEvent(e, out);
+    }
+    return out;
+  }
+
+  private onEvent(e: SseEvent, out: Buffer[]): void {
     let data: Json;
     try {
       const parsed: unknown = JSON.parse(e.data);
@@ -67,100 +90,108 @@ export function anthropicStream(ctx: TranslateContext): StreamTranslator {
       return; // not JSON: nothing a client could use
     }
     switch (e.event ?? str(data.type)) {
-      case "message_start": {
-        const message = isObject(data.message) ? data.message : {};
-        if (!started) model = str(message.model) ?? model;
-        usageSeen = mergeUsage(usage, message.usage) || usageSeen;
-        start(out);
-        return;
-      }
-      case "content_block_start": {
-        const block = isObject(data.content_block) ? data.content_block : {};
-        const index = typeof data.index === "number" ? data.index : -1;
-        if (block.type === "text" && typeof block.text === "string" && block.text !== "") emit(out, { content: block.text });
-        if (block.type !== "tool_use") return;
-        const input = isObject(block.input) && Object.keys(block.input).length > 0 ? JSON.stringify(block.input) : "";
-        const tool: ToolBlock = { k: tools++, args: input !== "", complete: input !== "" };
-        blocks.set(index, tool);
-        emit(out, {
-          tool_calls: [{ index: tool.k, id: str(block.id) ?? "", type: "function", function: { name: str(block.name) ?? "", arguments: input } }],
-        });
-        return;
-      }
-      case "content_block_delta": {
-        const delta = isObject(data.delta) ? data.delta : {};
-        if (delta.type === "text_delta") {
-          if (typeof delta.text === "string" && delta.text !== "") emit(out, { content: delta.text });
-        } else if (delta.type === "input_json_delta") {
-          const tool = blocks.get(typeof data.index === "number" ? data.index : -1);
-          const part = str(delta.partial_json) ?? "";
-          if (tool === undefined || tool.complete || part === "") return;
-          tool.args = true;
-          emit(out, { tool_calls: [{ index: tool.k, function: { arguments: part } }] });
-        }
-        // thinking_delta, signature_delta, citations_delta: no Chat Completions field.
-        return;
-      }
-      case "content_block_stop": {
-        const index = typeof data.index === "number" ? data.index : -1;
-        const tool = blocks.get(index);
-        blocks.delete(index);
-        // A call with no arguments: `{}` so that clients can JSON.parse what they collected.
-        if (tool !== undefined && !tool.args) emit(out, { tool_calls: [{ index: tool.k, function: { arguments: "{}" } }] });
-        return;
-      }
-      case "message_delta": {
-        usageSeen = mergeUsage(usage, data.usage) || usageSeen;
-        if (finished) return;
-        finished = true;
-        const delta = isObject(data.delta) ? data.delta : {};
-        emit(out, {}, finishReason(delta.stop_reason));
-        return;
-      }
+      case "message_start":
+        return this.messageStart(data, out);
+      case "content_block_start":
+        return this.blockStart(data, out);
+      case "content_block_delta":
+        return this.blockDelta(data, out);
+      case "content_block_stop":
+        return this.blockStop(data, out);
+      case "message_delta":
+        return this.messageDelta(data, out);
       case "message_stop":
-        if (!finished) {
-          finished = true;
-          emit(out, {}, "stop");
-        }
-        if (ctx.includeUsage) out.push(chunk([], openAiUsage(usage)));
-        out.push(SSE_DONE);
-        done = true;
-        return;
+        return this.messageStop(out);
       case "error":
-        failed = true;
+        this.broken = true;
         out.push(sseData(streamError(data)));
         return;
       default:
         // ping, and event types added by later API versions.
         return;
     }
-  };
+  }
 
-  const feed = (events: SseEvent[]): Buffer[] => {
-    const out: Buffer[] = [];
-    for (const e of events) {
-      if (done || failed) break;
-      onEvent(e, out);
+  private messageStart(data: Json, out: Buffer[]): void {
+    const message = isObject(data.message) ? data.message : {};
+    if (!this.started) this.model = str(message.model) ?? this.model;
+    this.usageSeen = mergeUsage(this.metered, message.usage) || this.usageSeen;
+    this.start(out);
+  }
+
+  private blockStart(data: Json, out: Buffer[]): void {
+    const block = isObject(data.content_block) ? data.content_block : {};
+    const index = typeof data.index === "number" ? data.index : -1;
+    if (block.type === "text" && typeof block.text === "string" && block.text !== "") this.emit(out, { content: block.text });
+    if (block.type !== "tool_use") return;
+    const input = isObject(block.input) && Object.keys(block.input).length > 0 ? JSON.stringify(block.input) : "";
+    const tool: ToolBlock = { k: this.tools++, args: input !== "", complete: input !== "" };
+    this.blocks.set(index, tool);
+    this.emit(out, {
+      tool_calls: [{ index: tool.k, id: str(block.id) ?? "", type: "function", function: { name: str(block.name) ?? "", arguments: input } }],
+    });
+  }
+
+  private blockDelta(data: Json, out: Buffer[]): void {
+    const delta = isObject(data.delta) ? data.delta : {};
+    if (delta.type === "text_delta") {
+      if (typeof delta.text === "string" && delta.text !== "") this.emit(out, { content: delta.text });
+    } else if (delta.type === "input_json_delta") {
+      const tool = this.blocks.get(typeof data.index === "number" ? data.index : -1);
+      const part = str(delta.partial_json) ?? "";
+      if (tool === undefined || tool.complete || part === "") return;
+      tool.args = true;
+      this.emit(out, { tool_calls: [{ index: tool.k, function: { arguments: part } }] });
     }
-    return out;
-  };
+    // thinking_delta, signature_delta, citations_delta: no Chat Completions field.
+  }
 
-  return {
-    push(bytes) {
-      if (done || failed) return [];
-      return feed(parser.push(bytes));
-    },
-    end() {
-      if (done || failed) return [];
-      // A last event without its blank line still counts when it parses whole.
-      const out = feed(parser.push(Buffer.from("\n\n")));
-      if (!done && !failed) {
-        failed = true;
-        out.push(sseData(TRUNCATED));
-      }
-      return out;
-    },
-    usage: (): Usage | null => (usageSeen ? meteredUsage(usage) : null),
-    failed: () => failed,
-  };
+  private blockStop(data: Json, out: Buffer[]): void {
+    const index = typeof data.index === "number" ? data.index : -1;
+    const tool = this.blocks.get(index);
+    this.blocks.delete(index);
+    // A call with no arguments: `{}` so that clients can JSON.parse what they collected.
+    if (tool !== undefined && !tool.args) this.emit(out, { tool_calls: [{ index: tool.k, function: { arguments: "{}" } }] });
+  }
+
+  private messageDelta(data: Json, out: Buffer[]): void {
+    this.usageSeen = mergeUsage(this.metered, data.usage) || this.usageSeen;
+    if (this.finished) return;
+    this.finished = true;
+    const delta = isObject(data.delta) ? data.delta : {};
+    this.emit(out, {}, finishReason(delta.stop_reason));
+  }
+
+  private messageStop(out: Buffer[]): void {
+    if (!this.finished) {
+      this.finished = true;
+      this.emit(out, {}, "stop");
+    }
+    if (this.ctx.includeUsage) out.push(this.chunk([], openAiUsage(this.metered)));
+    out.push(SSE_DONE);
+    this.done = true;
+  }
+
+  /** The role chunk, once, before anything else. */
+  private start(out: Buffer[]): void {
+    if (this.started) return;
+    this.started = true;
+    out.push(this.chunk([choice({ role: "assistant", content: "" })]));
+  }
+
+  /** A delta chunk (after the role chunk). */
+  private emit(out: Buffer[], delta: Json, finish: string | null = null): void {
+    this.start(out);
+    out.push(this.chunk([choice(delta, finish)]));
+  }
+
+  private chunk(choices: Json[], usageValue: Json | null = null): Buffer {
+    const c: Json = { id: this.ctx.id, object: "chat.completion.chunk", created: this.ctx.nowSeconds, model: this.model, choices };
+    if (this.ctx.includeUsage) c.usage = usageValue;
+    return sseData(c);
+  }
+}
+
+function choice(delta: Json, finish: string | null = null): Json {
+  return { index: 0, delta, logprobs: null, finish_reason: finish };
 }

@@ -1,4 +1,4 @@
-import { decide, type DecisionRequest } from "../../decision/decide.js";
+import { decide, type DecisionRequest } from "../../explain/decide.js";
 import { AigwError } from "../../errors/errors.js";
 import { ErrorCode } from "../../errors/codes.js";
 import { ExitCode } from "../exit-codes.js";

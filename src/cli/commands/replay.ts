@@ -1,6 +1,6 @@
 import { AigwError } from "../../errors/errors.js";
 import { ErrorCode } from "../../errors/codes.js";
-import { parseAccessLog, replay } from "../../testing/replay.js";
+import { parseAccessLog, replay } from "../../routing-tests/replay.js";
 import { ExitCode } from "../exit-codes.js";
 import type { Io } from "../io.js";
 import { formatReplayJson, formatReplayText } from "../output/replay-report.js";

@@ -1,16 +1,15 @@
 import { availableParallelism } from "node:os";
-import type { Snapshot } from "../../compile/snapshot.js";
 import { systemClock } from "../../deps.js";
 import { AigwError } from "../../errors/errors.js";
 import { ErrorCode } from "../../errors/codes.js";
 import { createLogger, flushLogger, flushPeriodically } from "../../observability/logger.js";
-import type { ReloadRecord, Reloader } from "../../reload/reloader.js";
-import { serve, type ServeOptions } from "../../server/serve.js";
+import { GatewayServeTarget } from "../../server/gateway-serve-target.js";
+import { serveTarget } from "../../server/serve.js";
+import type { ConfigLocation, Listening, ServeOptions, ServeTarget } from "../../server/serve-target.js";
 import { capYoungGeneration } from "../../server/young-generation.js";
-import { trimGatewayWhenIdle } from "../../server/idle-trim.js";
 import { ExitCode } from "../exit-codes.js";
 import type { Io } from "../io.js";
-import { MAX_CONFIG_BYTES } from "../../config/expand.js";
+import { MAX_CONFIG_BYTES } from "../../config/limits.js";
 import { pluginReview } from "../plugin-review.js";
 
 export interface ServeCommandOptions {
@@ -20,11 +19,6 @@ export interface ServeCommandOptions {
   workers?: string;
   /** `--allow-plugin-path <dir>` (repeatable): directories besides the config's that may hold plugin modules. */
   allowPluginPath?: string[];
-}
-
-/** What serving needs to know about where plugin modules may be loaded from (absolute directories). */
-export interface PluginPathOptions {
-  allowPluginPaths: readonly string[];
 }
 
 /**
@@ -42,40 +36,15 @@ export function workerCount(flag: string | undefined, env: Readonly<Record<strin
   throw new AigwError(ErrorCode.Usage, `${source} must be an integer from 1 to 9999 or "auto", not "${raw}"`);
 }
 
-/** What the command needs from either way of serving. */
-interface Serving {
-  dataUrl: string;
-  adminUrl: string;
-  reloader: Reloader;
-  snapshot: Snapshot;
-  details: Record<string, unknown>;
-  stop(): Promise<void>;
-}
-
-/** One process (`workers` 1, the default), or a node:cluster primary with `workers` processes. */
-async function start(options: ServeOptions & PluginPathOptions, workers: number): Promise<{ serving: Serving | null; first: ReloadRecord }> {
-  if (workers === 1) {
-    const { serving, first } = await serve(options);
-    if (serving === null) return { serving: null, first };
-    const stopTrimming = trimGatewayWhenIdle(() => serving.gateway, options.env, options.logger);
-    return {
-      first,
-      serving: {
-        ...serving,
-        snapshot: serving.gateway.currentSnapshot()!,
-        details: {},
-        stop: () => {
-          stopTrimming();
-          return serving.stop();
-        },
-      },
-    };
-  }
-  const { serveCluster } = await import("../../cluster/serve-cluster.js");
-  const { serving, first } = await serveCluster({ ...options, workers });
-  if (serving === null) return { serving: null, first };
-  const pids = serving.primary.list().map((w) => w.pid);
-  return { first, serving: { ...serving, snapshot: serving.primary.activeConfig!.snapshot, details: { workers, pids }, stop: () => serving.stop() } };
+/**
+ * What serves: one gateway in this process (`workers` 1, the default), or a
+ * node:cluster primary with `workers` processes. Both run under the same
+ * control loop; the cluster's module loads only when asked for.
+ */
+async function targetFor(options: ServeOptions, workers: number): Promise<(where: ConfigLocation) => ServeTarget<Listening>> {
+  if (workers === 1) return (where) => new GatewayServeTarget({ ...options, trimWhenIdle: true }, where);
+  const { ClusterServeTarget } = await import("../../cluster/serve-cluster.js");
+  return (where) => new ClusterServeTarget({ ...options, workers }, where);
 }
 
 /** Semi-space cap for `serve` (MiB): `AIGW_MAX_SEMI_SPACE_MB`, 0 to leave V8's default. */
@@ -103,20 +72,18 @@ export async function serveCommand(opts: ServeCommandOptions, io: Io): Promise<n
     reload?.();
   };
   process.on("SIGHUP", onHup);
-  const { serving, first } = await start(
-    {
-      config: opts.config,
-      cwd: io.cwd,
-      env: io.env,
-      readFile: (path: string) => io.readFile(path, MAX_CONFIG_BYTES + 1),
-      logger,
-      clock: systemClock,
-      random: Math.random,
-      watch: opts.watch,
-      allowPluginPaths,
-    },
-    workers,
-  );
+  const options: ServeOptions = {
+    config: opts.config,
+    cwd: io.cwd,
+    env: io.env,
+    readFile: (path: string) => io.readFile(path, MAX_CONFIG_BYTES + 1),
+    logger,
+    clock: systemClock,
+    random: Math.random,
+    watch: opts.watch,
+    allowPluginPaths,
+  };
+  const { serving, first } = await serveTarget(options, await targetFor(options, workers));
   if (serving === null) {
     for (const f of first.findings) io.stderr(`${f.file}:${f.line}:${f.column} ${f.severity} [${f.rule}] ${f.message}\n`);
     if (first.error !== undefined) io.stderr(`aigw: ${first.error}\n`);
@@ -127,8 +94,8 @@ export async function serveCommand(opts: ServeCommandOptions, io: Io): Promise<n
     flushLogger(logger);
     return ExitCode.Findings;
   }
-  const snapshot = serving.snapshot;
-  logger.info({ data: serving.dataUrl, admin: serving.adminUrl, hash: snapshot.hash, routes: snapshot.routes.length, watch: opts.watch, ...serving.details }, "aigw listening");
+  const snapshot = serving.target.reload.currentSnapshot()!;
+  logger.info({ data: serving.dataUrl, admin: serving.adminUrl, hash: snapshot.hash, routes: snapshot.routes.length, watch: opts.watch, ...serving.target.describe() }, "aigw listening");
   flushLogger(logger);
 
   reload = () => void serving.reloader.reload("signal");

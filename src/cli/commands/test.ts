@@ -1,9 +1,9 @@
 import { AigwError } from "../../errors/errors.js";
 import { ErrorCode } from "../../errors/codes.js";
-import { parsePercent } from "../../testing/coverage.js";
-import { parseCases } from "../../testing/cases.js";
-import { formatJunit, formatJunitInvalidConfig } from "../../testing/junit.js";
-import { testReport } from "../../testing/report.js";
+import { parsePercent } from "../../routing-tests/coverage.js";
+import { parseCases } from "../../routing-tests/cases.js";
+import { formatJunit, formatJunitInvalidConfig } from "../../routing-tests/junit.js";
+import { testReport } from "../../routing-tests/report.js";
 import { buildFromFile } from "../config-file.js";
 import { ExitCode } from "../exit-codes.js";
 import type { Io } from "../io.js";

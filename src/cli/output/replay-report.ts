@@ -1,4 +1,4 @@
-import type { Example, ReplayReport } from "../../testing/replay.js";
+import type { Example, ReplayReport } from "../../routing-tests/replay.js";
 import { paint } from "./colour.js";
 
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? "" : "s"}`;

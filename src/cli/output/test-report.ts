@@ -1,5 +1,5 @@
-import { coverageLine, failUnderMessage, show, type TestReport } from "../../testing/report.js";
-import { actualOf } from "../../testing/run.js";
+import { coverageLine, failUnderMessage, show, type TestReport } from "../../routing-tests/report.js";
+import { actualOf } from "../../routing-tests/run.js";
 import { paint } from "./colour.js";
 
 /** Test-runner output: one line per case, expected/actual per failed field, then coverage and totals. */

@@ -8,7 +8,6 @@ import type { ResponseCopy } from "../respond-upstream.js";
 import { aiKind } from "./kind.js";
 import { openAiDialect } from "./openai-dialect.js";
 import { translatedDialect, unsupportedDialect } from "./translated-dialect.js";
-import { translatorFor } from "../../ai/registry.js";
 
 /** The dialects of one upstream on one route, chosen per request by path. */
 export interface DialectSet {
@@ -27,7 +26,7 @@ export function dialectsFor(route: CompiledRoute, resources: RequestResources, d
   const forward = forwarding(drop, def);
   const passthrough = passthroughDialect(route, resources, forward, copy);
   if (!route.ai) return { for: () => passthrough };
-  const translator = translatorFor(def.type);
+  const translator = resources.ai.translators.for(def.type);
   const native = def.type === "openai" || def.type === "ollama" || def.type === "mock";
   const chat = native ? openAiDialect(route, resources, forward, copy, "chat") : translator !== null ? translatedDialect(route, resources, drop, def, translator) : passthrough;
   const embeddings = native ? openAiDialect(route, resources, forward, copy, "embeddings") : unsupportedDialect(def, "embeddings");

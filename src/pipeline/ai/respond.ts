@@ -1,3 +1,4 @@
+import type { Readable } from "node:stream";
 import type { CompiledRoute } from "../../compile/route.js";
 import type { RequestResources } from "../types.js";
 import type { StreamTranslator } from "../../ai/types.js";
@@ -7,6 +8,7 @@ import { applyHeaderRules, type HeaderMap } from "../headers.js";
 import type { UpstreamResponse } from "../../upstream/exchange.js";
 import { sseData } from "../../ai/sse.js";
 import { endExchange, settleNow } from "../metering.js";
+import { addGatewayHeaders } from "../gateway-headers.js";
 
 /** The in-band error event that ends a stream the gateway had to abandon. */
 function streamError(err: unknown): Buffer {
@@ -20,13 +22,8 @@ function streamError(err: unknown): Buffer {
  * the caller made for this answer and hands over (it is not copied again).
  */
 export function aiHeaders(ctx: RequestContext, route: CompiledRoute, base: HeaderMap): HeaderMap {
-  const headers = applyHeaderRules(base, route.responseHeaders);
-  headers["x-request-id"] = ctx.id;
-  headers["x-aigw-route"] = route.name;
-  if (ctx.upstream !== null) headers["x-aigw-upstream"] = ctx.upstream;
+  const headers = addGatewayHeaders(ctx, applyHeaderRules(base, route.responseHeaders));
   headers["x-aigw-cache"] = ctx.cache ?? "miss";
-  if (ctx.extraHeaders !== null) Object.assign(headers, ctx.extraHeaders);
-  if (ctx.generation.draining && ctx.req.httpVersionMajor === 1) headers.connection = "close";
   return headers;
 }
 
@@ -69,7 +66,6 @@ export function streamThrough(
   translator: StreamTranslator,
   onOutput?: (bytes: Buffer) => void,
 ): Promise<boolean> {
-  const res = ctx.res;
   let headers = aiHeaders(ctx, route, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache" });
   if (ctx.req.httpVersionMajor === 1) headers.trailer = "x-aigw-cost-usd";
   if (ctx.plugins !== null) {
@@ -80,112 +76,147 @@ export function streamThrough(
     translator = ctx.plugins.guardStream(translator);
   }
   ctx.status = response.status;
-  res.writeHead(response.status, headers);
+  ctx.res.writeHead(response.status, headers);
   resources.metrics.activeStreams.inc();
-  const source = response.body;
-  // What one upstream chunk turned into goes out in one write (one chunk on
-  // the wire), not one write per event: far fewer syscalls per stream.
-  let first = true;
-  const write = (bytes: Buffer[]): boolean => {
+  return new Promise<boolean>((resolve, reject) => void new StreamRelay(ctx, resources, response.body, translator, onOutput, resolve, reject));
+}
+
+/**
+ * One translated SSE stream from an upstream to a client, with
+ * backpressure: what one upstream chunk turned into goes out in one write
+ * (one chunk on the wire), not one write per event. Every way it can end
+ * (the upstream's end, an in-band error, a guard's halt, the upstream
+ * breaking off, the client leaving, an event over the size limit) is one
+ * method, and each reports the usage seen to the request's meter.
+ */
+class StreamRelay {
+  private settled = false;
+  private first = true;
+
+  constructor(
+    private readonly ctx: RequestContext,
+    private readonly resources: RequestResources,
+    private readonly source: Readable,
+    private readonly translator: StreamTranslator,
+    private readonly onOutput: ((bytes: Buffer) => void) | undefined,
+    private readonly resolve: (failed: boolean) => void,
+    private readonly reject: (err: unknown) => void,
+  ) {
+    source.on("data", this.onData);
+    source.once("end", this.onEnd);
+    source.once("error", this.onError);
+    ctx.res.on("drain", this.onDrain);
+    ctx.res.once("close", this.onClose);
+  }
+
+  private write(bytes: Buffer[]): boolean {
     if (bytes.length === 0) return true;
-    if (first) {
-      first = false;
-      recordFirstToken(ctx, resources);
+    if (this.first) {
+      this.first = false;
+      recordFirstToken(this.ctx, this.resources);
     }
     const out = bytes.length === 1 ? bytes[0]! : Buffer.concat(bytes);
-    ctx.bytesOut += out.length;
-    onOutput?.(out);
-    return res.write(out);
+    this.ctx.bytesOut += out.length;
+    this.onOutput?.(out);
+    return this.ctx.res.write(out);
+  }
+
+  private finish(err?: unknown, failed = this.translator.failed()): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.resources.metrics.activeStreams.dec();
+    const { source, ctx } = this;
+    source.off("data", this.onData);
+    source.off("end", this.onEnd);
+    source.off("error", this.onError);
+    ctx.res.off("drain", this.onDrain);
+    ctx.res.off("close", this.onClose);
+    if (err === undefined) this.resolve(failed);
+    else this.reject(err);
+  }
+
+  /** The exchange was cut: what the stream reported so far is what the meter gets (plus its estimate). */
+  private cut(): void {
+    this.ctx.meter?.report(this.translator.usage());
+    endExchange(this.ctx, "cut");
+  }
+
+  private stopSource(): void {
+    const source = this.source;
+    source.off("data", this.onData);
+    source.off("error", this.onError);
+    source.on("error", () => undefined);
+    source.destroy();
+  }
+
+  /** The upstream's stream cannot go on (an event over the size limit): say so in-band, cut the upstream, end. */
+  private abandon(err: unknown): void {
+    const { ctx, resources } = this;
+    resources.logger.warn({ requestId: ctx.id, upstream: ctx.upstream, err: (err as Error).message }, "upstream stream abandoned");
+    resources.metrics.recordStreamAbandoned(ctx.upstream ?? "-", (err as { code?: string }).code ?? "error");
+    this.stopSource();
+    this.cut();
+    this.write([streamError(err)]);
+    ctx.res.end();
+    this.finish(undefined, true);
+  }
+
+  private readonly onData = (chunk: Buffer): void => {
+    let out: Buffer[];
+    try {
+      out = this.translator.push(chunk);
+    } catch (err) {
+      this.abandon(err);
+      return;
+    }
+    if (!this.write(out)) this.source.pause();
+    if (this.translator.halted?.() === true) {
+      // A guard ended the stream: no more input, the upstream request is cut.
+      this.stopSource();
+      this.onEnd();
+    }
   };
-  return new Promise<boolean>((resolve, reject) => {
-    let settled = false;
-    const finish = (err?: unknown, failed = translator.failed()): void => {
-      if (settled) return;
-      settled = true;
-      resources.metrics.activeStreams.dec();
-      source.off("data", onData);
-      source.off("end", onEnd);
-      source.off("error", onError);
-      res.off("drain", onDrain);
-      res.off("close", onClose);
-      if (err === undefined) resolve(failed);
-      else reject(err);
-    };
-    /** The upstream's stream cannot go on (an event over the size limit): say so in-band, cut the upstream, end. */
-    const abandon = (err: unknown): void => {
-      resources.logger.warn({ requestId: ctx.id, upstream: ctx.upstream, err: (err as Error).message }, "upstream stream abandoned");
-      resources.metrics.recordStreamAbandoned(ctx.upstream ?? "-", (err as { code?: string }).code ?? "error");
-      stopSource();
-      ctx.meter?.report(translator.usage());
-      endExchange(ctx, "cut");
-      write([streamError(err)]);
-      res.end();
-      finish(undefined, true);
-    };
-    const stopSource = (): void => {
-      source.off("data", onData);
-      source.off("error", onError);
-      source.on("error", () => undefined);
-      source.destroy();
-    };
-    const onData = (chunk: Buffer): void => {
-      let out: Buffer[];
-      try {
-        out = translator.push(chunk);
-      } catch (err) {
-        abandon(err);
-        return;
-      }
-      if (!write(out)) source.pause();
-      if (translator.halted?.() === true) {
-        // A guard ended the stream: no more input, the upstream request is cut.
-        stopSource();
-        onEnd();
-      }
-    };
-    const onDrain = (): void => {
-      source.resume();
-    };
-    const onEnd = (): void => {
-      const tail = translator.end();
-      ctx.meter?.report(translator.usage());
-      // Every end is settled: a stream that failed in-band or a guard stopped was cut.
-      const cut = translator.failed() || translator.halted?.() === true;
-      settleNow(ctx, cut ? "cut" : "complete").then(
-        () => {
-          write(tail);
-          const cost = costHeader(ctx.costUsd);
-          if (cost !== undefined && ctx.req.httpVersionMajor === 1) res.addTrailers({ "x-aigw-cost-usd": cost });
-          res.end();
-          finish();
-        },
-        (err: unknown) => {
-          write(tail);
-          res.end();
-          finish(err);
-        },
-      );
-    };
-    const onError = (): void => {
-      // The upstream broke off: say so in-band (never a clean [DONE]), then end.
-      ctx.meter?.report(translator.usage());
-      endExchange(ctx, "cut");
-      write(translator.end());
-      res.end();
-      finish();
-    };
-    const onClose = (): void => {
-      if (!res.writableFinished) {
-        ctx.meter?.report(translator.usage());
-        endExchange(ctx, "cut");
-        source.destroy();
-        finish(new Error("the client closed the connection"));
-      }
-    };
-    source.on("data", onData);
-    source.once("end", onEnd);
-    source.once("error", onError);
-    res.on("drain", onDrain);
-    res.once("close", onClose);
-  });
+
+  private readonly onDrain = (): void => {
+    this.source.resume();
+  };
+
+  /** The end: the translator's last events after the settlement, then `x-aigw-cost-usd` as a trailer. */
+  private readonly onEnd = (): void => {
+    const { ctx, translator } = this;
+    const tail = translator.end();
+    ctx.meter?.report(translator.usage());
+    // Every end is settled: a stream that failed in-band or a guard stopped was cut.
+    const cut = translator.failed() || translator.halted?.() === true;
+    settleNow(ctx, cut ? "cut" : "complete").then(
+      () => {
+        this.write(tail);
+        const cost = costHeader(ctx.costUsd);
+        if (cost !== undefined && ctx.req.httpVersionMajor === 1) ctx.res.addTrailers({ "x-aigw-cost-usd": cost });
+        ctx.res.end();
+        this.finish();
+      },
+      (err: unknown) => {
+        this.write(tail);
+        ctx.res.end();
+        this.finish(err);
+      },
+    );
+  };
+
+  /** The upstream broke off: say so in-band (never a clean [DONE]), then end. */
+  private readonly onError = (): void => {
+    this.cut();
+    this.write(this.translator.end());
+    this.ctx.res.end();
+    this.finish();
+  };
+
+  private readonly onClose = (): void => {
+    if (!this.ctx.res.writableFinished) {
+      this.cut();
+      this.source.destroy();
+      this.finish(new Error("the client closed the connection"));
+    }
+  };
 }

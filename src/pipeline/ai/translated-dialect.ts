@@ -9,7 +9,6 @@ import { cacheCollector, storeCompletion } from "./cache-store.js";
 import { parseJson, readAll } from "./read.js";
 import { sendJson, streamThrough } from "./respond.js";
 import { translateContext } from "./translate-context.js";
-import { signRequest } from "../../ai/registry.js";
 import { sendBlocked } from "../../plugins/run.js";
 
 const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
@@ -33,7 +32,7 @@ export function translatedDialect(route: CompiledRoute, resources: RequestResour
       Object.assign(headers, out.headers);
       headers["accept-encoding"] = "identity";
       const path = (target?.basePath ?? "") + out.path;
-      if (target !== null) Object.assign(headers, signRequest(def, { method: "POST", url: new URL(path, target.origin), headers, body: out.body, now: new Date(resources.clock.now()) }));
+      if (target !== null) Object.assign(headers, resources.ai.translators.sign(def, { method: "POST", url: new URL(path, target.origin), headers, body: out.body, now: new Date(resources.clock.now()) }));
       return { method: "POST", path, headers, body: out.body };
     },
     async relaySuccess(ctx, response) {

@@ -1,13 +1,11 @@
 import { resolve } from "node:path";
-import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
-import { Ajv2020 } from "ajv/dist/2020.js";
-import addFormatsModule from "ajv-formats";
+import type { Ajv, ErrorObject, ValidateFunction } from "ajv";
+import type { Ajv2020 } from "ajv/dist/2020.js";
 import { HttpError } from "../../errors/http.js";
 import type { BuiltinPlugin } from "../instance.js";
 import { bufferBody, checkBodySize } from "./body.js";
 
 type AddFormats = (ajv: Ajv | Ajv2020) => unknown;
-const addFormats = ((addFormatsModule as unknown as { default?: AddFormats }).default ?? (addFormatsModule as unknown as AddFormats));
 
 /** `required-headers`: 400 `missing_header` naming the first header the request lacks. */
 export const requiredHeaders: BuiltinPlugin = {
@@ -41,10 +39,15 @@ export const requestSize: BuiltinPlugin = {
   },
 };
 
-/** Compiles a user's JSON Schema with the draft its `$schema` names (2020-12 when none); `useDefaults` fills the defaults it declares into the data. */
-export function compileUserSchema(schema: unknown, useDefaults = false): ValidateFunction {
+/**
+ * Compiles a user's JSON Schema with the draft its `$schema` names (2020-12 when none); `useDefaults` fills the defaults it declares into the data.
+ * ajv is imported here, not at start-up: only configs with custom plugins or `json-schema` need it.
+ */
+export async function compileUserSchema(schema: unknown, useDefaults = false): Promise<ValidateFunction> {
   const declared = typeof schema === "object" && schema !== null ? String((schema as { $schema?: unknown }).$schema ?? "") : "";
   const options = { allErrors: true, strict: false, verbose: true, useDefaults } as const;
+  const [{ Ajv }, { Ajv2020 }, formats] = await Promise.all([import("ajv"), import("ajv/dist/2020.js"), import("ajv-formats")]);
+  const addFormats = ((formats.default as unknown as { default?: AddFormats }).default ?? (formats.default as unknown as AddFormats));
   const ajv = /draft-0[67]/.test(declared) ? new Ajv(options) : new Ajv2020(options);
   addFormats(ajv);
   return ajv.compile(schema as object);
@@ -77,7 +80,7 @@ export const jsonSchema: BuiltinPlugin = {
   async create(config, env) {
     const file = config.schema as string;
     const path = resolve(env.baseDir, file);
-    const validate = compileUserSchema(JSON.parse(await env.readFile(path)) as unknown);
+    const validate = await compileUserSchema(JSON.parse(await env.readFile(path)) as unknown);
     return {
       async request(call) {
         const ctx = call.ctx;

@@ -1,5 +1,6 @@
-import { SseParser, sseData } from "../../ai/sse.js";
+import { SseParser, sseData, type SseEvent } from "../../ai/sse.js";
 import type { StreamTranslator } from "../../ai/types.js";
+import type { Usage } from "../../usage/extract.js";
 import { redact, type Matcher } from "./detect.js";
 
 /**
@@ -78,116 +79,162 @@ interface Choice {
  * upstream request is cut (`halted()`).
  */
 export function guardStream(inner: StreamTranslator, matcher: Matcher, window: number, block: boolean, onBlock: (kind: string) => void): StreamTranslator {
-  const parser = new SseParser();
-  const scanners = new Map<number, TailScanner>();
-  let blocked = false;
-  /** Fields of the last chunk, for the chunk that carries text held back when the stream ends. */
-  let meta: Record<string, unknown> = { object: "chat.completion.chunk" };
+  return new GuardedStream(inner, matcher, window, block, onBlock);
+}
 
-  const scanner = (index: number): TailScanner => {
-    let s = scanners.get(index);
+/** What scanning one choice of a chunk did to it. */
+type ChoiceOutcome = "blocked" | "untouched" | "changed" | "held";
+
+class GuardedStream implements StreamTranslator {
+  private readonly parser = new SseParser();
+  private readonly scanners = new Map<number, TailScanner>();
+  private blocked = false;
+  /** Fields of the last chunk, for the chunk that carries text held back when the stream ends. */
+  private meta: Record<string, unknown> = { object: "chat.completion.chunk" };
+
+  constructor(
+    private readonly inner: StreamTranslator,
+    private readonly matcher: Matcher,
+    private readonly window: number,
+    private readonly block: boolean,
+    private readonly onBlock: (kind: string) => void,
+  ) {}
+
+  push(chunk: Buffer): Buffer[] {
+    return this.filter(this.inner.push(chunk));
+  }
+
+  end(): Buffer[] {
+    if (this.blocked) return [];
+    const out = this.filter(this.inner.end());
+    if (this.blocked) return out;
+    // A stream cut before [DONE]: what was held back still goes out
+    // (scanned) before the translator's error event. An unterminated
+    // last event is dropped: it was never scanned.
+    const tail: Buffer[] = [];
+    if (!this.flushAll(tail)) return tail;
+    return [...tail, ...out];
+  }
+
+  usage(): Usage | null {
+    return this.inner.usage();
+  }
+
+  failed(): boolean {
+    return this.inner.failed();
+  }
+
+  halted(): boolean {
+    return this.blocked;
+  }
+
+  private filter(bytes: Buffer[]): Buffer[] {
+    if (this.blocked || bytes.length === 0) return [];
+    const out: Buffer[] = [];
+    for (const b of bytes) {
+      for (const e of this.parser.push(b)) if (!this.onEvent(e, out)) return out;
+    }
+    return out;
+  }
+
+  /** Adds what goes out for one event; false once the stream is blocked. */
+  private onEvent(e: SseEvent, out: Buffer[]): boolean {
+    if (e.data === "[DONE]") {
+      if (!this.flushAll(out)) return false;
+      out.push(Buffer.from(e.raw));
+      return true;
+    }
+    const chunk = parseChunk(e.data);
+    const choices = chunk?.choices;
+    if (chunk === undefined || !Array.isArray(choices) || choices.length === 0) {
+      out.push(Buffer.from(e.raw));
+      return true;
+    }
+    const { choices: _c, usage: _u, ...rest } = chunk;
+    this.meta = rest;
+    let changed = false;
+    let held = 0;
+    for (const choice of choices as Choice[]) {
+      const outcome = this.guardChoice(choice, out);
+      if (outcome === "blocked") return false;
+      if (outcome === "untouched") continue;
+      changed = true;
+      if (outcome === "held") held++;
+    }
+    // Every choice's text is held back for now: the chunk says nothing yet.
+    if (changed && held === choices.length && chunk.usage == null) return true;
+    out.push(changed ? sseData(chunk) : Buffer.from(e.raw));
+    return true;
+  }
+
+  /** Scans a choice's `delta.content` (all of it once the choice finishes) and puts in its place what can go out now. */
+  private guardChoice(choice: Choice, out: Buffer[]): ChoiceOutcome {
+    const index = typeof choice.index === "number" ? choice.index : 0;
+    const content = choice.delta?.content;
+    let text = "";
+    let touched = false;
+    if (typeof content === "string" && content !== "") {
+      const r = this.scanner(index).push(content);
+      if ("blocked" in r) {
+        out.push(this.stop(r.blocked));
+        return "blocked";
+      }
+      text = r.text;
+      touched = true;
+    }
+    const finished = choice.finish_reason !== null && choice.finish_reason !== undefined;
+    const scanner = this.scanners.get(index);
+    if (finished && scanner?.holding === true) {
+      const r = scanner.flush();
+      if ("blocked" in r) {
+        out.push(this.stop(r.blocked));
+        return "blocked";
+      }
+      text += r.text;
+      touched = true;
+    }
+    if (!touched) return "untouched";
+    if (choice.delta !== undefined) choice.delta.content = text;
+    else choice.delta = { content: text };
+    return text === "" && !finished && Object.keys(choice.delta).length === 1 ? "held" : "changed";
+  }
+
+  private scanner(index: number): TailScanner {
+    let s = this.scanners.get(index);
     if (s === undefined) {
-      s = new TailScanner(matcher, window, block);
-      scanners.set(index, s);
+      s = new TailScanner(this.matcher, this.window, this.block);
+      this.scanners.set(index, s);
     }
     return s;
-  };
-  const stop = (kind: string): Buffer => {
-    blocked = true;
-    onBlock(kind);
+  }
+
+  private stop(kind: string): Buffer {
+    this.blocked = true;
+    this.onBlock(kind);
     return sseData({ error: { message: `the response was blocked by response-guard: it contains ${kind}`, type: "invalid_request_error", param: null, code: "response_blocked" } });
-  };
-  /** Chunks for text still held back (at `[DONE]` or the end), or the block. */
-  const flushAll = (out: Buffer[]): boolean => {
-    for (const [index, s] of scanners) {
+  }
+
+  /** Chunks for text still held back (at `[DONE]` or the end), or the block; false when blocked. */
+  private flushAll(out: Buffer[]): boolean {
+    for (const [index, s] of this.scanners) {
       if (!s.holding) continue;
       const r = s.flush();
       if ("blocked" in r) {
-        out.push(stop(r.blocked));
+        out.push(this.stop(r.blocked));
         return false;
       }
-      out.push(sseData({ ...meta, choices: [{ index, delta: { content: r.text }, logprobs: null, finish_reason: null }] }));
+      out.push(sseData({ ...this.meta, choices: [{ index, delta: { content: r.text }, logprobs: null, finish_reason: null }] }));
     }
     return true;
-  };
+  }
+}
 
-  const filter = (bytes: Buffer[]): Buffer[] => {
-    if (blocked || bytes.length === 0) return [];
-    const out: Buffer[] = [];
-    for (const b of bytes) {
-      for (const e of parser.push(b)) {
-        if (e.data === "[DONE]") {
-          if (!flushAll(out)) return out;
-          out.push(Buffer.from(e.raw));
-          continue;
-        }
-        let chunk: Record<string, unknown> | undefined;
-        try {
-          chunk = e.data.includes('"choices"') ? (JSON.parse(e.data) as Record<string, unknown>) : undefined;
-        } catch {
-          chunk = undefined;
-        }
-        const choices = chunk?.choices;
-        if (chunk === undefined || !Array.isArray(choices) || choices.length === 0) {
-          out.push(Buffer.from(e.raw));
-          continue;
-        }
-        const { choices: _c, usage: _u, ...rest } = chunk;
-        meta = rest;
-        let changed = false;
-        let empty = 0;
-        for (const choice of choices as Choice[]) {
-          const index = typeof choice.index === "number" ? choice.index : 0;
-          const content = choice.delta?.content;
-          let text = "";
-          let touched = false;
-          if (typeof content === "string" && content !== "") {
-            const r = scanner(index).push(content);
-            if ("blocked" in r) {
-              out.push(stop(r.blocked));
-              return out;
-            }
-            text = r.text;
-            touched = true;
-          }
-          if (choice.finish_reason !== null && choice.finish_reason !== undefined && scanners.get(index)?.holding === true) {
-            const r = scanners.get(index)!.flush();
-            if ("blocked" in r) {
-              out.push(stop(r.blocked));
-              return out;
-            }
-            text += r.text;
-            touched = true;
-          }
-          if (!touched) continue;
-          changed = true;
-          if (choice.delta !== undefined) choice.delta.content = text;
-          else choice.delta = { content: text };
-          // All of its text is held back for now: the chunk says nothing yet.
-          if (text === "" && (choice.finish_reason === null || choice.finish_reason === undefined) && Object.keys(choice.delta).length === 1) empty++;
-        }
-        if (changed && empty === choices.length && chunk.usage == null) continue;
-        out.push(changed ? sseData(chunk) : Buffer.from(e.raw));
-      }
-    }
-    return out;
-  };
-
-  return {
-    push: (chunk) => filter(inner.push(chunk)),
-    end() {
-      if (blocked) return [];
-      const out = filter(inner.end());
-      if (blocked) return out;
-      // A stream cut before [DONE]: what was held back still goes out
-      // (scanned) before the translator's error event. An unterminated
-      // last event is dropped: it was never scanned.
-      const tail: Buffer[] = [];
-      if (!flushAll(tail)) return tail;
-      return [...tail, ...out];
-    },
-    usage: () => inner.usage(),
-    failed: () => inner.failed(),
-    halted: () => blocked,
-  };
+/** A chunk event with choices, parsed; undefined for anything else (passed through as it is). */
+function parseChunk(data: string): Record<string, unknown> | undefined {
+  if (!data.includes('"choices"')) return undefined;
+  try {
+    return JSON.parse(data) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
 }

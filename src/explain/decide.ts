@@ -7,7 +7,9 @@ import { normalizeHost } from "../compile/router/host.js";
 import type { TraceEntry } from "../compile/router/router.js";
 import type { Snapshot } from "../compile/snapshot.js";
 import { redact } from "../config/canonical.js";
-import type { Consumer } from "../config/types.js";
+import type { CompiledConsumer as Consumer } from "../compile/snapshot.js";
+import { builtinRoute } from "../pipeline/builtins.js";
+import { policiesFor, routeCandidates, selectRoute, type BuiltinName } from "../pipeline/route-decision.js";
 import { isCacheable } from "../cache/cacheable.js";
 
 /** A request as `explain`, `test` and `replay` describe it. */
@@ -51,11 +53,32 @@ const sensitiveHeaders = new Set(["authorization", "x-api-key", "cookie", "proxy
  * the route (through the same router the server uses), the auth decision as
  * far as it can be made offline, the limits and their keys, cacheability.
  */
+/**
+ * Decisions over one snapshot: the API-key providers are built once (as the
+ * data plane builds them once per generation), so `test` and `replay` can
+ * run thousands of requests through one decider.
+ */
+export class Decider {
+  private readonly apiKeys: ReadonlyMap<string, ApiKeyAuthenticator>;
+
+  constructor(private readonly snapshot: Snapshot) {
+    this.apiKeys = apiKeyAuthenticators(snapshot);
+  }
+
+  decide(req: DecisionRequest): Decision {
+    return decideWith(this.snapshot, this.apiKeys, req);
+  }
+}
+
+/** One decision (builds the snapshot's API-key providers; use a Decider for many). */
 export function decide(snapshot: Snapshot, req: DecisionRequest): Decision {
+  return new Decider(snapshot).decide(req);
+}
+
+function decideWith(snapshot: Snapshot, apiKeys: ReadonlyMap<string, ApiKeyAuthenticator>, req: DecisionRequest): Decision {
   const headers = req.headers ?? {};
   const header = (name: string): string | undefined => headers[name];
-  const rawPath = req.path.split("?")[0] ?? "";
-  const normalized = snapshot.router.normalize(rawPath);
+  const method = req.method.toUpperCase();
   const base: Decision = {
     matched: false,
     status: 404,
@@ -70,19 +93,19 @@ export function decide(snapshot: Snapshot, req: DecisionRequest): Decision {
     cacheable: false,
     trace: [],
   };
-  if (!normalized.ok) return { ...base, status: 400, reason: normalized.reason };
+  // The data plane's own two steps (pipeline/route-decision.ts).
+  const step = routeCandidates(snapshot, method, req.path.split("?")[0] ?? "");
+  if (step.kind === "invalid") return { ...base, status: 400, reason: step.reason };
+  const model = req.model ?? (typeof req.body?.model === "string" ? req.body.model : undefined);
+  if (step.kind === "builtin") return builtinDecision(snapshot, apiKeys, step.name, step.path, method, req, header);
 
-  const matchRequest: MatchRequest = {
-    method: req.method.toUpperCase(),
-    path: normalized.path,
-    host: normalizeHost(header("host")),
-    header,
-    model: req.model ?? (typeof req.body?.model === "string" ? req.body.model : undefined),
-  };
-  const { route, trace } = snapshot.router.explain(matchRequest);
-  if (route === null) return { ...base, trace };
+  const matchRequest: MatchRequest = { method, path: step.path, host: normalizeHost(header("host")), header, model };
+  const { trace } = snapshot.router.explain(matchRequest);
+  const selection = selectRoute(snapshot, step.candidates, matchRequest, { origin: header("origin"), requestMethod: header("access-control-request-method") });
+  if (selection.kind === "none") return { ...base, reason: selection.message, trace };
+  const route = selection.route;
 
-  const identity = identify(snapshot, route, req);
+  const identity = identify(snapshot, apiKeys, route, req);
   const consumer = identity === null ? undefined : consumerOf(identity, snapshot.consumers, defaultConsumers(snapshot));
   const decision: Decision = {
     ...base,
@@ -99,25 +122,47 @@ export function decide(snapshot: Snapshot, req: DecisionRequest): Decision {
     rateLimits: limitsFor(snapshot, route, consumer, identity, req, header),
     cacheable: isCacheable(route, req.body),
   };
+  return authDecision(decision, route, identity, consumer, matchRequest);
+}
+
+/** The auth part of a decision: credentials, scopes, the model allow-list (the auth stage's own rules). */
+function authDecision(decision: Decision, route: CompiledRoute, identity: Identity | null, consumer: Consumer | undefined, match: MatchRequest): Decision {
   if (route.auth.length > 0 && identity === null) return { ...decision, status: 401, reason: "no valid credentials for " + route.auth.join(" or ") };
   const missing = identity === null ? route.scopes : missingScopes(route.scopes, identity, consumer);
   if (missing.length > 0) return { ...decision, status: 403, reason: `missing scope ${missing.join(", ")}` };
-  const refusal = modelRefusal(consumer, route.ai, matchRequest.method, matchRequest.path, matchRequest.model);
+  const refusal = modelRefusal(consumer, route.ai, match.method, match.path, match.model);
   if (refusal !== null) return { ...decision, status: 403, reason: refusal };
   return decision;
 }
 
-const apiKeyProviders = new WeakMap<Snapshot, Map<string, ApiKeyAuthenticator>>();
+/** `GET /v1/models` and `GET /v1/usage`: behind any configured provider; usage needs credentials even without one. */
+function builtinDecision(snapshot: Snapshot, apiKeys: ReadonlyMap<string, ApiKeyAuthenticator>, name: BuiltinName, path: string, method: string, req: DecisionRequest, header: (n: string) => string | undefined): Decision {
+  const route = builtinRoute(name === "models" ? -1 : -2, `builtin:${name}`, path, [...snapshot.authProviders.keys()]);
+  const identity = identify(snapshot, apiKeys, route, req);
+  const consumer = identity === null ? undefined : consumerOf(identity, snapshot.consumers, defaultConsumers(snapshot));
+  const decision: Decision = {
+    matched: true,
+    status: 200,
+    reason: "answered by the gateway",
+    route,
+    upstream: null,
+    fallback: [],
+    auth: route.auth,
+    scopes: [],
+    consumer: consumer?.name ?? identity?.subject ?? null,
+    rateLimits: limitsFor(snapshot, route, consumer, identity, req, header),
+    cacheable: false,
+    trace: [{ route: route.name, matched: true, reason: `the gateway answers GET ${path} itself (no route claims the exact path)` }],
+  };
+  if (name === "usage" && identity === null) return { ...decision, status: 401, reason: "this endpoint needs credentials" };
+  return authDecision(decision, route, identity, consumer, { method, path, host: "", header, model: undefined });
+}
 
-/** The snapshot's API-key providers, as the data plane runs them (built once per snapshot). */
-function apiKeyAuthenticator(snapshot: Snapshot, name: string): ApiKeyAuthenticator | undefined {
-  let byName = apiKeyProviders.get(snapshot);
-  if (byName === undefined) {
-    byName = new Map();
-    for (const [n, p] of snapshot.authProviders) if (p.type === "apiKey") byName.set(n, new ApiKeyAuthenticator(p));
-    apiKeyProviders.set(snapshot, byName);
-  }
-  return byName.get(name);
+/** The snapshot's API-key providers, as the data plane runs them. */
+function apiKeyAuthenticators(snapshot: Snapshot): ReadonlyMap<string, ApiKeyAuthenticator> {
+  const byName = new Map<string, ApiKeyAuthenticator>();
+  for (const [n, p] of snapshot.authProviders) if (p.type === "apiKey") byName.set(n, new ApiKeyAuthenticator(p));
+  return byName;
 }
 
 function defaultConsumers(snapshot: Snapshot): Map<string, string | undefined> {
@@ -129,14 +174,14 @@ function defaultConsumers(snapshot: Snapshot): Map<string, string | undefined> {
  * data plane's own authenticator; or the claims of a JWT taken as verified
  * (signatures cannot be checked without the issuer's keys).
  */
-function identify(snapshot: Snapshot, route: CompiledRoute, req: DecisionRequest): Identity | null {
+function identify(snapshot: Snapshot, apiKeys: ReadonlyMap<string, ApiKeyAuthenticator>, route: CompiledRoute, req: DecisionRequest): Identity | null {
   if (req.consumer !== undefined) return { provider: null, subject: req.consumer, scopes: [], claims: req.claims ?? {} };
   const headers = req.headers ?? {};
   for (const name of route.auth) {
     const provider = snapshot.authProviders.get(name);
     if (provider === undefined) continue;
     if (provider.type === "apiKey") {
-      const outcome = apiKeyAuthenticator(snapshot, name)!.authenticate(headers);
+      const outcome = apiKeys.get(name)!.authenticate(headers);
       if (outcome.kind === "ok") return outcome.identity;
     } else if (req.claims !== undefined) {
       const subject = req.claims[provider.consumerClaim];
@@ -155,7 +200,7 @@ function heaviest(route: CompiledRoute): string | null {
   return best?.upstream ?? null;
 }
 
-/** Route policies, then the consumer's, then the gateway's; a policy named twice counts once. */
+/** The policies the data plane checks (route, consumer, gateway: `policiesFor`), each with its resolved key. */
 function limitsFor(
   snapshot: Snapshot,
   route: CompiledRoute,
@@ -164,9 +209,8 @@ function limitsFor(
   req: DecisionRequest,
   header: (n: string) => string | undefined,
 ): { policy: string; key: string }[] {
-  const names = [...new Set([...route.rateLimits, ...(consumer?.rateLimits ?? []), ...snapshot.gatewayRateLimits])];
-  return names.map((policy) => {
-    const kind = snapshot.policies.get(policy)?.key ?? "consumer";
+  return policiesFor(route, consumer, snapshot.gatewayRateLimits).map((policy) => {
+    const kind = snapshot.policies.get(policy)!.key;
     return { policy, key: resolveKey(kind, route, consumer, identity, req, header) };
   });
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import type { ErrorObject, ValidateFunction } from "ajv";
 import { Ajv2020 } from "ajv/dist/2020.js";
-import type { DecisionRequest } from "../decision/decide.js";
+import type { DecisionRequest } from "../explain/decide.js";
 import { hasErrors, sortDiagnostics, type Diagnostic } from "../config/diagnostic.js";
 import { interpolate, type Env } from "../config/interpolate.js";
 import { parseSource } from "../config/load.js";
@@ -66,15 +66,11 @@ interface RawCase {
 }
 
 const schemaUrl = new URL("../../schemas/cases.schema.json", import.meta.url);
-let cachedValidator: ValidateFunction | undefined;
 
-/** The compiled validator of schemas/cases.schema.json, built once (it is pure). */
+/** The compiled validator of schemas/cases.schema.json: compiled per parse, as `aigw test` parses one cases file per run. */
 function casesValidator(): ValidateFunction {
-  if (cachedValidator === undefined) {
-    const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true, verbose: true });
-    cachedValidator = ajv.compile(JSON.parse(readFileSync(schemaUrl, "utf8")) as object);
-  }
-  return cachedValidator;
+  const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true, verbose: true });
+  return ajv.compile(JSON.parse(readFileSync(schemaUrl, "utf8")) as object);
 }
 
 /**

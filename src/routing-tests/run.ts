@@ -1,5 +1,5 @@
 import { performance } from "node:perf_hooks";
-import { decide, type Decision } from "../decision/decide.js";
+import { Decider, type Decision } from "../explain/decide.js";
 import type { Snapshot } from "../compile/snapshot.js";
 import { didYouMean } from "../config/suggest.js";
 import { EXPECTATION_FIELDS, type ExpectationField, type Expectations, type TestCase } from "./cases.js";
@@ -23,9 +23,10 @@ export interface CaseResult {
 
 /** Runs every case through `decide()` and compares the fields each one expects. */
 export function runCases(snapshot: Snapshot, cases: readonly TestCase[]): CaseResult[] {
+  const decider = new Decider(snapshot);
   return cases.map((c) => {
     const started = performance.now();
-    const decision = decide(snapshot, c.request);
+    const decision = decider.decide(c.request);
     const failures = compare(snapshot, c.expect, decision);
     return { case: c, decision, failures, durationMs: performance.now() - started };
   });

@@ -1,4 +1,4 @@
-import { decide, type Decision, type DecisionRequest } from "../decision/decide.js";
+import { Decider, type Decision, type DecisionRequest } from "../explain/decide.js";
 import type { Snapshot } from "../compile/snapshot.js";
 
 /** One request as the access log recorded it (src/observability/access-log.ts). */
@@ -159,6 +159,7 @@ const MAX_EXAMPLES = 3;
  * anonymous caller), limits (compared only when recorded).
  */
 export function replay(snapshot: Snapshot, logFile: string, log: ParsedLog): ReplayReport {
+  const decider = new Decider(snapshot);
   const groups = new Map<string, DifferenceGroup>();
   const notes = new Map<string, ReplayNote>();
   let undecided = 0;
@@ -179,7 +180,7 @@ export function replay(snapshot: Snapshot, logFile: string, log: ParsedLog): Rep
     if (r.model !== null) request.model = r.model;
     if (typeof r.consumer === "string") request.consumer = r.consumer;
     if (r.clientIp !== null) request.ip = r.clientIp;
-    const d = decide(snapshot, request);
+    const d = decider.decide(request);
     const path = snapshot.router.normalize(r.path.split("?")[0] ?? "");
     if (r.model === null && path.ok && snapshot.router.candidates(path.path).needsModel) {
       note("model-unknown", "the log recorded no model, so routes that match on model could not be told apart");
