@@ -54,3 +54,20 @@ export async function spawnGateway(configPath: string, env: Record<string, strin
   }
   return { child, dataUrl: String(line.data), adminUrl: String(line.admin), logs, stderr: () => err, exited };
 }
+
+/**
+ * Stops a child gateway for cleanup: SIGTERM, and SIGKILL if it has not
+ * exited within `limitMs` (a bound for a hung shutdown, not a timing).
+ */
+export async function stopGateway(gw: ChildGateway, limitMs = 8000): Promise<void> {
+  if (gw.child.exitCode !== null || gw.child.signalCode !== null) return;
+  gw.child.kill("SIGTERM");
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((r) => (timer = setTimeout(() => r(false), limitMs)));
+  const exited = await Promise.race([gw.exited.then(() => true), late]);
+  clearTimeout(timer);
+  if (!exited) {
+    gw.child.kill("SIGKILL");
+    await gw.exited;
+  }
+}

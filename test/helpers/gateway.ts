@@ -2,7 +2,7 @@ import { dirname } from "node:path";
 import { Writable } from "node:stream";
 import pino from "pino";
 import { buildSnapshot } from "../../src/compile/build.js";
-import { systemClock } from "../../src/deps.js";
+import { systemClock, type Clock } from "../../src/deps.js";
 import { GatewayMetrics } from "../../src/observability/metrics.js";
 import { Gateway } from "../../src/server/gateway.js";
 import { startGateway, type RunningGateway } from "../../src/server/runtime.js";
@@ -20,9 +20,11 @@ export interface TestGateway {
 /**
  * Starts a real gateway in-process from YAML text (serve mode). `listen` and
  * `admin` default to 127.0.0.1:0 unless the YAML sets them. `file` is where
- * the config is taken to live (plugin modules resolve next to it).
+ * the config is taken to live (plugin modules resolve next to it). `clock`
+ * is the time the gateway reads (rate-limit windows, breaker cool-downs,
+ * token expiry): pass a fake one (`fakeClock`) to move time by hand.
  */
-export async function startTestGateway(yaml: string, options: { env?: Record<string, string>; file?: string } = {}): Promise<TestGateway> {
+export async function startTestGateway(yaml: string, options: { env?: Record<string, string>; file?: string; clock?: Clock } = {}): Promise<TestGateway> {
   const text = /^server:/m.test(yaml) ? yaml : `${yaml}\nserver:\n  listen: 127.0.0.1:0\n  admin: 127.0.0.1:0\n  shutdown: { drainDelayMs: 0, graceMs: 2000 }\n`;
   const result = buildSnapshot(text, options.file ?? "test-gateway.yaml", { mode: "serve", env: options.env ?? {}, fileExists: () => true });
   if (result.snapshot === undefined) {
@@ -37,7 +39,7 @@ export async function startTestGateway(yaml: string, options: { env?: Record<str
   });
   const logger = pino({ level: "info" }, sink);
   const metrics = new GatewayMetrics({ defaultMetrics: false });
-  const gateway = new Gateway({ clock: systemClock, logger, random: Math.random, metrics });
+  const gateway = new Gateway({ clock: options.clock ?? systemClock, logger, random: Math.random, metrics });
   await gateway.apply(result.snapshot);
   const running = await startGateway(gateway, result.snapshot, { baseDir: options.file === undefined ? process.cwd() : dirname(options.file) });
   return {

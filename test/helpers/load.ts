@@ -14,7 +14,7 @@ export interface LoadReport {
  * `clients` keep-alive clients sending `method path` back to back to `url`
  * until `stop()` resolves; counts statuses, socket errors and upstreams seen.
  */
-export function runLoad(url: string, options: { clients: number; path: string; method?: string; body?: string }): { stop(): Promise<LoadReport> } {
+export function runLoad(url: string, options: { clients: number; path: string; method?: string; body?: string }): { readonly requests: number; stop(): Promise<LoadReport> } {
   const agent = new Agent({ connections: options.clients, keepAliveTimeout: 10_000, pipelining: 1 });
   const report: LoadReport = { requests: 0, ok: 0, non2xx: 0, errors: 0, upstreams: {} };
   let running = true;
@@ -44,6 +44,10 @@ export function runLoad(url: string, options: { clients: number; path: string; m
   };
   const loops = Array.from({ length: options.clients }, () => loop());
   return {
+    /** Requests sent so far (for pacing a test by traffic instead of time). */
+    get requests() {
+      return report.requests;
+    },
     async stop() {
       running = false;
       await Promise.all(loops);

@@ -1,5 +1,6 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { until } from "./until.js";
 
 /** A span as the OTLP/HTTP JSON encoding carries it (ids in hex). */
 export interface ReceivedSpan {
@@ -77,13 +78,8 @@ export class OtlpReceiver {
   }
 
   /** Waits until `test` holds for the spans received (polling), or fails after `timeoutMs`. */
-  async waitFor(test: (spans: ReceivedSpan[]) => boolean, timeoutMs = 8000): Promise<ReceivedSpan[]> {
-    const until = Date.now() + timeoutMs;
-    while (Date.now() < until) {
-      if (test(this.spans)) return this.spans;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error(`spans not received in time; got ${this.spans.length}: ${this.spans.map((s) => s.name).join(", ")}`);
+  waitFor(test: (spans: ReceivedSpan[]) => boolean, timeoutMs = 8000): Promise<ReceivedSpan[]> {
+    return until(() => test(this.spans) && this.spans, () => `spans; got ${this.spans.length}: ${this.spans.map((s) => s.name).join(", ")}`, timeoutMs, 20);
   }
 
   async close(): Promise<void> {

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
 import { Redis } from "ioredis";
+import { until } from "./until.js";
 
 async function freePort(): Promise<number> {
   const s = createServer();
@@ -31,19 +32,24 @@ export class RedisServer {
     this.child = child;
     const client = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
     client.on("error", () => undefined);
-    for (let i = 0; i < 100; i++) {
-      try {
-        await client.connect();
-        await client.ping();
-        client.disconnect();
-        return this;
-      } catch {
-        client.disconnect();
-        if (child.exitCode !== null) throw new Error("redis-server exited at start (is it installed? .ci/run installs it)");
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    }
-    throw new Error("redis-server did not start");
+    await until(
+      async () => {
+        try {
+          await client.connect();
+          await client.ping();
+          return true;
+        } catch {
+          if (child.exitCode !== null) throw new Error("redis-server exited at start (is it installed? .ci/run installs it)");
+          return false;
+        } finally {
+          client.disconnect();
+        }
+      },
+      "redis-server to answer PING",
+      5_000,
+      50,
+    );
+    return this;
   }
 
   async stop(): Promise<void> {

@@ -1,6 +1,6 @@
 /**
  * The starter config `aigw init` writes. A TS module (not a .yaml file) so
- * it ships inside dist/. It must stay valid: test/init.test.ts validates it.
+ * it ships inside dist/. It must stay valid: test/cli/init.test.ts validates it.
  */
 export const STARTER_CONFIG = `# yaml-language-server: $schema=./node_modules/aigw/schemas/gateway.schema.json
 #
