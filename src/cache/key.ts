@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 
 /** Fields that do not change the answer (delivery, attribution). */
-const IGNORED = new Set(["stream", "stream_options", "user", "metadata", "store", "service_tier"]);
+const IGNORED: ReadonlySet<string> = new Set(["stream", "stream_options", "user", "metadata", "store", "service_tier"]);
 
 function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;

@@ -15,7 +15,7 @@ export function redact(secret: string): string {
  * they appear: the usual credential headers, and any name that says token,
  * secret, key, password, auth, credential or cookie.
  */
-const SENSITIVE_EXACT = new Set(["authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key", "api-key"]);
+const SENSITIVE_EXACT: ReadonlySet<string> = new Set(["authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key", "api-key"]);
 const SENSITIVE_PART = /token|secret|key|passw(or)?d|auth|credential|cookie/i;
 
 export function isSensitiveName(name: string): boolean {

@@ -46,7 +46,7 @@ export interface Decision {
   trace: TraceEntry[];
 }
 
-const sensitiveHeaders = new Set(["authorization", "x-api-key", "cookie", "proxy-authorization"]);
+const sensitiveHeaders: ReadonlySet<string> = new Set(["authorization", "x-api-key", "cookie", "proxy-authorization"]);
 
 /**
  * What the gateway would do with a request, from the compiled snapshot alone:

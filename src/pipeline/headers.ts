@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders } from "node:http";
 import type { HeaderRules } from "../config/types.js";
 
 /** RFC 9110 7.6.1 connection-specific headers, never forwarded in either direction. */
-const HOP_BY_HOP = new Set([
+const HOP_BY_HOP: ReadonlySet<string> = new Set([
   "connection",
   "keep-alive",
   "proxy-connection",

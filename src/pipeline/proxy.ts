@@ -27,7 +27,7 @@ const REPLAY_BUFFER_BYTES = 1024 * 1024;
  * node:http + undici proxy), and a buffered body can be retried.
  */
 const SMALL_BODY_BYTES = 64 * 1024;
-const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"]);
+const IDEMPOTENT: ReadonlySet<string> = new Set(["GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"]);
 
 type FailureKind = "connect_error" | "timeout" | "reset" | "error";
 

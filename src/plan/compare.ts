@@ -23,7 +23,7 @@ const WHOLLY_REDACTED = /^<redacted(?::[0-9a-f]{8})?>$/;
  * Lists whose order carries no meaning, by their key: compared as sets.
  * Any other list (`fallback`, `targets`, `plugins`, ...) is ordered.
  */
-const UNORDERED = new Set([
+const UNORDERED: ReadonlySet<string> = new Set([
   "methods",
   "auth",
   "scopes",

@@ -34,7 +34,7 @@ const TABLE: Record<string, Mapped> = {
  * upstream failure (502), not a 401 the client would read as "your key is
  * wrong"; a 5xx also lets fallback and the breaker react.
  */
-const CREDENTIAL_ERRORS = new Set([
+const CREDENTIAL_ERRORS: ReadonlySet<string> = new Set([
   "UnrecognizedClientException",
   "InvalidSignatureException",
   "IncompleteSignatureException",

@@ -60,7 +60,7 @@ export function requiredLiteral(source: string, min = 3): string | null {
 }
 
 const PLAIN = /^[A-Za-z0-9 _#@:/=,;'"<>!%&~`-]$/;
-const PUNCTUATION = new Set([".", "-", "/", "#", "@", ":", "_", " ", "=", ",", ";", "'", '"', "<", ">", "!", "%", "&", "~", "`"]);
+const PUNCTUATION: ReadonlySet<string> = new Set([".", "-", "/", "#", "@", ":", "_", " ", "=", ",", ";", "'", '"', "<", ">", "!", "%", "&", "~", "`"]);
 
 /**
  * How many characters the escape at `i` spans: `\xHH`, `\uHHHH`, `\u{…}`,
