@@ -185,7 +185,8 @@ function show(value: unknown, node: SchemaNode | undefined, secrets: ReadonlySet
   return text.length > 60 ? text.slice(0, 57) + "..." : text;
 }
 
-function typeName(value: unknown): string {
+/** How a finding names the type of a value: `a list`, `a mapping`, `an integer`, … */
+export function typeName(value: unknown): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return "a list";
   if (typeof value === "object") return "a mapping";

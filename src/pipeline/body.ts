@@ -2,6 +2,7 @@ import type { IncomingMessage } from "node:http";
 import { Readable } from "node:stream";
 import type { FormData } from "undici";
 import { HttpError } from "../errors/http.js";
+import { collect } from "./collect.js";
 import type { RequestContext } from "./types.js";
 
 /** Whether a request has a body at all (RFC 9112 6.3). */
@@ -19,42 +20,12 @@ export function checkDeclaredLength(req: IncomingMessage, maxBytes: number): voi
   }
 }
 
-/** Reads the whole body, at most `maxBytes` (413 beyond). Event-driven: cheaper than async iteration. */
-export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
+/** Reads the whole body, at most `maxBytes` (413 beyond; the rest is drained so the client can read the answer). */
+export async function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
   checkDeclaredLength(req, maxBytes);
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const cleanup = (): void => {
-      req.off("data", onData);
-      req.off("end", onEnd);
-      req.off("error", onError);
-      req.off("aborted", onAborted);
-    };
-    const onData = (chunk: Buffer): void => {
-      size += chunk.length;
-      if (size > maxBytes) {
-        cleanup();
-        req.resume();
-        reject(new HttpError("payload_too_large", `the request body is larger than ${maxBytes} bytes`));
-        return;
-      }
-      chunks.push(chunk);
-    };
-    const onEnd = (): void => {
-      cleanup();
-      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
-    };
-    const onError = (err: Error): void => {
-      cleanup();
-      reject(err);
-    };
-    const onAborted = (): void => onError(new Error("the client aborted the request"));
-    req.on("data", onData);
-    req.once("end", onEnd);
-    req.once("error", onError);
-    req.once("aborted", onAborted);
-  });
+  const body = await collect(req, maxBytes, (r) => r.resume());
+  if (body === null) throw new HttpError("payload_too_large", `the request body is larger than ${maxBytes} bytes`);
+  return body;
 }
 
 /**

@@ -8,6 +8,7 @@ import { parseSource } from "../config/load.js";
 import { displayPath, fromPointer, type Path } from "../config/pointer.js";
 import { didYouMean } from "../config/suggest.js";
 import { createReporter, locate, type Reporter } from "../config/source.js";
+import { typeName } from "../config/schema-errors.js";
 
 /** The gateway's own decisions a case can expect (DESIGN 10). */
 export type ExpectedStatus = 200 | 400 | 401 | 403 | 404;
@@ -158,13 +159,6 @@ function collapseAlternatives(errors: readonly ErrorObject[]): ErrorObject[] {
 
 const article: Record<string, string> = { object: "a mapping", array: "a list", string: "a string", integer: "an integer", number: "a number", boolean: "a boolean", null: "null" };
 
-function typeName(value: unknown): string {
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "a list";
-  if (typeof value === "object") return "a mapping";
-  if (typeof value === "number") return Number.isInteger(value) ? "an integer" : "a number";
-  return `a ${typeof value}`;
-}
 
 function describe(e: ErrorObject, r: Reporter): void {
   const path: Path = fromPointer(e.instancePath).map((s) => (/^\d+$/.test(s) ? Number(s) : s));

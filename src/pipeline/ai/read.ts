@@ -1,41 +1,11 @@
 import type { Readable } from "node:stream";
+import { collect } from "../collect.js";
 
-/**
- * Reads an upstream body whole, at most `maxBytes` (beyond it the rest is
- * dropped and null returned). Event listeners, not async iteration, which
- * builds an iterator and a promise per chunk.
- */
+/** Reads an upstream body whole, at most `maxBytes` (beyond it the rest is cut and null returned). */
 export function readAll(body: Readable, maxBytes: number): Promise<Buffer | null> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const cleanup = (): void => {
-      body.off("data", onData);
-      body.off("end", onEnd);
-      body.off("error", onError);
-    };
-    const onData = (chunk: Buffer): void => {
-      size += chunk.length;
-      if (size > maxBytes) {
-        cleanup();
-        body.on("error", () => undefined);
-        body.destroy();
-        resolve(null);
-        return;
-      }
-      chunks.push(chunk);
-    };
-    const onEnd = (): void => {
-      cleanup();
-      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
-    };
-    const onError = (err: Error): void => {
-      cleanup();
-      reject(err);
-    };
-    body.on("data", onData);
-    body.once("end", onEnd);
-    body.once("error", onError);
+  return collect(body, maxBytes, (b) => {
+    b.on("error", () => undefined);
+    b.destroy();
   });
 }
 
