@@ -2,6 +2,7 @@ import type { CompiledRoute } from "../compile/route.js";
 import { HttpError } from "../errors/http.js";
 import type { RequestResources, UpstreamRuntime } from "./types.js";
 import type { UpstreamResponse } from "../upstream/exchange.js";
+import { drainBody } from "../upstream/body.js";
 import type { Target } from "../upstream/pool.js";
 import { hasBody, readAiBody, readBody } from "./body.js";
 import type { RequestContext } from "./types.js";
@@ -57,11 +58,6 @@ function classify(err: unknown, ctx: RequestContext, upstream: string): { error:
   }
 }
 
-/** Discards a response we will not relay (a failed attempt followed by a retry or fallback). */
-function discard(response: UpstreamResponse): void {
-  response.body.on("error", () => undefined);
-  response.body.resume();
-}
 
 /**
  * The terminal stage: send the request to the route's upstream and stream
@@ -226,7 +222,7 @@ async function attemptTarget(
   if (failed || response.status === 429) {
     const retry = may.retry && plan.retryOn.has(response.status) && IDEMPOTENT.has(may.method) && replayable(ctx) && pool.retryBudget.tryRetry();
     if (retry || (may.canFallBack && replayable(ctx))) {
-      discard(response);
+      drainBody(response.body);
       attempt.end({ status: response.status, exchange: "error", targetOk: !failed });
       return retry ? "retry" : new HttpError("upstream_error", `upstream ${def.name} answered ${response.status}`);
     }

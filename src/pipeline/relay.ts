@@ -1,5 +1,5 @@
 import type { ServerResponse } from "node:http";
-import type { Readable } from "node:stream";
+import type { BodySink, UpstreamBody } from "../upstream/body.js";
 
 /** What a relay may do besides copying bytes. */
 export interface RelayHooks {
@@ -12,63 +12,56 @@ export interface RelayHooks {
 }
 
 /**
- * One upstream body streamed to one client with backpressure: the source
- * pauses while the client's socket is full, the response ends with the
- * source, and is cut if the source fails (so a broken upstream stream never
- * looks complete). Lighter than stream.pipeline, which builds an
- * AbortController and error plumbing per call; the listeners are this
- * object's own methods.
+ * One upstream body streamed to one client with backpressure: the body
+ * pauses while the client's socket is full (a `drain` listener only then),
+ * the response ends with the body, and is cut if the body fails (so a
+ * broken upstream stream never looks complete). A client that leaves
+ * cancels the request, which fails the body: the relay needs no `close`
+ * listener of its own.
  */
-class BodyRelay {
+class BodyRelay implements BodySink {
   bytes = 0;
   private settled = false;
+  private waiting = false;
 
   constructor(
-    private readonly source: Readable,
+    private readonly body: UpstreamBody,
     private readonly res: ServerResponse,
     private readonly hooks: RelayHooks,
     private readonly resolve: (bytes: number) => void,
     private readonly reject: (err: unknown) => void,
-  ) {
-    source.on("data", this.onData);
-    source.once("end", this.onEnd);
-    source.once("error", this.onError);
-    res.on("drain", this.onDrain);
-    res.once("close", this.onClose);
-  }
+  ) {}
 
   private done(err?: unknown): void {
     if (this.settled) return;
     this.settled = true;
-    const { source, res } = this;
-    source.off("data", this.onData);
-    source.off("end", this.onEnd);
-    source.off("error", this.onError);
-    res.off("drain", this.onDrain);
-    res.off("close", this.onClose);
+    if (this.waiting) this.res.off("drain", this.onDrain);
     if (err === undefined) this.resolve(this.bytes);
     else this.reject(err);
   }
 
-  private readonly onData = (chunk: Buffer): void => {
+  onData(chunk: Buffer): boolean {
     if (this.hooks.onChunk !== undefined) {
       try {
         this.hooks.onChunk(chunk);
       } catch (err) {
         this.refuse(err);
-        return;
+        return false;
       }
     }
     this.bytes += chunk.length;
-    if (!this.res.write(chunk)) this.source.pause();
-  };
+    if (this.res.write(chunk)) return true;
+    if (!this.waiting) {
+      this.waiting = true;
+      this.res.once("drain", this.onDrain);
+    }
+    return false;
+  }
 
-  /** The watcher refused the body (an event over its limit): the source is cut, the response ends with what the caller has to say. */
+  /** The watcher refused the body (an event over its limit): the body is cut, the response ends with what the caller has to say. */
   private refuse(err: unknown): void {
-    const { source, res } = this;
-    source.off("error", this.onError);
-    source.on("error", () => undefined);
-    source.destroy();
+    const { body, res } = this;
+    body.destroy();
     const tail = this.hooks.lastWords?.(err) ?? null;
     if (tail === null) res.destroy();
     else {
@@ -79,10 +72,11 @@ class BodyRelay {
   }
 
   private readonly onDrain = (): void => {
-    this.source.resume();
+    this.waiting = false;
+    this.body.resume();
   };
 
-  private readonly onEnd = (): void => {
+  onEnd(): void {
     const beforeEnd = this.hooks.beforeEnd;
     if (beforeEnd === undefined) {
       this.res.end();
@@ -101,22 +95,15 @@ class BodyRelay {
         this.done(err);
       },
     );
-  };
+  }
 
-  private readonly onError = (err: unknown): void => {
+  onError(err: Error): void {
     this.res.destroy();
     this.done(err);
-  };
-
-  private readonly onClose = (): void => {
-    if (!this.res.writableFinished) {
-      this.source.destroy();
-      this.done(new Error("the client closed the connection"));
-    }
-  };
+  }
 }
 
-/** Streams `source` to `res`; resolves with the bytes written, rejects with the source's error or when the client left. */
-export function relayBody(source: Readable, res: ServerResponse, hooks: RelayHooks = {}): Promise<number> {
-  return new Promise((resolve, reject) => void new BodyRelay(source, res, hooks, resolve, reject));
+/** Streams `body` to `res`; resolves with the bytes written, rejects with the body's error (the client leaving included). */
+export function relayBody(body: UpstreamBody, res: ServerResponse, hooks: RelayHooks = {}): Promise<number> {
+  return new Promise((resolve, reject) => body.start(new BodyRelay(body, res, hooks, resolve, reject)));
 }

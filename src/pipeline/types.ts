@@ -1,6 +1,5 @@
 import type { Translators } from "../ai/registry.js";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Readable } from "node:stream";
 import type { Logger } from "pino";
 import type { StreamTranslator } from "../ai/types.js";
 import type { Authenticator } from "../auth/authenticator.js";
@@ -137,7 +136,7 @@ export interface PluginRunner {
 /** One request's pass through its route's plugins: the response hooks and guards the relays call. */
 export interface PluginRequestRun {
   /** Runs the response hooks; the headers to send, or null when a hook answered instead. */
-  respond(status: number, headers: HeaderMap, upstreamBody?: Readable): HeaderMap | null;
+  respond(status: number, headers: HeaderMap, upstreamBody?: { destroy(): void }): HeaderMap | null;
   /** A whole completion through the response guards: true when changed (redacted), an HttpError when blocked. */
   guardCompletion(body: Record<string, unknown>): boolean | HttpError;
   /** A cached completion through the response guards (redact only). */

@@ -1,4 +1,3 @@
-import type { Readable } from "node:stream";
 import type { StreamTranslator } from "../ai/types.js";
 import { HttpError } from "../errors/http.js";
 import { settleNow } from "../pipeline/metering.js";
@@ -142,7 +141,7 @@ export class PluginRun {
    * see `withoutHeaders`), or null when a hook failed: a 500 was sent
    * instead, and `upstreamBody` (if any) dropped.
    */
-  respond(status: number, headers: HeaderMap, upstreamBody?: Readable): HeaderMap | null {
+  respond(status: number, headers: HeaderMap, upstreamBody?: { destroy(): void }): HeaderMap | null {
     if (this.responded) return headers;
     this.responded = true;
     if (!this.shared.hasResponseHooks) return headers;
@@ -155,10 +154,7 @@ export class PluginRun {
         if (isThenable(out)) Promise.resolve(out).then(undefined, (err: unknown) => void this.failure(plugin, err));
       } catch (err) {
         const failed = this.failure(plugin, err);
-        if (upstreamBody !== undefined) {
-          upstreamBody.on("error", () => undefined);
-          upstreamBody.destroy();
-        }
+        upstreamBody?.destroy();
         sendError(this.ctx, failed);
         return null;
       }

@@ -1,5 +1,6 @@
 import type { Readable } from "node:stream";
 import type { Cancel } from "../lifecycle/cancel.js";
+import type { UpstreamBody } from "./body.js";
 
 /** One request to an upstream, whatever carries it (undici, or the in-process mock). */
 export interface UpstreamRequest {
@@ -8,12 +9,12 @@ export interface UpstreamRequest {
   path: string;
   headers: Record<string, string | string[]>;
   body: Buffer | Readable | null;
-  /** Aborts the exchange (undici takes an EventEmitter that emits `abort`). */
+  /** Aborts the exchange, at any point. */
   signal: Cancel;
 }
 
 export interface UpstreamResponse {
   status: number;
   headers: Record<string, string | string[] | undefined>;
-  body: Readable;
+  body: UpstreamBody;
 }

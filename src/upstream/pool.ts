@@ -1,4 +1,4 @@
-import { Pool } from "undici";
+import { Pool, type Dispatcher } from "undici";
 import { effectiveTargets } from "../config/kinds.js";
 import type { Upstream } from "../config/types.js";
 import type { Clock } from "../deps.js";
@@ -6,6 +6,7 @@ import type { SharedResource } from "../lifecycle/registry.js";
 import { createBalancer, type Balanced, type Balancer } from "./balancers/balancer.js";
 import { CircuitBreaker, type BreakerState } from "./breaker.js";
 import type { UpstreamRequest, UpstreamResponse } from "./exchange.js";
+import { DispatchExchange } from "./dispatch.js";
 import { HealthChecker } from "./health.js";
 import { RetryBudget } from "./retry-budget.js";
 
@@ -143,21 +144,24 @@ export class UpstreamPool implements SharedResource {
     return undefined;
   }
 
-  /** Sends a request to one target through its connection pool; call `finish` when the exchange ends. */
-  async send(target: Target, request: UpstreamRequest): Promise<UpstreamResponse> {
+  /**
+   * Sends a request to one target through its connection pool; resolves
+   * with the response head (its body not read yet). Call `finish` when the
+   * exchange ends.
+   */
+  send(target: Target, request: UpstreamRequest): Promise<UpstreamResponse> {
     target.inFlight++;
-    const started = this.deps.clock.monotonic();
-    const res = await target.dispatcher.request({
-      origin: target.origin,
-      path: request.path,
-      method: request.method as "GET",
-      headers: request.headers,
-      body: request.body,
-      signal: request.signal,
+    const clock = this.deps.clock;
+    const started = clock.monotonic();
+    return new Promise((resolve, reject) => {
+      const onResponse = (response: UpstreamResponse): void => {
+        const latency = clock.monotonic() - started;
+        target.ewmaMs = target.ewmaMs === 0 ? latency : target.ewmaMs * 0.7 + latency * 0.3;
+        resolve(response);
+      };
+      const options: Dispatcher.DispatchOptions = { origin: target.origin, path: request.path, method: request.method as Dispatcher.HttpMethod, headers: request.headers, body: request.body };
+      target.dispatcher.dispatch(options, new DispatchExchange(request.signal, onResponse, reject));
     });
-    const latency = this.deps.clock.monotonic() - started;
-    target.ewmaMs = target.ewmaMs === 0 ? latency : target.ewmaMs * 0.7 + latency * 0.3;
-    return { status: res.statusCode, headers: res.headers, body: res.body };
   }
 
   /**

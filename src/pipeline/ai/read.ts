@@ -1,12 +1,8 @@
-import type { Readable } from "node:stream";
-import { collect } from "../collect.js";
+import { collectBody, type UpstreamBody } from "../../upstream/body.js";
 
 /** Reads an upstream body whole, at most `maxBytes` (beyond it the rest is cut and null returned). */
-export function readAll(body: Readable, maxBytes: number): Promise<Buffer | null> {
-  return collect(body, maxBytes, (b) => {
-    b.on("error", () => undefined);
-    b.destroy();
-  });
+export function readAll(body: UpstreamBody, maxBytes: number): Promise<Buffer | null> {
+  return collectBody(body, maxBytes);
 }
 
 export function parseJson(bytes: Buffer | null): unknown {

@@ -1,4 +1,3 @@
-import type { Readable } from "node:stream";
 import type { CompiledRoute } from "../../compile/route.js";
 import type { RequestResources } from "../types.js";
 import type { StreamTranslator } from "../../ai/types.js";
@@ -6,6 +5,7 @@ import type { RequestContext } from "../types.js";
 import { recordFirstToken } from "../first-token.js";
 import { applyHeaderRules, type HeaderMap } from "../headers.js";
 import type { UpstreamResponse } from "../../upstream/exchange.js";
+import type { BodySink, UpstreamBody } from "../../upstream/body.js";
 import { sseData } from "../../ai/sse.js";
 import { endExchange, settleNow } from "../metering.js";
 import { addGatewayHeaders } from "../gateway-headers.js";
@@ -78,7 +78,7 @@ export function streamThrough(
   ctx.status = response.status;
   ctx.res.writeHead(response.status, headers);
   resources.metrics.activeStreams.inc();
-  return new Promise<boolean>((resolve, reject) => void new StreamRelay(ctx, resources, response.body, translator, onOutput, resolve, reject));
+  return new Promise<boolean>((resolve, reject) => response.body.start(new StreamRelay(ctx, resources, response.body, translator, onOutput, resolve, reject)));
 }
 
 /**
@@ -87,27 +87,23 @@ export function streamThrough(
  * (one chunk on the wire), not one write per event. Every way it can end
  * (the upstream's end, an in-band error, a guard's halt, the upstream
  * breaking off, the client leaving, an event over the size limit) is one
- * method, and each reports the usage seen to the request's meter.
+ * method, and each reports the usage seen to the request's meter. A client
+ * that leaves cancels the request, which fails the body (`onError`).
  */
-class StreamRelay {
+class StreamRelay implements BodySink {
   private settled = false;
   private first = true;
+  private waiting = false;
 
   constructor(
     private readonly ctx: RequestContext,
     private readonly resources: RequestResources,
-    private readonly source: Readable,
+    private readonly body: UpstreamBody,
     private readonly translator: StreamTranslator,
     private readonly onOutput: ((bytes: Buffer) => void) | undefined,
     private readonly resolve: (failed: boolean) => void,
     private readonly reject: (err: unknown) => void,
-  ) {
-    source.on("data", this.onData);
-    source.once("end", this.onEnd);
-    source.once("error", this.onError);
-    ctx.res.on("drain", this.onDrain);
-    ctx.res.once("close", this.onClose);
-  }
+  ) {}
 
   private write(bytes: Buffer[]): boolean {
     if (bytes.length === 0) return true;
@@ -125,12 +121,7 @@ class StreamRelay {
     if (this.settled) return;
     this.settled = true;
     this.resources.metrics.activeStreams.dec();
-    const { source, ctx } = this;
-    source.off("data", this.onData);
-    source.off("end", this.onEnd);
-    source.off("error", this.onError);
-    ctx.res.off("drain", this.onDrain);
-    ctx.res.off("close", this.onClose);
+    if (this.waiting) this.ctx.res.off("drain", this.onDrain);
     if (err === undefined) this.resolve(failed);
     else this.reject(err);
   }
@@ -141,48 +132,47 @@ class StreamRelay {
     endExchange(this.ctx, "cut");
   }
 
-  private stopSource(): void {
-    const source = this.source;
-    source.off("data", this.onData);
-    source.off("error", this.onError);
-    source.on("error", () => undefined);
-    source.destroy();
-  }
-
   /** The upstream's stream cannot go on (an event over the size limit): say so in-band, cut the upstream, end. */
   private abandon(err: unknown): void {
     const { ctx, resources } = this;
     resources.logger.warn({ requestId: ctx.id, upstream: ctx.upstream, err: (err as Error).message }, "upstream stream abandoned");
     resources.metrics.recordStreamAbandoned(ctx.upstream ?? "-", (err as { code?: string }).code ?? "error");
-    this.stopSource();
+    this.body.destroy();
     this.cut();
     this.write([streamError(err)]);
     ctx.res.end();
     this.finish(undefined, true);
   }
 
-  private readonly onData = (chunk: Buffer): void => {
+  onData(chunk: Buffer): boolean {
     let out: Buffer[];
     try {
       out = this.translator.push(chunk);
     } catch (err) {
       this.abandon(err);
-      return;
+      return false;
     }
-    if (!this.write(out)) this.source.pause();
+    const more = this.write(out);
     if (this.translator.halted?.() === true) {
       // A guard ended the stream: no more input, the upstream request is cut.
-      this.stopSource();
+      this.body.destroy();
       this.onEnd();
+      return false;
     }
-  };
+    if (!more && !this.waiting) {
+      this.waiting = true;
+      this.ctx.res.once("drain", this.onDrain);
+    }
+    return more;
+  }
 
   private readonly onDrain = (): void => {
-    this.source.resume();
+    this.waiting = false;
+    this.body.resume();
   };
 
   /** The end: the translator's last events after the settlement, then `x-aigw-cost-usd` as a trailer. */
-  private readonly onEnd = (): void => {
+  onEnd(): void {
     const { ctx, translator } = this;
     const tail = translator.end();
     ctx.meter?.report(translator.usage());
@@ -202,21 +192,22 @@ class StreamRelay {
         this.finish(err);
       },
     );
-  };
+  }
 
-  /** The upstream broke off: say so in-band (never a clean [DONE]), then end. */
-  private readonly onError = (): void => {
+  /**
+   * The body failed. The client left (the request was cancelled without a
+   * gateway reason): the relay fails with it. Otherwise the upstream broke
+   * off or timed out: say so in-band (never a clean [DONE]), then end.
+   */
+  onError(err: Error): void {
+    const { ctx } = this;
     this.cut();
-    this.write(this.translator.end());
-    this.ctx.res.end();
-    this.finish();
-  };
-
-  private readonly onClose = (): void => {
-    if (!this.ctx.res.writableFinished) {
-      this.cut();
-      this.source.destroy();
-      this.finish(new Error("the client closed the connection"));
+    if (ctx.cancel.aborted && ctx.cancel.reason === undefined) {
+      this.finish(err);
+      return;
     }
-  };
+    this.write(this.translator.end());
+    ctx.res.end();
+    this.finish();
+  }
 }

@@ -4,6 +4,7 @@ import { delay, type Cancel } from "../../lifecycle/cancel.js";
 import type { Upstream } from "../../config/types.js";
 import type { Clock } from "../../deps.js";
 import type { UpstreamResponse } from "../exchange.js";
+import { bufferBody, readableBody } from "../body.js";
 
 /**
  * The built-in `mock` upstream: OpenAI-shaped answers computed from the
@@ -27,7 +28,7 @@ interface ChatMessage {
 const json = (status: number, body: unknown): UpstreamResponse => ({
   status,
   headers: { "content-type": "application/json" },
-  body: Readable.from([Buffer.from(JSON.stringify(body))]),
+  body: bufferBody(Buffer.from(JSON.stringify(body))),
 });
 
 const error = (status: number, type: string, code: string, message: string): UpstreamResponse =>
@@ -130,7 +131,7 @@ export class MockProvider {
     return {
       status: 200,
       headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache" },
-      body: Readable.from(events(), { objectMode: false }),
+      body: readableBody(Readable.from(events(), { objectMode: false }), cancel),
     };
   }
 
