@@ -1,5 +1,6 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { Counter, Gauge, Registry, collectDefaultMetrics } from "prom-client";
 import { methodLabel } from "./labels.js";
+import { HotCounter, HotGauge, HotHistogram, type CounterCell, type HistogramCell } from "./hot-metrics.js";
 
 /**
  * The gateway's Prometheus metrics: one Registry per gateway instance.
@@ -16,23 +17,24 @@ export class GatewayMetrics {
   enabled = true;
   /** Whether request and token metrics carry a `consumer` label (`observability.metrics.consumerLabel`, fixed at start). */
   readonly consumerLabel: boolean;
-  readonly httpRequests: Counter<"route" | "method" | "status_class" | "consumer">;
-  readonly httpDuration: Histogram<"route">;
-  readonly upstreamRequests: Counter<"upstream" | "target" | "status_class">;
-  readonly upstreamDuration: Histogram<"upstream">;
-  readonly timeToFirstToken: Histogram<"upstream" | "model">;
+  // Updated on every request: cells bumped in place (hot-metrics.ts).
+  readonly httpRequests: HotCounter;
+  readonly httpDuration: HotHistogram;
+  readonly upstreamRequests: HotCounter;
+  readonly upstreamDuration: HotHistogram;
+  readonly timeToFirstToken: HotHistogram;
+  readonly tokens: HotCounter;
+  readonly cost: HotCounter;
+  readonly activeStreams: HotGauge;
+  readonly inFlight: HotGauge;
   readonly cacheHits: Counter<"route">;
   readonly cacheMisses: Counter<"route">;
   readonly configReloads: Counter<"result">;
   readonly authFailures: Counter<"provider" | "reason">;
   readonly rateLimitHits: Counter<"policy" | "mode">;
   readonly rateLimitOverflow: Counter<"policy">;
-  readonly tokens: Counter<"type" | "model" | "consumer">;
-  readonly cost: Counter<"model">;
   readonly configInfo: Gauge<"hash">;
-  readonly activeStreams: Gauge;
   readonly breakerState: Gauge<"upstream" | "target">;
-  readonly inFlight: Gauge;
   readonly pluginErrors: Counter<"plugin">;
   readonly streamsAbandoned: Counter<"upstream" | "reason">;
 
@@ -42,20 +44,20 @@ export class GatewayMetrics {
     const byConsumer = this.consumerLabel ? (["consumer"] as const) : [];
     this.registry = new Registry();
     const make = new MetricMaker(p, this.registry);
-    this.httpRequests = make.counter("http_requests_total", "Requests answered by the data plane.", ["route", "method", "status_class", ...byConsumer]);
-    this.httpDuration = make.histogram("http_request_duration_seconds", "Time from request start to the end of the response.", ["route"], HTTP_BUCKETS);
-    this.upstreamRequests = make.counter(
+    this.httpRequests = make.hotCounter("http_requests_total", "Requests answered by the data plane.", ["route", "method", "status_class", ...byConsumer]);
+    this.httpDuration = make.hotHistogram("http_request_duration_seconds", "Time from request start to the end of the response.", ["route"], HTTP_BUCKETS);
+    this.upstreamRequests = make.hotCounter(
       "upstream_requests_total",
       "Attempts sent to upstream targets (retries and fallbacks each count), by status class; `error` when no response came (connect error, timeout, reset).",
       ["upstream", "target", "status_class"],
     );
-    this.upstreamDuration = make.histogram(
+    this.upstreamDuration = make.hotHistogram(
       "upstream_duration_seconds",
       "Time of one upstream attempt, from sending the request to the end of the response (or the failure).",
       ["upstream"],
       UPSTREAM_BUCKETS,
     );
-    this.timeToFirstToken = make.histogram(
+    this.timeToFirstToken = make.hotHistogram(
       "time_to_first_token_seconds",
       "Streaming responses: time from the request's arrival to the first body bytes sent to the client, by upstream and model pattern.",
       ["upstream", "model"],
@@ -70,14 +72,14 @@ export class GatewayMetrics {
       "Requests counted on a policy's shared overflow counter because the in-memory store was full of live counters.",
       ["policy"],
     );
-    this.tokens = make.counter("tokens_total", "LLM tokens from upstream usage, by type (input, output) and model pattern (the pricing entry that priced it).", ["type", "model", ...byConsumer]);
-    this.cost = make.counter("cost_usd_total", "Cost of LLM usage in USD, by model pattern.", ["model"]);
+    this.tokens = make.hotCounter("tokens_total", "LLM tokens from upstream usage, by type (input, output) and model pattern (the pricing entry that priced it).", ["type", "model", ...byConsumer]);
+    this.cost = make.hotCounter("cost_usd_total", "Cost of LLM usage in USD, by model pattern.", ["model"]);
     this.configReloads = make.counter("config_reloads_total", "Config loads and reloads, by result.", ["result"]);
     this.configInfo = make.gauge("config_info", "The active config: 1 for its hash (first 12 hex digits).", ["hash"]);
     // Under `serve --workers N` each worker has its own breakers: /metrics shows the highest state.
     this.breakerState = make.gauge("circuit_breaker_state", "Circuit breaker of each target: 0 closed, 1 open, 2 half-open.", ["upstream", "target"], "max");
-    this.activeStreams = make.gauge("active_streams", "Streaming (SSE) responses in progress.");
-    this.inFlight = make.gauge("requests_in_flight", "Requests in progress.");
+    this.activeStreams = make.hotGauge("active_streams", "Streaming (SSE) responses in progress.");
+    this.inFlight = make.hotGauge("requests_in_flight", "Requests in progress.");
     this.pluginErrors = make.counter("plugin_errors_total", "Plugin hooks that threw or rejected, by plugin.", ["plugin"]);
     this.streamsAbandoned = make.counter(
       "upstream_streams_abandoned_total",
@@ -91,10 +93,10 @@ export class GatewayMetrics {
   // call otherwise. Label values are bounded (config names, methods, classes),
   // and looked up one level at a time, so no key string is built per request
   // (route → method → status class → consumer; upstream → target → class).
-  private readonly requestChildren = new Map<string, Map<string, Map<string, Map<string, { inc(): void }>>>>();
-  private readonly durationChildren = new Map<string, { observe(v: number): void }>();
-  private readonly upstreamChildren = new Map<string, Map<string, Map<string, { inc(): void }>>>();
-  private readonly upstreamDurationChildren = new Map<string, { observe(v: number): void }>();
+  private readonly requestChildren = new Map<string, Map<string, Map<string, Map<string, CounterCell>>>>();
+  private readonly durationChildren = new Map<string, HistogramCell>();
+  private readonly upstreamChildren = new Map<string, Map<string, Map<string, CounterCell>>>();
+  private readonly upstreamDurationChildren = new Map<string, HistogramCell>();
 
   /**
    * Counts one answered request (and its duration). `rawMethod` is the
@@ -109,13 +111,13 @@ export class GatewayMetrics {
     const byConsumer = level(level(level(this.requestChildren, route), method), cls);
     let counter = byConsumer.get(who);
     if (counter === undefined) {
-      counter = this.httpRequests.labels(this.consumerLabel ? { route, method, status_class: cls, consumer } : { route, method, status_class: cls });
+      counter = this.consumerLabel ? this.httpRequests.cell(route, method, cls, consumer) : this.httpRequests.cell(route, method, cls);
       byConsumer.set(who, counter);
     }
-    counter.inc();
+    counter.value++;
     let histogram = this.durationChildren.get(route);
     if (histogram === undefined) {
-      histogram = this.httpDuration.labels({ route });
+      histogram = this.httpDuration.cell(route);
       this.durationChildren.set(route, histogram);
     }
     histogram.observe(seconds);
@@ -128,20 +130,20 @@ export class GatewayMetrics {
     const byClass = level(level(this.upstreamChildren, upstream), target);
     let counter = byClass.get(cls);
     if (counter === undefined) {
-      counter = this.upstreamRequests.labels({ upstream, target, status_class: cls });
+      counter = this.upstreamRequests.cell(upstream, target, cls);
       byClass.set(cls, counter);
     }
-    counter.inc();
+    counter.value++;
     let histogram = this.upstreamDurationChildren.get(upstream);
     if (histogram === undefined) {
-      histogram = this.upstreamDuration.labels({ upstream });
+      histogram = this.upstreamDuration.cell(upstream);
       this.upstreamDurationChildren.set(upstream, histogram);
     }
     histogram.observe(seconds);
   }
 
   recordFirstToken(upstream: string, model: string, seconds: number): void {
-    if (this.enabled) this.timeToFirstToken.observe({ upstream, model }, seconds);
+    if (this.enabled) this.timeToFirstToken.cell(upstream, model).observe(seconds);
   }
 
   recordCache(route: string, hit: boolean): void {
@@ -150,10 +152,10 @@ export class GatewayMetrics {
 
   recordUsage(model: string, input: number, output: number, costUsd: number, consumer = "-"): void {
     if (!this.enabled) return;
-    const labels = (type: string) => (this.consumerLabel ? { type, model, consumer } : { type, model });
-    if (input > 0) this.tokens.inc(labels("input"), input);
-    if (output > 0) this.tokens.inc(labels("output"), output);
-    if (costUsd > 0) this.cost.inc({ model }, costUsd);
+    const who = this.consumerLabel ? [consumer] : [];
+    if (input > 0) this.tokens.cell("input", model, ...who).value += input;
+    if (output > 0) this.tokens.cell("output", model, ...who).value += output;
+    if (costUsd > 0) this.cost.cell(model).value += costUsd;
   }
 
   /** `reason` is a stable error code (e.g. `sse_event_too_large`), `upstream` a config name. */
@@ -191,8 +193,16 @@ class MetricMaker {
     return new Counter({ name: this.prefix + name, help, labelNames, registers: this.registers });
   }
 
-  histogram<T extends string>(name: string, help: string, labelNames: readonly T[], buckets: readonly number[]): Histogram<T> {
-    return new Histogram({ name: this.prefix + name, help, labelNames, buckets: [...buckets], registers: this.registers });
+  hotCounter(name: string, help: string, labelNames: readonly string[]): HotCounter {
+    return new HotCounter(this.prefix + name, help, labelNames, this.registers[0]!);
+  }
+
+  hotHistogram(name: string, help: string, labelNames: readonly string[], buckets: readonly number[]): HotHistogram {
+    return new HotHistogram(this.prefix + name, help, labelNames, this.registers[0]!, buckets);
+  }
+
+  hotGauge(name: string, help: string): HotGauge {
+    return new HotGauge(this.prefix + name, help, this.registers[0]!);
   }
 
   /** `aggregator` is how /metrics of `serve --workers N` joins the workers' values (prom-client's default: sum). */
