@@ -34,19 +34,27 @@ export function processIo(): Io {
   };
 }
 
-/** The first `maxBytes` bytes of a file as text (a FIFO or /dev/zero included: it never reads more). */
+/**
+ * The first `maxBytes` bytes of a file as text (a FIFO or /dev/zero
+ * included: it never reads more). Read in chunks, so a small file costs a
+ * small buffer, not `maxBytes` of zeroed memory.
+ */
 async function readPrefix(path: string, maxBytes: number): Promise<string> {
   const handle = await open(path, "r");
   try {
-    const buffer = Buffer.alloc(maxBytes);
+    const chunks: Buffer[] = [];
     let filled = 0;
     while (filled < maxBytes) {
-      const { bytesRead } = await handle.read(buffer, filled, maxBytes - filled, null);
+      const chunk = Buffer.allocUnsafe(Math.min(READ_CHUNK_BYTES, maxBytes - filled));
+      const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
       if (bytesRead === 0) break;
+      chunks.push(bytesRead === chunk.length ? chunk : chunk.subarray(0, bytesRead));
       filled += bytesRead;
     }
-    return buffer.toString("utf8", 0, filled);
+    return Buffer.concat(chunks, filled).toString("utf8");
   } finally {
     await handle.close();
   }
 }
+
+const READ_CHUNK_BYTES = 64 * 1024;

@@ -30,7 +30,12 @@ function workerScript(): URL | undefined {
   return existsSync(fileURLToPath(built)) ? built : undefined;
 }
 
-/** How long an unused build worker lives. */
+/**
+ * How long an unused build worker lives after a reload (reloads tend to
+ * come in bursts). The start-up build's worker ends at once: nothing is in
+ * flight then, and a gateway that never reloads should not hold a second
+ * heap (~20 MB resident).
+ */
 const IDLE_MS = 10_000;
 
 interface Pending {
@@ -54,6 +59,7 @@ export class SnapshotBuilder {
   private pending: Pending | null = null;
   private nextId = 1;
   private idleTimer: NodeJS.Timeout | null = null;
+  private finished = 0;
   private readonly script: URL | undefined;
 
   constructor(options: { inProcess?: boolean } = {}) {
@@ -91,7 +97,9 @@ export class SnapshotBuilder {
     worker.on("message", (m: BuildMessage) => this.onMessage(m));
     worker.on("error", (err) => this.fail(err));
     worker.on("exit", (code) => {
-      if (this.worker === worker) this.worker = null;
+      // A worker ended while idle (terminated) is no build's failure: a later build may already run on a new one.
+      if (this.worker !== worker) return;
+      this.worker = null;
       if (this.pending !== null) this.fail(new Error(`the config build worker exited (${code})`));
     });
     this.worker = worker;
@@ -133,12 +141,12 @@ export class SnapshotBuilder {
 
   private settle(fn: () => void): void {
     this.pending = null;
-    this.scheduleIdleStop();
+    this.scheduleIdleStop(++this.finished === 1 ? 0 : IDLE_MS);
     fn();
   }
 
   /** An idle worker is ended (it holds its own heap, ~12 MB); the next build starts a new one. */
-  private scheduleIdleStop(): void {
+  private scheduleIdleStop(afterMs: number): void {
     if (this.worker === null || this.idleTimer !== null) return;
     this.idleTimer = setTimeout(() => {
       this.idleTimer = null;
@@ -146,7 +154,7 @@ export class SnapshotBuilder {
       this.worker = null;
       if (w !== null && this.pending === null) void w.terminate();
       else if (w !== null) this.worker = w;
-    }, IDLE_MS);
+    }, afterMs);
     this.idleTimer.unref();
   }
 
@@ -154,7 +162,7 @@ export class SnapshotBuilder {
     const p = this.pending;
     if (p === null) return;
     this.pending = null;
-    this.scheduleIdleStop();
+    this.scheduleIdleStop(++this.finished === 1 ? 0 : IDLE_MS);
     p.reject(err);
   }
 
