@@ -1,4 +1,4 @@
-// The gateway config of the full-path benches (bench/pipeline.mjs,
+// The gateway config of the focused full-path benches (bench/ab.mjs,
 // bench/routes.mjs): API-key auth, a token bucket per consumer (in memory),
 // metrics and access log on, a plain http route and two OpenAI routes picked
 // by the body's `model`, then `filler` routes that never match.

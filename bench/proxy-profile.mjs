@@ -1,4 +1,4 @@
-// Where the gateway's CPU time goes under load (companion of bench/proxy.mjs).
+// Where the gateway's CPU time goes under load.
 //
 //   npm run build && node bench/proxy-profile.mjs [--seconds 8] [--top 25] [--keep]
 //   node bench/proxy-profile.mjs --summarise FILE.cpuprofile [--top 25]
@@ -8,8 +8,8 @@
 // autocannon (50 connections) for --seconds after a 2 s warm-up, stops it
 // with SIGTERM (the profile is written on exit), and prints the top
 // functions by self time, self time per package / area, and the inclusive
-// time of the gateway's own request functions. Pinned like bench/proxy.mjs
-// when taskset is there (gateway on CPU 0, upstream and autocannon on CPU 1).
+// time of the gateway's own request functions. Pinned when taskset is
+// there (gateway on CPU 0, upstream and autocannon on CPU 1).
 
 import autocannon from "autocannon";
 import { execFileSync, spawn } from "node:child_process";

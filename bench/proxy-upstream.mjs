@@ -1,4 +1,4 @@
-// Fake OpenAI-shaped upstream for bench/proxy.mjs (run as its own process).
+// Fake OpenAI-shaped upstream for the focused benches (run as its own process).
 //
 //   POST /v1/chat/completions  a fixed ~600-byte chat.completion JSON body, or,
 //                              when the request body has `"stream": true`, an
