@@ -172,7 +172,7 @@ export interface UsageMeter {
 }
 
 /** What one consumer of the settlement does with it (the ledger, token limits). */
-export type SettleHook = (ctx: RequestContext, meter: UsageMeter) => Promise<void>;
+export type SettleHook = (ctx: RequestContext, meter: UsageMeter) => Promise<void> | void;
 
 /**
  * Everything one request carries through the stages. Allocated once per

@@ -12,15 +12,20 @@ export interface UsageTotals {
 }
 
 export interface UsageLedger {
-  add(consumer: string, period: Period, delta: UsageTotals): Promise<void>;
+  /** Adds to a consumer's totals; the in-memory ledger does it at once (no promise). */
+  add(consumer: string, period: Period, delta: UsageTotals): Promise<void> | void;
   get(consumer: string, period: Period): Promise<UsageTotals>;
 }
+
+const SWEEP_FLOOR = 10_000;
 
 const ZERO: UsageTotals = { requests: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 };
 
 /** Usage in process memory (one replica); a period's totals vanish after it ends. */
 export class MemoryLedger implements UsageLedger, SharedResource {
   private readonly totals = new Map<string, { totals: UsageTotals; expiresAt: number }>();
+  /** The size above which the next add sweeps out ended periods (doubles after a sweep, so adds stay O(1) amortised). */
+  private sweepAbove = SWEEP_FLOOR;
 
   constructor(private readonly clock: Clock) {}
 
@@ -28,7 +33,7 @@ export class MemoryLedger implements UsageLedger, SharedResource {
     return `${period}:${periodStart(period, now)}:${consumer}`;
   }
 
-  async add(consumer: string, period: Period, delta: UsageTotals): Promise<void> {
+  add(consumer: string, period: Period, delta: UsageTotals): void {
     const now = this.clock.now();
     const key = this.key(consumer, period, now);
     const entry = this.totals.get(key) ?? { totals: { ...ZERO }, expiresAt: periodEnd(period, now) };
@@ -37,7 +42,10 @@ export class MemoryLedger implements UsageLedger, SharedResource {
     entry.totals.outputTokens += delta.outputTokens;
     entry.totals.costUsd += delta.costUsd;
     this.totals.set(key, entry);
-    if (this.totals.size > 10_000) for (const [k, e] of this.totals) if (e.expiresAt <= now) this.totals.delete(k);
+    if (this.totals.size > this.sweepAbove) {
+      for (const [k, e] of this.totals) if (e.expiresAt <= now) this.totals.delete(k);
+      this.sweepAbove = Math.max(SWEEP_FLOOR, this.totals.size * 2);
+    }
   }
 
   async get(consumer: string, period: Period): Promise<UsageTotals> {

@@ -70,7 +70,7 @@ export function openAiDialect(route: CompiledRoute, resources: RequestResources,
         if (HttpError.is(guarded)) return sendBlocked(ctx, route, guarded);
         if (guarded) out = Buffer.from(JSON.stringify(json));
       }
-      if (kind === "chat" && json !== undefined) await storeCompletion(ctx, resources, json);
+      if (kind === "chat" && json !== undefined && ctx.cacheKey !== null) await storeCompletion(ctx, resources, json);
       await sendJson(ctx, route, response.status, endToEnd(response.headers, copy.dropWhole), out);
       return true;
     },

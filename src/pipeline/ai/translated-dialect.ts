@@ -52,7 +52,7 @@ export function translatedDialect(route: CompiledRoute, resources: RequestResour
       if (typeof completion.model === "string") ctx.responseModel = completion.model;
       const guarded = ctx.plugins === null ? false : ctx.plugins.guardCompletion(completion);
       if (HttpError.is(guarded)) return sendBlocked(ctx, route, guarded);
-      await storeCompletion(ctx, resources, completion);
+      if (ctx.cacheKey !== null) await storeCompletion(ctx, resources, completion);
       await sendJson(ctx, route, 200, {}, Buffer.from(JSON.stringify(completion)));
       return true;
     },

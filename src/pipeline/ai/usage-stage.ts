@@ -26,7 +26,7 @@ export const usageStage: StageFactory = {
     const estimate = (ctx: RequestContext): Usage => estimateUsage(ctx.json, aiKind(ctx.path) !== "embeddings", defaultMaxTokens);
 
     /** Cost from the settled usage, metrics, the consumer's ledger. */
-    const record: SettleHook = async (ctx, meter) => {
+    const record: SettleHook = (ctx, meter) => {
       if (!meter.counted) return;
       const usage = meter.total;
       const requested = ctx.model ?? (typeof ctx.json?.model === "string" ? ctx.json.model : undefined);
@@ -37,12 +37,14 @@ export const usageStage: StageFactory = {
       if (!hit) metrics.recordUsage(price?.glob.pattern ?? "unpriced", usage.inputTokens, usage.outputTokens, cost, ctx.consumer?.name);
       const who = ctx.consumer?.name ?? ctx.identity?.subject;
       if (who === undefined) return;
+      const failed = (err: unknown): void => resources.logger.warn({ err: (err as Error).message, consumer: who }, "could not record usage");
       try {
-        await ledger.add(who, ctx.consumer?.budget?.period ?? "month", { requests: 1, inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, costUsd: cost });
+        return ledger.add(who, ctx.consumer?.budget?.period ?? "month", { requests: 1, inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, costUsd: cost })?.catch(failed);
       } catch (err) {
-        resources.logger.warn({ err: (err as Error).message, consumer: who }, "could not record usage");
+        failed(err);
       }
     };
+
 
     return async (ctx, next) => {
       const who = ctx.consumer?.name ?? ctx.identity?.subject;
