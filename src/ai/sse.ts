@@ -40,10 +40,21 @@ export class SseParser {
 
   constructor(private readonly maxEventChars: number = MAX_SSE_EVENT_CHARS) {}
 
+  /**
+   * Whether the last `push` was exactly whole events: nothing pending
+   * before it, nothing left after it, and the events' text is the chunk's
+   * bytes (no character split across chunks, nothing replaced as invalid
+   * UTF-8). A relay that passes every event on unchanged can then send the
+   * chunk itself instead of encoding each event again.
+   */
+  aligned = false;
+
   /** The complete events in `chunk` (plus what was pending). Throws SseOverflowError when an event grows past the limit. */
   push(chunk: Buffer): SseEvent[] {
+    const fresh = this.buffer === "";
     this.buffer += this.decoder.decode(chunk, { stream: true });
     const out = this.drain();
+    this.aligned = fresh && this.buffer === "" && out.length > 0 && byteLengthOf(out) === chunk.length;
     if (this.buffer.length > this.maxEventChars) {
       this.buffer = "";
       this.scanned = 0;
@@ -86,6 +97,12 @@ export class SseParser {
       if (event !== undefined || data.length > 0) out.push({ event, data: data.join("\n"), raw });
     }
   }
+}
+
+function byteLengthOf(events: readonly SseEvent[]): number {
+  let n = 0;
+  for (const e of events) n += Buffer.byteLength(e.raw);
+  return n;
 }
 
 /** `data: <json>\n\n` */

@@ -17,11 +17,13 @@ export function openAiStream(ctx: TranslateContext): StreamTranslator {
   let failed = false;
   return {
     push(chunk) {
-      const out: Buffer[] = [];
-      for (const e of parser.push(chunk)) {
+      const events = parser.push(chunk);
+      // Events kept, as text: encoded only when one was dropped (else the chunk itself goes out, byte for byte).
+      const kept: string[] = [];
+      for (const e of events) {
         if (e.data === "[DONE]") {
           done = true;
-          out.push(Buffer.from(e.raw));
+          kept.push(e.raw);
           continue;
         }
         let parsed: Record<string, unknown> | undefined;
@@ -39,9 +41,10 @@ export function openAiStream(ctx: TranslateContext): StreamTranslator {
           usage = { inputTokens: u.inputTokens ?? 0, outputTokens: u.outputTokens ?? 0 };
           if (!ctx.includeUsage && Array.isArray(parsed?.choices) && (parsed!.choices as unknown[]).length === 0) continue;
         }
-        out.push(Buffer.from(e.raw));
+        kept.push(e.raw);
       }
-      return out;
+      if (kept.length === events.length && parser.aligned) return [chunk];
+      return kept.map((raw) => Buffer.from(raw));
     },
     end() {
       if (done || failed) return [];
