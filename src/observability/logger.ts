@@ -76,7 +76,7 @@ export function flushLogger(logger: Logger): void {
 
 /**
  * stdout through sonic-boom (asynchronous writes, flushed on exit), with
- * whole lines gathered in front of it (`LineBatch`): up to 16 KiB a batch,
+ * whole lines gathered in front of it (`LineBatch`): up to 64 KiB a batch,
  * or 4 KiB of whole lines when other processes share the pipe.
  */
 function stdoutDestination(shared: boolean): DestinationStream {
@@ -86,12 +86,19 @@ function stdoutDestination(shared: boolean): DestinationStream {
   const release = (): void => batch?.release();
   process.on("beforeExit", release);
   process.on("exit", release);
-  const sonic = pino.destination(shared ? { dest: 1, sync: false, minLength: PIPE_BUF - 512, maxWrite: PIPE_BUF } : { dest: 1, sync: false, minLength: 4096 });
-  batch = new LineBatch(sonic, shared ? PIPE_BUF : 16 * 1024);
+  const sonic = pino.destination(shared ? { dest: 1, sync: false, minLength: PIPE_BUF - 512, maxWrite: PIPE_BUF } : { dest: 1, sync: false, minLength: 4096, maxWrite: BATCH_BYTES });
+  batch = new LineBatch(sonic, shared ? PIPE_BUF : BATCH_BYTES);
   return batch;
 }
 
 const PIPE_BUF = 4096;
+/**
+ * One write of this many bytes of whole lines at most (a pipe's default
+ * capacity): each write is a hand-off to libuv's thread pool, which costs
+ * far more than the bytes, so fewer, larger writes (measured: 16 → 64 KiB
+ * gave 3% more capacity on an access-logged AI route, side by side).
+ */
+const BATCH_BYTES = 64 * 1024;
 
 /** A copy of a headers object (plain or `[name, value]` pairs) with credential-like values censored. */
 export function censorHeaders(headers: unknown): unknown {
