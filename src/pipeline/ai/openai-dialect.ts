@@ -17,6 +17,21 @@ import { sendBlocked } from "../../plugins/run.js";
 
 const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 
+const INCLUDE_USAGE = Buffer.from('"stream_options":{"include_usage":true},');
+
+/**
+ * A JSON object's bytes with `"stream_options":{"include_usage":true}` as
+ * its first member. The body parsed as an object with other members (it
+ * has `stream`), so its first non-blank byte is `{` and a comma follows the
+ * new member; null when that does not hold (the caller serialises instead).
+ */
+export function withIncludeUsage(body: Buffer): Buffer | null {
+  let i = 0;
+  while (i < body.length && (body[i] === 0x20 || body[i] === 0x09 || body[i] === 0x0a || body[i] === 0x0d)) i++;
+  if (body[i] !== 0x7b) return null;
+  return Buffer.concat([body.subarray(0, i + 1), INCLUDE_USAGE, body.subarray(i + 1)]);
+}
+
 /**
  * OpenAI-shaped upstreams (openai, ollama, mock) on the OpenAI-compatible
  * surface. The request goes as the client sent it, except: a stream always
@@ -32,12 +47,16 @@ export function openAiDialect(route: CompiledRoute, resources: RequestResources,
       const json = ctx.json;
       if (json === null) throw new HttpError("invalid_body", "the request body must be a JSON object");
       let out = json;
+      let body: Buffer | null = ctx.body;
       if (kind === "chat" && json.stream === true && (json.stream_options as { include_usage?: unknown } | undefined)?.include_usage !== true) {
         out = { ...out, stream_options: { ...(json.stream_options as object | undefined), include_usage: true } };
+        // Without stream_options in the body, the member is spliced in front of the client's bytes (no re-serialisation).
+        body = json.stream_options === undefined && body !== null ? withIncludeUsage(body) : null;
       }
       if (def.type === "ollama" && kind === "chat" && json.max_completion_tokens !== undefined && json.max_tokens === undefined) {
         const { max_completion_tokens, ...rest } = out;
         out = { ...rest, max_tokens: max_completion_tokens };
+        body = null;
       }
       const headers = upstreamHeaders(ctx, route, resources, forward);
       headers["content-type"] = "application/json";
@@ -46,7 +65,7 @@ export function openAiDialect(route: CompiledRoute, resources: RequestResources,
         method: "POST",
         path: upstreamPath(ctx.path, route.rewrite, target?.basePath ?? "") + ctx.query,
         headers,
-        body: out === json && ctx.body !== null ? ctx.body : Buffer.from(JSON.stringify(out)),
+        body: body ?? Buffer.from(JSON.stringify(out)),
       };
     },
     async relaySuccess(ctx, response) {
