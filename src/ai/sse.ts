@@ -1,3 +1,5 @@
+import { TextDecoder } from "node:util";
+
 /**
  * Server-Sent Events framing: splits bytes arriving in arbitrary chunks
  * into events (`event:` and `data:` fields, blank-line terminated), keeping
@@ -32,13 +34,19 @@ export class SseOverflowError extends Error {
 }
 
 export class SseParser {
-  private readonly decoder = new TextDecoder("utf-8");
+  private readonly decoder: TextDecoder;
   private buffer = "";
   /** Where the search for the next terminator resumes: the text before it holds none. */
   private scanned = 0;
   private readonly terminator = /\r\n\r\n|\n\n|\r\r/g;
 
-  constructor(private readonly maxEventChars: number = MAX_SSE_EVENT_CHARS) {}
+  /** `bomSkipped`: the stream's opening byte-order mark was already taken off (a later one is text). */
+  constructor(
+    private readonly maxEventChars: number = MAX_SSE_EVENT_CHARS,
+    bomSkipped = false,
+  ) {
+    this.decoder = new TextDecoder("utf-8", { ignoreBOM: bomSkipped });
+  }
 
   /**
    * Whether the last `push` was exactly whole events: nothing pending
@@ -84,18 +92,150 @@ export class SseParser {
       const raw = this.buffer.slice(0, end);
       this.buffer = this.buffer.slice(end);
       this.scanned = 0;
-      let event: string | undefined;
-      const data: string[] = [];
-      for (const line of raw.slice(0, m.index).split(/\r\n|\n|\r/)) {
-        if (line === "" || line.startsWith(":")) continue;
-        const colon = line.indexOf(":");
-        const field = colon === -1 ? line : line.slice(0, colon);
-        const value = colon === -1 ? "" : line.slice(colon + 1).replace(/^ /, "");
-        if (field === "event") event = value;
-        else if (field === "data") data.push(value);
-      }
-      if (event !== undefined || data.length > 0) out.push({ event, data: data.join("\n"), raw });
+      const event = eventOf(raw, m.index);
+      if (event !== null) out.push(event);
     }
+  }
+}
+
+/**
+ * The fields of one event's text (`raw`, whose first `bodyEnd` characters
+ * precede the blank line), or null when it has none (only comments).
+ */
+export function eventOf(raw: string, bodyEnd: number): SseEvent | null {
+  let event: string | undefined;
+  const data: string[] = [];
+  for (const line of raw.slice(0, bodyEnd).split(/\r\n|\n|\r/)) {
+    if (line === "" || line.startsWith(":")) continue;
+    const colon = line.indexOf(":");
+    const field = colon === -1 ? line : line.slice(0, colon);
+    const value = colon === -1 ? "" : line.slice(colon + 1).replace(/^ /, "");
+    if (field === "event") event = value;
+    else if (field === "data") data.push(value);
+  }
+  return event !== undefined || data.length > 0 ? { event, data: data.join("\n"), raw } : null;
+}
+
+const LF = 0x0a;
+const CR = 0x0d;
+const LFLF = Buffer.from("\n\n");
+const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * Splits an SSE byte stream into each event's raw bytes (blank line
+ * included) without decoding them, for a relay that passes most events on
+ * untouched. This holds while the stream ends its lines with `\n` only, as
+ * OpenAI-compatible servers do; from the first `\r` on, `SseParser` takes
+ * over (fed what was pending) and its events are handed on as bytes, so
+ * every line ending the text parser knows still works. Events that span
+ * chunks are gathered as a list and joined once.
+ */
+export class SseSplitter {
+  /** Whether the last `push` was exactly whole events (see SseParser.aligned). */
+  aligned = false;
+  private parts: Buffer[] = [];
+  private partBytes = 0;
+  private text: SseParser | null = null;
+
+  constructor(private readonly maxEventBytes: number = MAX_SSE_EVENT_CHARS) {}
+
+  /** The raw bytes of the complete events in `chunk` (plus what was pending). Throws SseOverflowError when an event grows past the limit. */
+  push(chunk: Buffer): Buffer[] {
+    const events = this.split(this.atStart ? this.skipBom(chunk) : chunk);
+    // Aligned only if the events are exactly the caller's chunk (not a mark skipped, nor pending bytes merged in).
+    this.aligned &&= this.splitFrom === chunk;
+    return events;
+  }
+
+  /** The chunk the last split worked on (the caller's, or one with pending bytes merged in). */
+  private splitFrom: Buffer = EMPTY;
+
+  private split(chunk: Buffer): Buffer[] {
+    if (this.text === null && chunk.indexOf(CR) !== -1) {
+      this.text = new SseParser(this.maxEventBytes, true);
+      if (this.partBytes > 0) {
+        this.parts.push(chunk);
+        chunk = Buffer.concat(this.parts);
+        this.parts = [];
+        this.partBytes = 0;
+      }
+    }
+    if (this.text !== null) {
+      const events = this.text.push(chunk);
+      this.splitFrom = chunk;
+      this.aligned = this.text.aligned;
+      return events.map((e) => Buffer.from(e.raw));
+    }
+    const fresh = this.partBytes === 0;
+    const out: Buffer[] = [];
+    let start = 0;
+    if (!fresh) {
+      // The blank line may straddle the boundary: the pending bytes end with `\n` and the chunk starts with one.
+      const last = this.parts[this.parts.length - 1]!;
+      let end: number;
+      if (last[last.length - 1] === LF && chunk[0] === LF) end = 1;
+      else {
+        const at = chunk.indexOf(LFLF);
+        if (at === -1) {
+          this.hold(chunk);
+          this.splitFrom = chunk;
+          this.aligned = false;
+          return out;
+        }
+        end = at + 2;
+      }
+      this.parts.push(chunk.subarray(0, end));
+      out.push(Buffer.concat(this.parts));
+      this.parts = [];
+      this.partBytes = 0;
+      start = end;
+    }
+    for (;;) {
+      const at = chunk.indexOf(LFLF, start);
+      if (at === -1) break;
+      out.push(chunk.subarray(start, at + 2));
+      start = at + 2;
+    }
+    if (start < chunk.length) this.hold(chunk.subarray(start));
+    this.splitFrom = chunk;
+    this.aligned = fresh && start === chunk.length && out.length > 0;
+    return out;
+  }
+
+  /** A byte-order mark opening the stream is not part of it (as TextDecoder, and the SSE spec, have it). */
+  private atStart = true;
+  private skipBom(chunk: Buffer): Buffer {
+    const seen = this.bomBytes + chunk.length;
+    if (seen < 3) {
+      // Too few bytes yet to tell: hold them back while they could still be a mark.
+      for (let i = 0; i < chunk.length; i++) if (chunk[i] !== BOM[this.bomBytes + i]) return this.startWith(chunk);
+      this.bomBytes = seen;
+      return EMPTY;
+    }
+    for (let i = 0; i < 3 - this.bomBytes; i++) if (chunk[i] !== BOM[this.bomBytes + i]) return this.startWith(chunk);
+    this.atStart = false;
+    return chunk.subarray(3 - this.bomBytes);
+  }
+  private bomBytes = 0;
+
+  /** No mark after all: what was held back as its start goes first. */
+  private startWith(chunk: Buffer): Buffer {
+    this.atStart = false;
+    const held = this.bomBytes === 0 ? chunk : Buffer.concat([BOM.subarray(0, this.bomBytes), chunk]);
+    this.bomBytes = 0;
+    return held;
+  }
+
+  private hold(bytes: Buffer): void {
+    this.partBytes += bytes.length;
+    if (this.partBytes > this.maxEventBytes) {
+      this.parts = [];
+      this.partBytes = 0;
+      throw new SseOverflowError(this.maxEventBytes);
+    }
+    // A copy: a held slice would keep the whole chunk it came from alive.
+    this.parts.push(Buffer.from(bytes));
   }
 }
 

@@ -1,6 +1,30 @@
 import { usageOf, type Usage } from "../../usage/extract.js";
-import { SSE_DONE, SseParser, sseData } from "../sse.js";
+import { SSE_DONE, SseSplitter, eventOf, sseData } from "../sse.js";
 import type { StreamTranslator, TranslateContext } from "../types.js";
+
+const DATA_OBJECT = Buffer.from("data: {");
+const ERROR_MEMBER = Buffer.from('{"error"');
+const USAGE_MEMBER = Buffer.from('"usage":');
+const NULL = Buffer.from("null");
+const LF = 0x0a;
+
+/**
+ * Whether an event's bytes pass through without a look at its fields: one
+ * `data: {…}` line that is not an error and whose every `"usage":` is
+ * `null` (as in every chunk before the last). Anything else (the usage
+ * chunk, an error, `[DONE]`, comments, several lines) is decoded and
+ * parsed, so this only ever sends the common case the short way.
+ */
+function plainChunk(raw: Buffer): boolean {
+  if (raw.length < 9 || raw.indexOf(LF) !== raw.length - 2 || raw.compare(DATA_OBJECT, 0, 7, 0, 7) !== 0) return false;
+  if (raw.compare(ERROR_MEMBER, 0, 8, 6, 14) === 0) return false;
+  for (let at = raw.indexOf(USAGE_MEMBER, 7); at !== -1; at = raw.indexOf(USAGE_MEMBER, at + 8)) {
+    let i = at + 8;
+    while (raw[i] === 0x20) i++;
+    if (i + 4 > raw.length || raw.compare(NULL, 0, 4, i, i + 4) !== 0) return false;
+  }
+  return true;
+}
 
 /**
  * OpenAI-shaped streams (OpenAI, Ollama, OpenAI-compatible servers) pass
@@ -8,43 +32,54 @@ import type { StreamTranslator, TranslateContext } from "../types.js";
  * chunk is dropped when the gateway asked for it on the client's behalf
  * (the client did not), an in-band `{"error":…}` marks the stream failed,
  * and a stream that ends without `[DONE]` gets a final error event instead
- * of looking complete.
+ * of looking complete. Events are split as bytes; only the few that may
+ * matter (the usage chunk, errors, `[DONE]`, anything unusual) are decoded
+ * and parsed, and a chunk of whole events that all pass goes on as it came.
  */
 export function openAiStream(ctx: TranslateContext): StreamTranslator {
-  const parser = new SseParser();
+  const splitter = new SseSplitter();
   let usage: Usage | null = null;
   let done = false;
   let failed = false;
+
+  /** Whether the event goes on to the client (comment-only events do not; nor the usage chunk the client did not ask for). */
+  const keep = (raw: Buffer): boolean => {
+    if (plainChunk(raw)) return true;
+    const text = raw.toString();
+    const e = eventOf(text, text.length - (text.endsWith("\r\n\r\n") ? 4 : 2));
+    if (e === null) return false;
+    if (e.data === "[DONE]") {
+      done = true;
+      return true;
+    }
+    let parsed: Record<string, unknown> | undefined;
+    // Only the usage chunk (a `usage` object, not `null`) and error events are parsed.
+    if (/"usage":\s*\{/.test(e.data) || e.data.startsWith('{"error"')) {
+      try {
+        parsed = JSON.parse(e.data) as Record<string, unknown>;
+      } catch {
+        parsed = undefined;
+      }
+    }
+    if (parsed?.error !== undefined) failed = true;
+    const u = parsed === undefined ? null : usageOf(parsed);
+    if (u !== null && (u.inputTokens !== undefined || u.outputTokens !== undefined)) {
+      usage = { inputTokens: u.inputTokens ?? 0, outputTokens: u.outputTokens ?? 0 };
+      if (!ctx.includeUsage && Array.isArray(parsed?.choices) && (parsed!.choices as unknown[]).length === 0) return false;
+    }
+    return true;
+  };
+
   return {
     push(chunk) {
-      const events = parser.push(chunk);
-      // Events kept, as text: encoded only when one was dropped (else the chunk itself goes out, byte for byte).
-      const kept: string[] = [];
-      for (const e of events) {
-        if (e.data === "[DONE]") {
-          done = true;
-          kept.push(e.raw);
-          continue;
-        }
-        let parsed: Record<string, unknown> | undefined;
-        // Only the usage chunk (a `usage` object, not `null`) and error events are parsed.
-        if (/"usage":\s*\{/.test(e.data) || e.data.startsWith('{"error"')) {
-          try {
-            parsed = JSON.parse(e.data) as Record<string, unknown>;
-          } catch {
-            parsed = undefined;
-          }
-        }
-        if (parsed?.error !== undefined) failed = true;
-        const u = parsed === undefined ? null : usageOf(parsed);
-        if (u !== null && (u.inputTokens !== undefined || u.outputTokens !== undefined)) {
-          usage = { inputTokens: u.inputTokens ?? 0, outputTokens: u.outputTokens ?? 0 };
-          if (!ctx.includeUsage && Array.isArray(parsed?.choices) && (parsed!.choices as unknown[]).length === 0) continue;
-        }
-        kept.push(e.raw);
+      const events = splitter.push(chunk);
+      let kept = events;
+      for (let i = 0; i < events.length; i++) {
+        if (keep(events[i]!)) {
+          if (kept !== events) kept.push(events[i]!);
+        } else if (kept === events) kept = events.slice(0, i);
       }
-      if (kept.length === events.length && parser.aligned) return [chunk];
-      return kept.map((raw) => Buffer.from(raw));
+      return kept === events && splitter.aligned ? [chunk] : kept;
     },
     end() {
       if (done || failed) return [];
