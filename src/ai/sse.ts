@@ -118,7 +118,6 @@ export function eventOf(raw: string, bodyEnd: number): SseEvent | null {
 
 const LF = 0x0a;
 const CR = 0x0d;
-const LFLF = Buffer.from("\n\n");
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 const EMPTY = Buffer.alloc(0);
 
@@ -134,6 +133,14 @@ const EMPTY = Buffer.alloc(0);
 export class SseSplitter {
   /** Whether the last `push` was exactly whole events (see SseParser.aligned). */
   aligned = false;
+  /**
+   * The last chunk split as Latin-1 text (one character per byte), and
+   * where in it each event of the last `push` starts (-1 for an event not
+   * wholly in it): callers look into events with string methods, not a
+   * native call per search.
+   */
+  view = "";
+  readonly starts: number[] = [];
   private parts: Buffer[] = [];
   private partBytes = 0;
   private text: SseParser | null = null;
@@ -161,14 +168,19 @@ export class SseSplitter {
         this.partBytes = 0;
       }
     }
+    const starts = this.starts;
+    starts.length = 0;
     if (this.text !== null) {
       const events = this.text.push(chunk);
       this.splitFrom = chunk;
       this.aligned = this.text.aligned;
+      this.view = "";
+      for (let i = 0; i < events.length; i++) starts.push(-1);
       return events.map((e) => Buffer.from(e.raw));
     }
     const fresh = this.partBytes === 0;
     const out: Buffer[] = [];
+    const view = (this.view = chunk.toString("latin1"));
     let start = 0;
     if (!fresh) {
       // The blank line may straddle the boundary: the pending bytes end with `\n` and the chunk starts with one.
@@ -176,7 +188,7 @@ export class SseSplitter {
       let end: number;
       if (last[last.length - 1] === LF && chunk[0] === LF) end = 1;
       else {
-        const at = chunk.indexOf(LFLF);
+        const at = view.indexOf("\n\n");
         if (at === -1) {
           this.hold(chunk);
           this.splitFrom = chunk;
@@ -187,14 +199,16 @@ export class SseSplitter {
       }
       this.parts.push(chunk.subarray(0, end));
       out.push(Buffer.concat(this.parts));
+      starts.push(-1);
       this.parts = [];
       this.partBytes = 0;
       start = end;
     }
     for (;;) {
-      const at = chunk.indexOf(LFLF, start);
+      const at = view.indexOf("\n\n", start);
       if (at === -1) break;
       out.push(chunk.subarray(start, at + 2));
+      starts.push(start);
       start = at + 2;
     }
     if (start < chunk.length) this.hold(chunk.subarray(start));

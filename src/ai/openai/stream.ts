@@ -2,26 +2,20 @@ import { usageOf, type Usage } from "../../usage/extract.js";
 import { SSE_DONE, SseSplitter, eventOf, sseData } from "../sse.js";
 import type { StreamTranslator, TranslateContext } from "../types.js";
 
-const DATA_OBJECT = Buffer.from("data: {");
-const ERROR_MEMBER = Buffer.from('{"error"');
-const USAGE_MEMBER = Buffer.from('"usage":');
-const NULL = Buffer.from("null");
-const LF = 0x0a;
-
 /**
- * Whether an event's bytes pass through without a look at its fields: one
- * `data: {…}` line that is not an error and whose every `"usage":` is
- * `null` (as in every chunk before the last). Anything else (the usage
- * chunk, an error, `[DONE]`, comments, several lines) is decoded and
- * parsed, so this only ever sends the common case the short way.
+ * Whether an event passes through without a look at its fields: one
+ * `data: {…}` line (the event is `text` from `start` to `end`, Latin-1, so
+ * one character per byte) that is not an error and whose every
+ * `"usage":` is `null` (as in every chunk before the last). Anything else
+ * (the usage chunk, an error, `[DONE]`, comments, several lines) is decoded
+ * and parsed, so this only ever sends the common case the short way.
  */
-function plainChunk(raw: Buffer): boolean {
-  if (raw.length < 9 || raw.indexOf(LF) !== raw.length - 2 || raw.compare(DATA_OBJECT, 0, 7, 0, 7) !== 0) return false;
-  if (raw.compare(ERROR_MEMBER, 0, 8, 6, 14) === 0) return false;
-  for (let at = raw.indexOf(USAGE_MEMBER, 7); at !== -1; at = raw.indexOf(USAGE_MEMBER, at + 8)) {
+function plainChunk(text: string, start: number, end: number): boolean {
+  if (end - start < 9 || text.indexOf("\n", start) !== end - 2 || !text.startsWith("data: {", start) || text.startsWith('{"error"', start + 6)) return false;
+  for (let at = text.indexOf('"usage":', start + 7); at !== -1 && at < end; at = text.indexOf('"usage":', at + 8)) {
     let i = at + 8;
-    while (raw[i] === 0x20) i++;
-    if (i + 4 > raw.length || raw.compare(NULL, 0, 4, i, i + 4) !== 0) return false;
+    while (text.charCodeAt(i) === 0x20) i++;
+    if (i + 4 > end || !text.startsWith("null", i)) return false;
   }
   return true;
 }
@@ -43,8 +37,8 @@ export function openAiStream(ctx: TranslateContext): StreamTranslator {
   let failed = false;
 
   /** Whether the event goes on to the client (comment-only events do not; nor the usage chunk the client did not ask for). */
-  const keep = (raw: Buffer): boolean => {
-    if (plainChunk(raw)) return true;
+  const keep = (raw: Buffer, start: number): boolean => {
+    if (start >= 0 ? plainChunk(splitter.view, start, start + raw.length) : plainChunk(raw.toString("latin1"), 0, raw.length)) return true;
     const text = raw.toString();
     const e = eventOf(text, text.length - (text.endsWith("\r\n\r\n") ? 4 : 2));
     if (e === null) return false;
@@ -75,7 +69,7 @@ export function openAiStream(ctx: TranslateContext): StreamTranslator {
       const events = splitter.push(chunk);
       let kept = events;
       for (let i = 0; i < events.length; i++) {
-        if (keep(events[i]!)) {
+        if (keep(events[i]!, splitter.starts[i]!)) {
           if (kept !== events) kept.push(events[i]!);
         } else if (kept === events) kept = events.slice(0, i);
       }
