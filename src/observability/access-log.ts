@@ -44,6 +44,7 @@ const str = (v: string | null | undefined): string => (v === null || v === undef
 const num = (v: number): string => (Number.isFinite(v) ? String(v) : "null");
 
 const MAX_EXACT_MICROS = 2 ** 31 - 1;
+const MAX_NAMES = 4096;
 /**
  * `num(Math.round(ms * 1000) / 1000)`, the same text, from whole
  * microseconds: the two durations of every line skip V8's double-to-string
@@ -95,7 +96,7 @@ export class AccessLog {
     const clock = this.clock;
     let line =
       `{"level":"info","time":"${this.isoTime()}"${this.bindings},"type":"access","requestId":${str(ctx.id)},"method":${str(echo(ctx.req.method))},"host":${str(echo(ctx.host))},"path":${str(echo(ctx.path))}` +
-      `,"route":${str(ctx.route?.compiled.name)},"upstream":${str(ctx.upstream)},"consumer":${str(echo(ctx.consumer?.name ?? ctx.identity?.subject))},"model":${str(echo(ctx.model))},"target":${str(ctx.target)}` +
+      `,"route":${this.name(ctx.route?.compiled.name)},"upstream":${this.name(ctx.upstream)},"consumer":${ctx.consumer !== null ? this.name(echo(ctx.consumer.name)) : str(echo(ctx.identity?.subject))},"model":${str(echo(ctx.model))},"target":${this.name(ctx.target)}` +
       `,"status":${num(ctx.status)},"durationMs":${millis(clock.monotonic() - ctx.startedAt)},"upstreamMs":${millis(ctx.upstreamMs)}` +
       `,"bytesIn":${num(ctx.bytesIn)},"bytesOut":${num(ctx.bytesOut)},"clientIp":${str(echo(ctx.clientIp))},"error":${str(ctx.errorCode)}`;
     if (ctx.usage !== null) line += `,"inputTokens":${num(ctx.usage.inputTokens)},"outputTokens":${num(ctx.usage.outputTokens)}`;
@@ -104,6 +105,23 @@ export class AccessLog {
     if (ctx.trace !== null) line += `,"traceId":${str(ctx.trace.traceId)}`;
     return line + "}\n";
   }
+
+  /**
+   * A name from the config (route, upstream, target, declared consumer) as
+   * JSON, quoted once per name. The config bounds how many there are; the
+   * cache is cleared if a long run of reloads ever fills it.
+   */
+  private name(v: string | null | undefined): string {
+    if (v === null || v === undefined) return "null";
+    let q = this.names.get(v);
+    if (q === undefined) {
+      if (this.names.size >= MAX_NAMES) this.names.clear();
+      q = JSON.stringify(v);
+      this.names.set(v, q);
+    }
+    return q;
+  }
+  private readonly names = new Map<string, string>();
 
   /** pino's isoTime, formatted once per millisecond. */
   private isoTime(): string {

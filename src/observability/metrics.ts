@@ -152,11 +152,22 @@ export class GatewayMetrics {
 
   recordUsage(model: string, input: number, output: number, costUsd: number, consumer = "-"): void {
     if (!this.enabled) return;
-    const who = this.consumerLabel ? [consumer] : [];
-    if (input > 0) this.tokens.cell("input", model, ...who).value += input;
-    if (output > 0) this.tokens.cell("output", model, ...who).value += output;
-    if (costUsd > 0) this.cost.cell(model).value += costUsd;
+    const who = this.consumerLabel ? consumer : "-";
+    const byConsumer = level(this.usageChildren, model);
+    let cells = byConsumer.get(who);
+    if (cells === undefined) {
+      cells = { input: null, output: null, cost: null };
+      byConsumer.set(who, cells);
+    }
+    // A series shows once it has counted something, as prom-client's do.
+    const extra = this.consumerLabel ? [consumer] : NO_LABELS;
+    if (input > 0) (cells.input ??= this.tokens.cell("input", model, ...extra)).value += input;
+    if (output > 0) (cells.output ??= this.tokens.cell("output", model, ...extra)).value += output;
+    if (costUsd > 0) (cells.cost ??= this.cost.cell(model)).value += costUsd;
   }
+
+  /** Token and cost cells by model pattern, then consumer ("-" without `consumerLabel`). */
+  private readonly usageChildren = new Map<string, Map<string, { input: CounterCell | null; output: CounterCell | null; cost: CounterCell | null }>>();
 
   /** `reason` is a stable error code (e.g. `sse_event_too_large`), `upstream` a config name. */
   recordStreamAbandoned(upstream: string, reason: string): void {
@@ -173,6 +184,8 @@ export class GatewayMetrics {
     this.configInfo.set({ hash: hash.replace(/^sha256:/, "").slice(0, 12) }, 1);
   }
 }
+
+const NO_LABELS: string[] = [];
 
 const HTTP_BUCKETS: readonly number[] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
 const UPSTREAM_BUCKETS: readonly number[] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300];

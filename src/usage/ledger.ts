@@ -30,7 +30,19 @@ export class MemoryLedger implements UsageLedger, SharedResource {
   constructor(private readonly clock: Clock) {}
 
   private key(consumer: string, period: Period, now: number): string {
-    return `${period}:${periodStart(period, now)}:${consumer}`;
+    return `${period}:${this.startOf(period, now)}:${consumer}`;
+  }
+
+  /** The current day's and month's start and end, worked out again only when `now` leaves them. */
+  private readonly spans: Record<Period, { start: number; end: number }> = { day: { start: 0, end: 0 }, month: { start: 0, end: 0 } };
+
+  private startOf(period: Period, now: number): number {
+    const span = this.spans[period];
+    if (now < span.start || now >= span.end) {
+      span.start = periodStart(period, now);
+      span.end = periodEnd(period, now);
+    }
+    return span.start;
   }
 
   add(consumer: string, period: Period, delta: UsageTotals): void {
