@@ -32,12 +32,11 @@ export interface Dialect {
   relayError(ctx: RequestContext, response: UpstreamResponse): Promise<void>;
 }
 
+const relayed = (): boolean => true;
+
 /** Everything but the OpenAI-compatible surface: the request as the client sent it, the answer as the upstream gave it. */
 export function passthroughDialect(route: CompiledRoute, resources: RequestResources, forward: Forwarding, copy: ResponseCopy): Dialect {
-  const relay = async (ctx: RequestContext, response: UpstreamResponse): Promise<boolean> => {
-    await relayResponse(ctx, response, route, resources, copy);
-    return true;
-  };
+  const relay = (ctx: RequestContext, response: UpstreamResponse): Promise<boolean> => relayResponse(ctx, response, route, resources, copy).then(relayed);
   return {
     request(ctx, target) {
       const headers = upstreamHeaders(ctx, route, resources, forward);
@@ -53,8 +52,6 @@ export function passthroughDialect(route: CompiledRoute, resources: RequestResou
       return { method: ctx.req.method ?? "GET", path: upstreamPath(ctx.path, route.rewrite, target?.basePath ?? "") + ctx.query, headers, body };
     },
     relaySuccess: relay,
-    relayError: async (ctx, response) => {
-      await relay(ctx, response);
-    },
+    relayError: (ctx, response) => relayResponse(ctx, response, route, resources, copy),
   };
 }

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { normalizeHost } from "../compile/router/host.js";
 import type { MatchRequest } from "../compile/route.js";
+import type { Candidates } from "../compile/router/router.js";
 import { HttpError } from "../errors/http.js";
 import type { ServingGeneration } from "./types.js";
 import { readModelBody } from "./body.js";
@@ -86,11 +87,10 @@ function startTrace(ctx: RequestContext, scheme: "http" | "https"): void {
  * (route-decision.ts) and runs the chain of the route it picked (or the
  * built-in endpoint's). The path matched is the path forwarded.
  */
-async function routeAndRun(ctx: RequestContext): Promise<void> {
+function routeAndRun(ctx: RequestContext): Promise<void> {
   const { generation, req } = ctx;
-  const snapshot = generation.snapshot;
   const method = req.method ?? "GET";
-  const step = routeCandidates(snapshot, method, ctx.path);
+  const step = routeCandidates(generation.snapshot, method, ctx.path);
   if (step.kind === "invalid") throw new HttpError("invalid_path", step.reason);
   ctx.path = step.path;
   if (step.kind === "builtin") {
@@ -100,9 +100,16 @@ async function routeAndRun(ctx: RequestContext): Promise<void> {
   }
   const candidates = step.candidates;
   ctx.aiShape = candidates.routes.some((r) => r.ai);
-  if (candidates.needsModel) await readModelBody(ctx, generation.resources.maxBodyBytes);
+  // Synchronous (no tick) unless the choice needs the body's model.
+  if (candidates.needsModel) return readModelBody(ctx, generation.resources.maxBodyBytes).then(() => runSelected(ctx, method, candidates));
+  return runSelected(ctx, method, candidates);
+}
+
+/** Picks the route among the path's candidates (host, headers, model, CORS preflight) and runs its chain. */
+function runSelected(ctx: RequestContext, method: string, candidates: Candidates): Promise<void> {
+  const { generation, req } = ctx;
   const match: MatchRequest = { method, path: ctx.path, host: ctx.host, header: (name) => firstValue(req.headers[name]), model: ctx.model };
-  const selection = selectRoute(snapshot, candidates, match, { origin: firstValue(req.headers.origin), requestMethod: firstValue(req.headers["access-control-request-method"]) });
+  const selection = selectRoute(generation.snapshot, candidates, match, { origin: firstValue(req.headers.origin), requestMethod: firstValue(req.headers["access-control-request-method"]) });
   if (selection.kind === "none") throw new HttpError(selection.code, selection.message);
   const route = generation.routes[selection.route.index]!;
   ctx.route = route;

@@ -112,7 +112,7 @@ export function createProxy(route: CompiledRoute, resources: RequestResources): 
       // 1 MiB), a small one always (SMALL_BODY_BYTES); otherwise it streams,
       // and a connect error can still be retried.
       // Every body on an AI route is read (bounded) for its model: routing, allow-lists and metering need it.
-      if (route.ai) await readAiBody(ctx, resources.maxBodyBytes);
+      if (route.ai && ctx.body === null) await readAiBody(ctx, resources.maxBodyBytes);
       if (ctx.body === null && hasBody(ctx.req) && (chain.some((n) => resources.upstreams.get(n)!.mock !== null) || Number(ctx.req.headers["content-length"] ?? Infinity) <= (mayReplay ? REPLAY_BUFFER_BYTES : SMALL_BODY_BYTES))) {
         ctx.body = await readBody(ctx.req, resources.maxBodyBytes);
         ctx.bytesIn = ctx.body.length;
