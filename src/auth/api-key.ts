@@ -4,10 +4,9 @@ import type { ApiKeyProvider } from "../config/types.js";
 import { bearerToken, headerValue, looksLikeJwt, type AuthOutcome, type Authenticator } from "./authenticator.js";
 
 interface StoredKey {
-  digest: Buffer;
-  id: string;
-  consumer: string;
-  scopes: readonly string[];
+  readonly digest: Buffer;
+  /** What a request presenting this key gets: made once, shared (nothing changes an identity). */
+  readonly ok: AuthOutcome;
 }
 
 /**
@@ -28,7 +27,8 @@ export class ApiKeyAuthenticator implements Authenticator {
     this.name = def.name;
     for (const k of def.keys) {
       const hex = (k.sha256 ?? createHash("sha256").update(k.value ?? "").digest("hex")).toLowerCase();
-      this.byDigest.set(hex, { digest: Buffer.from(hex, "hex"), id: k.id, consumer: k.consumer, scopes: k.scopes ?? [] });
+      const identity = Object.freeze({ provider: this.name, subject: k.consumer, scopes: Object.freeze([...(k.scopes ?? [])]), claims: Object.freeze({ keyId: k.id }) });
+      this.byDigest.set(hex, { digest: Buffer.from(hex, "hex"), ok: Object.freeze({ kind: "ok", identity }) });
     }
   }
 
@@ -42,7 +42,7 @@ export class ApiKeyAuthenticator implements Authenticator {
     if (found === undefined || !timingSafeEqual(found.digest, digest)) {
       return { kind: "invalid", reason: "unknown_key", description: "the API key is not valid" };
     }
-    return { kind: "ok", identity: { provider: this.name, subject: found.consumer, scopes: found.scopes, claims: { keyId: found.id } } };
+    return found.ok;
   }
 
   status(): { ready: boolean } {
