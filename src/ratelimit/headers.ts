@@ -27,22 +27,31 @@ export function openAiDuration(ms: number): string {
   return `${m}m${Math.round(total - m * 60)}s`;
 }
 
+const UNITS = ["requests", "tokens"] as const;
+
+/** The header names, written out (names built per request would be new strings to look up every time). */
+const OPENAI_NAMES = {
+  requests: { limit: "x-ratelimit-limit-requests", remaining: "x-ratelimit-remaining-requests", reset: "x-ratelimit-reset-requests" },
+  tokens: { limit: "x-ratelimit-limit-tokens", remaining: "x-ratelimit-remaining-tokens", reset: "x-ratelimit-reset-tokens" },
+} as const;
+
 /**
  * The headers OpenAI SDKs read (`x-ratelimit-{limit,remaining,reset}-
  * {requests,tokens}`), from the tightest request policy and the tightest
  * token policy that applied.
  */
 export function openAiHeaders(applied: readonly Applied[], out: Record<string, string>): void {
-  for (const unit of ["requests", "tokens"] as const) {
+  for (const unit of UNITS) {
     let tightest: Applied | undefined;
     for (const a of applied) {
       if (a.policy.policy.cost !== unit || a.policy.policy.mode === "shadow") continue;
       if (tightest === undefined || a.decision.remaining < tightest.decision.remaining) tightest = a;
     }
     if (tightest === undefined) continue;
-    out[`x-ratelimit-limit-${unit}`] = String(tightest.policy.spec.limit);
-    out[`x-ratelimit-remaining-${unit}`] = String(tightest.decision.remaining);
-    out[`x-ratelimit-reset-${unit}`] = openAiDuration(tightest.decision.resetMs);
+    const names = OPENAI_NAMES[unit];
+    out[names.limit] = String(tightest.policy.spec.limit);
+    out[names.remaining] = String(tightest.decision.remaining);
+    out[names.reset] = openAiDuration(tightest.decision.resetMs);
   }
 }
 

@@ -29,7 +29,14 @@ export function aiHeaders(ctx: RequestContext, route: CompiledRoute, base: Heade
 
 /** `x-aigw-cost-usd` as a string (enough digits for a fraction of a cent). */
 export function costHeader(cost: number | null): string | undefined {
-  return cost === null ? undefined : cost.toFixed(8).replace(/0+$/, "").replace(/\.$/, ".0");
+  if (cost === null) return undefined;
+  if (cost === 0) return "0.0";
+  // Eight decimals, trailing zeros trimmed, one kept after the point.
+  const fixed = cost.toFixed(8);
+  let end = fixed.length;
+  while (end > 0 && fixed.charCodeAt(end - 1) === 0x30) end--;
+  if (fixed.charCodeAt(end - 1) === 0x2e) end++;
+  return end === fixed.length ? fixed : fixed.slice(0, end);
 }
 
 /**
