@@ -8,6 +8,8 @@
 //
 //   git worktree add /tmp/base <rev> && (cd /tmp/base && npm ci && npm run build)
 //   npm run build && node bench/ab.mjs --other /tmp/base [--route plain|ai] [--rounds 6]
+//   node bench/ab.mjs --other . --env-other AIGW_MAX_SEMI_SPACE_MB=16   one build, two settings
+//     (--env-this / --env-other: NAME=value[,NAME=value] for that side's gateway)
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -26,6 +28,8 @@ if (other === undefined) {
   process.exit(2);
 }
 const route = arg("route", "plain");
+const envOf = (side) => Object.fromEntries((arg(`env-${side}`, "") || "").split(",").filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]));
+const envs = { this: envOf("this"), other: envOf("other") };
 const rounds = Number(arg("rounds", "6"));
 if (hasTaskset) execFileSync("taskset", ["-a", "-p", "-c", "1", String(process.pid)], { stdio: "ignore" });
 
@@ -39,7 +43,7 @@ try {
   for (const order of [["this", "other"], ["other", "this"]]) {
     const procs = {};
     for (const name of order) {
-      procs[name] = await serveGateway(file, { bin: bins[name], log: `${file}.${name}.log` });
+      procs[name] = await serveGateway(file, { bin: bins[name], env: envs[name], log: `${file}.${name}.log` });
     }
     const scenarios = order.map((name) => ({ name, url: procs[name].url + path, pid: procs[name].pid }));
     const m = await sideBySide(scenarios, { rounds, seconds: 4, body: BODIES.json, headers: { authorization: `Bearer ${KEY}` }, progress: false });
