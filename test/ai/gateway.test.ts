@@ -95,6 +95,24 @@ describe("the official openai SDK against the gateway", () => {
     expect(JSON.parse(openaiUp.last.body).stream_options).toEqual({ include_usage: true });
   });
 
+  it("asks for the usage chunk last, with no key like stream_options left beside it (case-insensitive parsers keep the last)", async () => {
+    const body = { model: "gpt-4o", stream: true, Stream_Options: { include_usage: false }, messages: [{ role: "user", content: "Hi" }] };
+    const stream = await openai().chat.completions.create(body as unknown as Parameters<ReturnType<typeof openai>["chat"]["completions"]["create"]>[0] & { stream: true });
+    for await (const _chunk of stream) {
+      // drained
+    }
+    const sent = JSON.parse(openaiUp.last.body) as Record<string, unknown>;
+    expect(Object.keys(sent).filter((k) => k.toLowerCase() === "stream_options")).toEqual(["stream_options"]);
+    expect(Object.keys(sent).at(-1)).toBe("stream_options");
+    expect(sent.stream_options).toEqual({ include_usage: true });
+    // The plain case: the client's bytes with the member added at the end.
+    const plain = await openai().chat.completions.create({ model: "gpt-4o", stream: true, messages: [{ role: "user", content: "Hi" }] });
+    for await (const _chunk of plain) {
+      // drained
+    }
+    expect(Object.keys(JSON.parse(openaiUp.last.body) as object).at(-1)).toBe("stream_options");
+  });
+
   it("chat (plain) translated to Anthropic, tool calls included", async () => {
     const res = await openai().chat.completions.create({
       model: "claude-sonnet-4-6",

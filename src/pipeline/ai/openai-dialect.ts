@@ -17,19 +17,53 @@ import { sendBlocked } from "../../plugins/run.js";
 
 const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 
-const INCLUDE_USAGE = Buffer.from('"stream_options":{"include_usage":true},');
+const INCLUDE_USAGE = Buffer.from('"stream_options":{"include_usage":true}');
+
+const isBlank = (byte: number | undefined): boolean => byte === 0x20 || byte === 0x09 || byte === 0x0a || byte === 0x0d;
 
 /**
  * A JSON object's bytes with `"stream_options":{"include_usage":true}` as
- * its first member. The body parsed as an object with other members (it
- * has `stream`), so its first non-blank byte is `{` and a comma follows the
- * new member; null when that does not hold (the caller serialises instead).
+ * its last member. Last, because upstreams that match keys without regard
+ * to case and keep the last of several (Go's encoding/json, so Ollama)
+ * must read the gateway's member, not a client's `Stream_Options`. The
+ * body parsed as an object, so its last non-blank byte is `}`; null when
+ * that does not hold (the caller serialises instead).
  */
 export function withIncludeUsage(body: Buffer): Buffer | null {
-  let i = 0;
-  while (i < body.length && (body[i] === 0x20 || body[i] === 0x09 || body[i] === 0x0a || body[i] === 0x0d)) i++;
-  if (body[i] !== 0x7b) return null;
-  return Buffer.concat([body.subarray(0, i + 1), INCLUDE_USAGE, body.subarray(i + 1)]);
+  let end = body.length - 1;
+  while (end >= 0 && isBlank(body[end])) end--;
+  if (end < 0 || body[end] !== 0x7d) return null;
+  let before = end - 1;
+  while (before >= 0 && isBlank(body[before])) before--;
+  if (before < 0) return null;
+  const comma = body[before] === 0x7b ? "" : ",";
+  return Buffer.concat([body.subarray(0, end), Buffer.from(comma), INCLUDE_USAGE, body.subarray(end)]);
+}
+
+/** Whether `json` has a key that is `name` in any letter case. */
+function hasKeyLike(json: Record<string, unknown>, name: string): boolean {
+  for (const key in json) if (key.length === name.length && key.toLowerCase() === name) return true;
+  return false;
+}
+
+/**
+ * The request as sent upstream when it must be written again: the usage
+ * member asked for (last, and no client key like it left beside it), and
+ * for Ollama `max_tokens` in place of `max_completion_tokens`.
+ */
+function rewritten(json: Record<string, unknown>, usage: boolean, ollamaTokens: boolean): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...json };
+  if (ollamaTokens) {
+    const tokens = out.max_completion_tokens;
+    delete out.max_completion_tokens;
+    out.max_tokens = tokens;
+  }
+  if (usage) {
+    for (const key of Object.keys(out)) if (key.length === 14 && key.toLowerCase() === "stream_options") delete out[key];
+    const asked = json.stream_options;
+    out.stream_options = { ...(asked !== null && typeof asked === "object" && !Array.isArray(asked) ? asked : {}), include_usage: true };
+  }
+  return out;
 }
 
 /**
@@ -46,17 +80,13 @@ export function openAiDialect(route: CompiledRoute, resources: RequestResources,
     request(ctx, target) {
       const json = ctx.json;
       if (json === null) throw new HttpError("invalid_body", "the request body must be a JSON object");
-      let out = json;
-      let body: Buffer | null = ctx.body;
-      if (kind === "chat" && json.stream === true && (json.stream_options as { include_usage?: unknown } | undefined)?.include_usage !== true) {
-        out = { ...out, stream_options: { ...(json.stream_options as object | undefined), include_usage: true } };
-        // Without stream_options in the body, the member is spliced in front of the client's bytes (no re-serialisation).
-        body = json.stream_options === undefined && body !== null ? withIncludeUsage(body) : null;
-      }
-      if (def.type === "ollama" && kind === "chat" && json.max_completion_tokens !== undefined && json.max_tokens === undefined) {
-        const { max_completion_tokens, ...rest } = out;
-        out = { ...rest, max_tokens: max_completion_tokens };
-        body = null;
+      const usage = kind === "chat" && json.stream === true && (json.stream_options as { include_usage?: unknown } | undefined)?.include_usage !== true;
+      const ollamaTokens = def.type === "ollama" && kind === "chat" && json.max_completion_tokens !== undefined && json.max_tokens === undefined;
+      let body = ctx.body;
+      if (body === null || usage || ollamaTokens) {
+        // The usage member goes in as the client's bytes plus one member when nothing else changes; else the body is written again.
+        const spliced = usage && !ollamaTokens && body !== null && !hasKeyLike(json, "stream_options") ? withIncludeUsage(body) : null;
+        body = spliced ?? Buffer.from(JSON.stringify(usage || ollamaTokens ? rewritten(json, usage, ollamaTokens) : json));
       }
       const headers = upstreamHeaders(ctx, route, resources, forward);
       headers["content-type"] = "application/json";
@@ -65,7 +95,7 @@ export function openAiDialect(route: CompiledRoute, resources: RequestResources,
         method: "POST",
         path: upstreamPath(ctx.path, route.rewrite, target?.basePath ?? "") + ctx.query,
         headers,
-        body: body ?? Buffer.from(JSON.stringify(out)),
+        body,
       };
     },
     async relaySuccess(ctx, response) {
