@@ -159,6 +159,13 @@ export class SseSplitter {
   private splitFrom: Buffer = EMPTY;
 
   private split(chunk: Buffer): Buffer[] {
+    if (chunk.length === 0) {
+      // Nothing to split, and nothing to hold (an empty part would hide a blank line split across chunks).
+      this.splitFrom = chunk;
+      this.aligned = false;
+      this.starts.length = 0;
+      return [];
+    }
     if (this.text === null && chunk.indexOf(CR) !== -1) {
       this.text = new SseParser(this.maxEventBytes, true);
       if (this.partBytes > 0) {

@@ -4,6 +4,9 @@
  * allocates a DOMException when it aborts) or an EventEmitter per request.
  */
 export class Cancel {
+  /** `log`: where a listener's failure is reported (the request's logger); without one it is dropped. */
+  constructor(private readonly log?: { error(fields: object, message: string): void }) {}
+
   aborted = false;
   /** Why: an HttpError for timeouts; undefined when the client left. */
   reason: unknown = undefined;
@@ -15,12 +18,22 @@ export class Cancel {
     this.reason = reason;
     const listeners = this.listeners;
     this.listeners = null;
-    if (listeners !== null) for (const listener of listeners) listener();
+    if (listeners !== null) for (const listener of listeners) this.call(listener);
   }
 
-  /** Calls `listener` once when this aborts (not when it already has: check `aborted` first). */
+  /** Calls `listener` once when this aborts; on a microtask when it already has (so no caller can miss it). */
   onAbort(listener: () => void): void {
-    (this.listeners ??= []).push(listener);
+    if (this.aborted) queueMicrotask(() => this.call(listener));
+    else (this.listeners ??= []).push(listener);
+  }
+
+  /** One listener's failure must not keep the others from hearing of the abort (each ends a body or a timer). */
+  private call(listener: () => void): void {
+    try {
+      listener();
+    } catch (err) {
+      this.log?.error({ err }, "a cancellation listener failed");
+    }
   }
 
   off(listener: () => void): void {

@@ -62,7 +62,7 @@ function newContext(generation: ServingGeneration, req: IncomingMessage, res: Se
     plugins: null,
     trace: null,
     upstreamMs: 0,
-    cancel: new Cancel(),
+    cancel: new Cancel(resources.logger),
   };
 }
 

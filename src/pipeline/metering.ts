@@ -103,7 +103,12 @@ export class Meter implements UsageMeter {
    * settled promise, so a request metered in memory takes no extra ticks.
    */
   private run(ctx: RequestContext, how: ExchangeEnd): Promise<void> {
-    this.end(ctx, how);
+    try {
+      this.end(ctx, how);
+    } catch (err) {
+      // The estimate failed: what was counted so far is settled; the request still ends.
+      settleFailed(ctx, err);
+    }
     if (this.exchanges > 0) ctx.usage = this.total;
     let waiting: Promise<void>[] | null = null;
     for (const hook of this.hooks) {

@@ -1,5 +1,6 @@
 import type { ServerResponse } from "node:http";
 import type { BodySink, UpstreamBody } from "../upstream/body.js";
+import { DrainWait } from "./drain.js";
 
 /** What a relay may do besides copying bytes. */
 export interface RelayHooks {
@@ -13,16 +14,16 @@ export interface RelayHooks {
 
 /**
  * One upstream body streamed to one client with backpressure: the body
- * pauses while the client's socket is full (a `drain` listener only then),
- * the response ends with the body, and is cut if the body fails (so a
- * broken upstream stream never looks complete). A client that leaves
- * cancels the request, which fails the body: the relay needs no `close`
- * listener of its own.
+ * pauses while the client's socket is full (`drain` and `close` listeners
+ * only then, see DrainWait), the response ends with the body, and is cut
+ * if the body fails (so a broken upstream stream never looks complete). A
+ * client that leaves cancels the request, which fails the body.
  */
 class BodyRelay implements BodySink {
   bytes = 0;
   private settled = false;
-  private waiting = false;
+  /** Made the first time the client's socket is full. */
+  private drain: DrainWait | null = null;
 
   constructor(
     private readonly body: UpstreamBody,
@@ -32,10 +33,16 @@ class BodyRelay implements BodySink {
     private readonly reject: (err: unknown) => void,
   ) {}
 
+  /** The client's connection closed while its socket was full: the body is cut. */
+  private clientGone(): void {
+    this.body.destroy();
+    this.done(new Error("the client closed the connection"));
+  }
+
   private done(err?: unknown): void {
     if (this.settled) return;
     this.settled = true;
-    if (this.waiting) this.res.off("drain", this.onDrain);
+    this.drain?.stop();
     if (err === undefined) this.resolve(this.bytes);
     else this.reject(err);
   }
@@ -51,10 +58,7 @@ class BodyRelay implements BodySink {
     }
     this.bytes += chunk.length;
     if (this.res.write(chunk)) return true;
-    if (!this.waiting) {
-      this.waiting = true;
-      this.res.once("drain", this.onDrain);
-    }
+    (this.drain ??= new DrainWait(this.res, () => this.body.resume(), () => this.clientGone())).start();
     return false;
   }
 
@@ -71,11 +75,6 @@ class BodyRelay implements BodySink {
     this.done(err);
   }
 
-  private readonly onDrain = (): void => {
-    this.waiting = false;
-    this.body.resume();
-  };
-
   onEnd(): void {
     const beforeEnd = this.hooks.beforeEnd;
     if (beforeEnd === undefined) {
@@ -85,7 +84,15 @@ class BodyRelay implements BodySink {
     }
     // E.g. settle the request's usage before the client sees the end, so its
     // next request (to any replica) already counts it.
-    beforeEnd().then(
+    let settling: Promise<unknown>;
+    try {
+      settling = beforeEnd();
+    } catch (err) {
+      this.res.end();
+      this.done(err);
+      return;
+    }
+    settling.then(
       () => {
         this.res.end();
         this.done();

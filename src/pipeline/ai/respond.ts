@@ -9,6 +9,7 @@ import type { BodySink, UpstreamBody } from "../../upstream/body.js";
 import { sseData } from "../../ai/sse.js";
 import { endExchange, settleNow } from "../metering.js";
 import { addGatewayHeaders } from "../gateway-headers.js";
+import { DrainWait } from "../drain.js";
 
 /** The in-band error event that ends a stream the gateway had to abandon. */
 function streamError(err: unknown): Buffer {
@@ -100,7 +101,8 @@ export function streamThrough(
 class StreamRelay implements BodySink {
   private settled = false;
   private first = true;
-  private waiting = false;
+  /** Made the first time the client's socket is full. */
+  private drain: DrainWait | null = null;
 
   constructor(
     private readonly ctx: RequestContext,
@@ -128,7 +130,7 @@ class StreamRelay implements BodySink {
     if (this.settled) return;
     this.settled = true;
     this.resources.metrics.activeStreams.dec();
-    if (this.waiting) this.ctx.res.off("drain", this.onDrain);
+    this.drain?.stop();
     if (err === undefined) this.resolve(failed);
     else this.reject(err);
   }
@@ -166,26 +168,35 @@ class StreamRelay implements BodySink {
       this.onEnd();
       return false;
     }
-    if (!more && !this.waiting) {
-      this.waiting = true;
-      this.ctx.res.once("drain", this.onDrain);
-    }
+    if (!more) (this.drain ??= new DrainWait(this.ctx.res, () => this.body.resume(), () => this.clientGone())).start();
     return more;
   }
 
-  private readonly onDrain = (): void => {
-    this.waiting = false;
-    this.body.resume();
-  };
+  /** The client's connection closed while its socket was full: the upstream is cut, the relay fails. */
+  private clientGone(): void {
+    this.body.destroy();
+    this.cut();
+    this.finish(new Error("the client closed the connection"));
+  }
 
   /** The end: the translator's last events after the settlement, then `x-aigw-cost-usd` as a trailer. */
   onEnd(): void {
     const { ctx, translator } = this;
-    const tail = translator.end();
-    ctx.meter?.report(translator.usage());
-    // Every end is settled: a stream that failed in-band or a guard stopped was cut.
-    const cut = translator.failed() || translator.halted?.() === true;
-    settleNow(ctx, cut ? "cut" : "complete").then(
+    let tail: Buffer[];
+    let settling: Promise<void>;
+    try {
+      tail = translator.end();
+      ctx.meter?.report(translator.usage());
+      // Every end is settled: a stream that failed in-band or a guard stopped was cut.
+      const cut = translator.failed() || translator.halted?.() === true;
+      settling = settleNow(ctx, cut ? "cut" : "complete");
+    } catch (err) {
+      // Whatever failed here, the relay still ends (never left waiting).
+      ctx.res.destroy();
+      this.finish(err);
+      return;
+    }
+    settling.then(
       () => {
         this.write(tail);
         const cost = costHeader(ctx.costUsd);
