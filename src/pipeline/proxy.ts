@@ -58,7 +58,6 @@ function classify(err: unknown, ctx: RequestContext, upstream: string): { error:
   }
 }
 
-
 /**
  * The terminal stage: send the request to the route's upstream and stream
  * the answer back. On failure it retries (per the upstream's `retries`:
