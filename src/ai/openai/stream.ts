@@ -4,18 +4,21 @@ import type { StreamTranslator, TranslateContext } from "../types.js";
 
 /**
  * Whether an event passes through without a look at its fields: one
- * `data: {…}` line (the event is `text` from `start` to `end`, Latin-1, so
- * one character per byte) that is not an error and whose every
- * `"usage":` is `null` (as in every chunk before the last). Anything else
- * (the usage chunk, an error, `[DONE]`, comments, several lines) is decoded
- * and parsed, so this only ever sends the common case the short way.
+ * `data: {…}` line (the event's text, Latin-1, so one character per byte)
+ * that is not an error and whose every `"usage":` is `null` (as in every
+ * chunk before the last). Anything else (the usage chunk, an error,
+ * `[DONE]`, comments, several lines) is decoded and parsed, so this only
+ * ever sends the common case the short way. Every search stays within the
+ * event (a search through the rest of the chunk, once per event, would
+ * make a chunk of many events quadratic).
  */
-function plainChunk(text: string, start: number, end: number): boolean {
-  if (end - start < 9 || text.indexOf("\n", start) !== end - 2 || !text.startsWith("data: {", start) || text.startsWith('{"error"', start + 6)) return false;
-  for (let at = text.indexOf('"usage":', start + 7); at !== -1 && at < end; at = text.indexOf('"usage":', at + 8)) {
+function plainChunk(event: string): boolean {
+  const end = event.length;
+  if (end < 9 || event.indexOf("\n") !== end - 2 || !event.startsWith("data: {") || event.startsWith('{"error"', 6)) return false;
+  for (let at = event.indexOf('"usage":', 7); at !== -1; at = event.indexOf('"usage":', at + 8)) {
     let i = at + 8;
-    while (text.charCodeAt(i) === 0x20) i++;
-    if (i + 4 > end || !text.startsWith("null", i)) return false;
+    while (event.charCodeAt(i) === 0x20) i++;
+    if (!event.startsWith("null", i)) return false;
   }
   return true;
 }
@@ -38,7 +41,7 @@ export function openAiStream(ctx: TranslateContext): StreamTranslator {
 
   /** Whether the event goes on to the client (comment-only events do not; nor the usage chunk the client did not ask for). */
   const keep = (raw: Buffer, start: number): boolean => {
-    if (start >= 0 ? plainChunk(splitter.view, start, start + raw.length) : plainChunk(raw.toString("latin1"), 0, raw.length)) return true;
+    if (plainChunk(start >= 0 ? splitter.view.slice(start, start + raw.length) : raw.toString("latin1"))) return true;
     const text = raw.toString();
     const e = eventOf(text, text.length - (text.endsWith("\r\n\r\n") ? 4 : 2));
     if (e === null) return false;
