@@ -1,37 +1,21 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { spawnGateway, type ChildGateway } from "../helpers/child.js";
-import { fakeOpenAI } from "../helpers/fake-openai.js";
-import type { FakeUpstream } from "../helpers/fake-upstream.js";
-import { chat, rateLimitConfig, RPM, TPM, type RateLimitConfig } from "../helpers/ratelimit-config.js";
-import { RedisServer } from "../helpers/redis.js";
+import { chat, RPM, TPM } from "../helpers/ratelimit-config.js";
+import { rateLimitWorld } from "../helpers/ratelimit-world.js";
 
-let redis: RedisServer;
-let openai: FakeUpstream;
-const cleanup: (() => Promise<unknown>)[] = [];
-
-beforeAll(async () => {
-  redis = await new RedisServer().start();
-  openai = await fakeOpenAI({ promptTokens: 100, completionTokens: 20 });
-});
-afterAll(async () => {
-  await redis?.stop();
-  await openai?.close();
-});
-afterEach(async () => {
-  for (const c of cleanup.splice(0).reverse()) await c();
-});
-
-const config = (options: Omit<RateLimitConfig, "upstreamUrl">): string => rateLimitConfig({ upstreamUrl: openai.url, ...options });
+const world = rateLimitWorld();
+const { cleanup } = world;
+const config = world.config;
 
 async function twoProcesses(yaml: string): Promise<[ChildGateway, ChildGateway]> {
   const dir = mkdtempSync(join(tmpdir(), "aigw-rl-"));
   writeFileSync(join(dir, "gateway.yaml"), yaml);
-  const a = await spawnGateway(join(dir, "gateway.yaml"), { REDIS_URL: redis.url });
+  const a = await spawnGateway(join(dir, "gateway.yaml"), { REDIS_URL: world.redis.url });
   cleanup.push(async () => (a.child.kill("SIGTERM"), a.exited));
-  const b = await spawnGateway(join(dir, "gateway.yaml"), { REDIS_URL: redis.url });
+  const b = await spawnGateway(join(dir, "gateway.yaml"), { REDIS_URL: world.redis.url });
   cleanup.push(async () => (b.child.kill("SIGTERM"), b.exited));
   return [a, b];
 }

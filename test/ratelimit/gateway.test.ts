@@ -1,31 +1,16 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { fakeOpenAI } from "../helpers/fake-openai.js";
-import type { FakeUpstream } from "../helpers/fake-upstream.js";
+import { describe, expect, it } from "vitest";
 import { startTestGateway, type TestGateway } from "../helpers/gateway.js";
-import { chat, rateLimitConfig, RPM, TPM, type RateLimitConfig } from "../helpers/ratelimit-config.js";
+import { chat, RPM, TPM } from "../helpers/ratelimit-config.js";
+import { rateLimitWorld } from "../helpers/ratelimit-world.js";
 import { RedisServer } from "../helpers/redis.js";
 import { until } from "../helpers/until.js";
 
-let redis: RedisServer;
-let openai: FakeUpstream;
-const cleanup: (() => Promise<unknown>)[] = [];
-
-beforeAll(async () => {
-  redis = await new RedisServer().start();
-  openai = await fakeOpenAI({ promptTokens: 100, completionTokens: 20 });
-});
-afterAll(async () => {
-  await redis?.stop();
-  await openai?.close();
-});
-afterEach(async () => {
-  for (const c of cleanup.splice(0).reverse()) await c();
-});
-
-const config = (options: Omit<RateLimitConfig, "upstreamUrl">): string => rateLimitConfig({ upstreamUrl: openai.url, ...options });
+const world = rateLimitWorld();
+const { cleanup } = world;
+const config = world.config;
 
 async function inProcess(yaml: string): Promise<TestGateway> {
-  const gw = await startTestGateway(yaml, { env: { REDIS_URL: redis.url } });
+  const gw = await startTestGateway(yaml, { env: { REDIS_URL: world.redis.url } });
   cleanup.push(() => gw.close());
   return gw;
 }
@@ -121,7 +106,7 @@ describe("reloads", () => {
     for (let i = 0; i < 3; i++) expect((await chat(gw.url)).status).toBe(200);
     expect((await chat(gw.url)).status).toBe(429);
     const reload = async (text: string) => {
-      const r = buildSnapshot(text.replace("${REDIS_URL}", redis.url), "g.yaml", { mode: "serve", env: {}, fileExists: () => true });
+      const r = buildSnapshot(text.replace("${REDIS_URL}", world.redis.url), "g.yaml", { mode: "serve", env: {}, fileExists: () => true });
       await gw.gateway.apply(r.snapshot!);
     };
     await reload(yaml(3, "v2: an unrelated change").replace("accessLog: false", "accessLog: false, level: warn"));
