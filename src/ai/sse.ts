@@ -137,7 +137,9 @@ export class SseSplitter {
    * The last chunk split as Latin-1 text (one character per byte), and
    * where in it each event of the last `push` starts (-1 for an event not
    * wholly in it): callers look into events with string methods, not a
-   * native call per search.
+   * native call per search. Only the first `events.length` entries of
+   * `starts` are the last push's (the array is reused, never shrunk: setting
+   * an array's length is not cheap).
    */
   view = "";
   readonly starts: number[] = [];
@@ -163,7 +165,6 @@ export class SseSplitter {
       // Nothing to split, and nothing to hold (an empty part would hide a blank line split across chunks).
       this.splitFrom = chunk;
       this.aligned = false;
-      this.starts.length = 0;
       return [];
     }
     if (this.text === null && chunk.indexOf(CR) !== -1) {
@@ -176,13 +177,12 @@ export class SseSplitter {
       }
     }
     const starts = this.starts;
-    starts.length = 0;
     if (this.text !== null) {
       const events = this.text.push(chunk);
       this.splitFrom = chunk;
       this.aligned = this.text.aligned;
       this.view = "";
-      for (let i = 0; i < events.length; i++) starts.push(-1);
+      for (let i = 0; i < events.length; i++) starts[i] = -1;
       return events.map((e) => Buffer.from(e.raw));
     }
     const fresh = this.partBytes === 0;
@@ -206,7 +206,7 @@ export class SseSplitter {
       }
       this.parts.push(chunk.subarray(0, end));
       out.push(Buffer.concat(this.parts));
-      starts.push(-1);
+      starts[0] = -1;
       this.parts = [];
       this.partBytes = 0;
       start = end;
@@ -214,8 +214,8 @@ export class SseSplitter {
     for (;;) {
       const at = view.indexOf("\n\n", start);
       if (at === -1) break;
+      starts[out.length] = start;
       out.push(chunk.subarray(start, at + 2));
-      starts.push(start);
       start = at + 2;
     }
     if (start < chunk.length) this.hold(chunk.subarray(start));

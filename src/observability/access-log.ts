@@ -40,7 +40,9 @@ export function accessLogLine(ctx: RequestRecord, clock: Clock): Record<string, 
   };
 }
 
-const str = (v: string | null | undefined): string => (v === null || v === undefined ? "null" : JSON.stringify(v));
+/** Printable ASCII without `"` and `\\`: JSON's quoted form is the string between quotes. */
+const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+const str = (v: string | null | undefined): string => (v === null || v === undefined ? "null" : PLAIN.test(v) ? `"${v}"` : JSON.stringify(v));
 const num = (v: number): string => (Number.isFinite(v) ? String(v) : "null");
 
 const MAX_EXACT_MICROS = 2 ** 31 - 1;

@@ -1,6 +1,6 @@
 import pino, { type DestinationStream, type Logger } from "pino";
 import { isSensitiveName } from "../config/redact.js";
-import { LineBatch } from "./line-batch.js";
+import { LineBatch, type BatchTarget } from "./line-batch.js";
 
 export interface LoggerOptions {
   level?: string;
@@ -86,8 +86,13 @@ function stdoutDestination(shared: boolean): DestinationStream {
   const release = (): void => batch?.release();
   process.on("beforeExit", release);
   process.on("exit", release);
-  const sonic = pino.destination(shared ? { dest: 1, sync: false, minLength: PIPE_BUF - 512, maxWrite: PIPE_BUF } : { dest: 1, sync: false, minLength: 4096, maxWrite: BATCH_BYTES });
-  batch = new LineBatch(sonic, shared ? PIPE_BUF : BATCH_BYTES);
+  const sonic = pino.destination(
+    shared
+      ? { dest: 1, sync: false, contentMode: "buffer", minLength: PIPE_BUF - 512, maxWrite: PIPE_BUF }
+      : { dest: 1, sync: false, contentMode: "buffer", minLength: 4096, maxWrite: BATCH_BYTES },
+  );
+  // In buffer mode sonic-boom takes Buffers (its types only name strings).
+  batch = new LineBatch(sonic as unknown as BatchTarget, shared ? PIPE_BUF : BATCH_BYTES);
   return batch;
 }
 

@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import { HttpError } from "../errors/http.js";
-import { openAiHeaders, policyHeader, retryAfterSeconds, stateHeader, type Applied } from "../ratelimit/headers.js";
+import { openAiHeaders, policyHeader, retryAfterSeconds, stateHeader, stateItemStart, type Applied } from "../ratelimit/headers.js";
 import { keyValue, type RuntimePolicy } from "../ratelimit/policy.js";
 import { StoreUnavailableError, type CheckOutcome, type LimitCheck } from "../ratelimit/store.js";
 import type { RequestContext } from "./types.js";
@@ -32,7 +32,13 @@ interface PolicySet {
   readonly enforced: readonly boolean[];
   /** `RateLimit-Policy` of the enforced policies (it depends on the policies only). */
   readonly policyHeader: string | undefined;
+  /** Per enforced policy, the start of its `RateLimit` item (`"name";r=`). */
+  readonly stateItems: readonly string[];
   readonly tokens: boolean;
+  /** Per policy, its counter's store key when the request does not change it (route, global, a declared consumer's own set), else null. */
+  readonly keys: readonly (string | null)[];
+  /** The checks of a request-counted set whose keys are all fixed: made once, shared by its requests (a store never changes a check). */
+  readonly fixedChecks: readonly LimitCheck[] | null;
 }
 
 /** One request's token charge: the estimate taken up front, reconciled with the real usage at settlement. */
@@ -42,12 +48,34 @@ interface TokenCharge {
   readonly estimate: number;
 }
 
-function policySet(list: readonly RuntimePolicy[]): PolicySet | null {
+/** The key value of `p` when no request fact changes it: its route, global, or the consumer the set is for. */
+function fixedKey(p: RuntimePolicy, consumer: string | null, routeName: string): string | null {
+  const kind = p.policy.key;
+  if (kind !== "route" && kind !== "global" && !(kind === "consumer" && consumer !== null)) return null;
+  return p.prefix + keyValue(p, { req: { headers: {} }, consumer: consumer === null ? null : { name: consumer }, identity: null, clientIp: "" }, routeName);
+}
+
+/** `consumer`: the declared consumer the set is for (its requests all carry it), null for the route's base set. */
+function policySet(list: readonly RuntimePolicy[], consumer: string | null, routeName: string): PolicySet | null {
   const policies = [...new Set(list)]; // a policy named twice counts once
   if (policies.length === 0) return null;
   const enforced = policies.map((p) => p.policy.mode === "enforce");
   const header = policyHeader(policies.filter((_, i) => enforced[i]).map((policy) => ({ policy, decision: { allowed: true, remaining: 0, resetMs: 0, retryAfterMs: 0 } })));
-  return { policies, enforced, policyHeader: header === "" ? undefined : header, tokens: policies.some((p) => p.policy.cost === "tokens") };
+  const tokens = policies.some((p) => p.policy.cost === "tokens");
+  const keys = policies.map((p) => fixedKey(p, consumer, routeName));
+  const fixedChecks =
+    tokens || keys.some((k) => k === null)
+      ? null
+      : Object.freeze(policies.map((p, i) => Object.freeze({ key: keys[i]!, spec: p.spec, admit: 1, cost: 1, shadow: p.policy.mode === "shadow" })));
+  return {
+    policies,
+    enforced,
+    policyHeader: header === "" ? undefined : header,
+    stateItems: policies.filter((_, i) => enforced[i]).map((p) => stateItemStart(p)),
+    tokens,
+    keys,
+    fixedChecks,
+  };
 }
 
 /**
@@ -85,7 +113,7 @@ class RouteRateLimits {
     if (set.tokens) return this.withTokens(ctx, next, set);
     let outcome: CheckOutcome | Promise<CheckOutcome>;
     try {
-      outcome = this.resources.rateLimits.store.check(this.checksOf(set, ctx, 0));
+      outcome = this.resources.rateLimits.store.check(set.fixedChecks ?? this.checksOf(set, ctx, 0));
     } catch (err) {
       return this.afterFailure(ctx, next, err);
     }
@@ -99,8 +127,8 @@ class RouteRateLimits {
   };
 
   private checksOf(set: PolicySet, ctx: RequestContext, estimate: number): LimitCheck[] {
-    return set.policies.map((p) => ({
-      key: p.prefix + keyValue(p, ctx, this.route.name),
+    return set.policies.map((p, i) => ({
+      key: set.keys[i] ?? p.prefix + keyValue(p, ctx, this.route.name),
       spec: p.spec,
       admit: 1,
       cost: p.policy.cost === "tokens" ? estimate : 1,
@@ -128,9 +156,13 @@ class RouteRateLimits {
       }
       if (set.enforced[i]) enforced.push({ policy, decision });
     }
-    const headers: Record<string, string> = set.policyHeader === undefined ? {} : { "ratelimit-policy": set.policyHeader, ratelimit: stateHeader(enforced) };
+    const headers: Record<string, string> = ctx.extraHeaders ?? {};
+    if (set.policyHeader !== undefined) {
+      headers["ratelimit-policy"] = set.policyHeader;
+      headers.ratelimit = stateHeader(enforced, set.stateItems);
+    }
     if (this.route.ai) openAiHeaders(enforced, headers);
-    ctx.extraHeaders = ctx.extraHeaders === null ? headers : Object.assign(ctx.extraHeaders, headers);
+    ctx.extraHeaders = headers;
     if (outcome.allowed) return null;
     const denied = enforced.filter((a) => !a.decision.allowed);
     const first = denied[0]!;
@@ -194,11 +226,11 @@ export const rateLimitStage: StageFactory = {
   create(route, resources) {
     const get = (name: string): RuntimePolicy => resources.rateLimits.policies.get(name)!;
     // The same order and de-duplication explain shows (route-decision.ts).
-    const base = policySet(policiesFor(route, null, resources.gatewayRateLimits).map(get));
+    const base = policySet(policiesFor(route, null, resources.gatewayRateLimits).map(get), null, route.name);
     const byConsumer = new Map<string, PolicySet | null>();
     if (route.auth.length > 0) {
       for (const [name, c] of resources.consumers) {
-        if (c.rateLimits.length > 0) byConsumer.set(name, policySet(policiesFor(route, c, resources.gatewayRateLimits).map(get)));
+        if (c.rateLimits.length > 0) byConsumer.set(name, policySet(policiesFor(route, c, resources.gatewayRateLimits).map(get), name, route.name));
       }
     }
     if (base === null && byConsumer.size === 0) return null;

@@ -104,11 +104,23 @@ export class MemoryStore implements RateLimitStore {
     let allowed = true;
     let reserved = 0;
     for (const c of checks) {
-      const slot = this.slot(c.key, now, reserved);
-      if (slot.fresh) reserved++;
-      if (slot.overflow !== null) this.onOverflow?.(slot.overflow);
-      keys.push(slot.key);
-      const { decision, state } = evaluate(c.spec, this.load(slot.key, c.spec, now), now, c.admit);
+      // The key's own counter when it has one or there is room for one
+      // (`reserved` new ones are already promised in this call), else its
+      // policy's overflow counter.
+      let key = c.key;
+      let entry = this.counters.get(key);
+      if (entry === undefined) {
+        if (this.counters.size + reserved < this.maxKeys || this.reclaim(now, reserved + 1)) reserved++;
+        else {
+          const { prefix, policy } = counterScope(key);
+          key = prefix + OVERFLOW;
+          entry = this.counters.get(key);
+          this.onOverflow?.(policy);
+        }
+      }
+      keys.push(key);
+      const current = entry === undefined || entry.expiresAt <= now ? initialState(c.spec, now) : entry.state;
+      const { decision, state } = evaluate(c.spec, current, now, c.admit);
       decisions.push(decision);
       states.push(state);
       if (!c.shadow && !decision.allowed) allowed = false;

@@ -2,15 +2,17 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { LineBatch } from "../../src/observability/line-batch.js";
 
-/** A target that records what it is handed. */
+/** A target that records what it is handed (read as text only when asked: a buffer reused later would show). */
 function recorder() {
-  const chunks: string[] = [];
+  const buffers: Buffer[] = [];
   let flushes = 0;
   let syncFlushes = 0;
   return {
-    chunks,
+    get chunks(): string[] {
+      return buffers.map((b) => b.toString("utf8"));
+    },
     target: {
-      write: (chunk: string) => void chunks.push(chunk),
+      write: (chunk: Buffer) => void buffers.push(chunk),
       flush: () => void flushes++,
       flushSync: () => void syncFlushes++,
       destroyed: false,
@@ -34,9 +36,10 @@ describe("LineBatch", () => {
         const batch = new LineBatch(r.target, maxBytes);
         for (const l of lines) batch.write(l);
         batch.flush();
-        expect(r.chunks.join("")).toBe(lines.join(""));
+        const chunks = r.chunks;
+        expect(chunks.join("")).toBe(lines.join(""));
         let at = 0;
-        for (const chunk of r.chunks) {
+        for (const chunk of chunks) {
           // Every chunk is a run of whole lines, and within the limit unless it is one line.
           let taken = "";
           let count = 0;

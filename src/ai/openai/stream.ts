@@ -15,8 +15,10 @@ import type { StreamTranslator, TranslateContext } from "../types.js";
 function plainChunk(event: string): boolean {
   const end = event.length;
   if (end < 9 || event.indexOf("\n") !== end - 2 || !event.startsWith("data: {") || event.startsWith('{"error"', 6)) return false;
-  for (let at = event.indexOf('"usage":', 7); at !== -1; at = event.indexOf('"usage":', at + 8)) {
-    let i = at + 8;
+  // Searched as `usage":` then the quote before it: a search starting with `"` stops at every quote of the JSON.
+  for (let at = event.indexOf('usage":', 8); at !== -1; at = event.indexOf('usage":', at + 7)) {
+    if (event.charCodeAt(at - 1) !== 0x22) continue;
+    let i = at + 7;
     while (event.charCodeAt(i) === 0x20) i++;
     if (!event.startsWith("null", i)) return false;
   }
