@@ -20,10 +20,13 @@ export function checkDeclaredLength(req: IncomingMessage, maxBytes: number): voi
   }
 }
 
+/** What is left of a body over the limit is read and dropped, so the client can read the 413. */
+const drainRest = (req: Readable): void => void req.resume();
+
 /** Reads the whole body, at most `maxBytes` (413 beyond; the rest is drained so the client can read the answer). */
 export async function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
   checkDeclaredLength(req, maxBytes);
-  const body = await collect(req, maxBytes, (r) => r.resume());
+  const body = await collect(req, maxBytes, drainRest);
   if (body === null) throw new HttpError("payload_too_large", `the request body is larger than ${maxBytes} bytes`);
   return body;
 }

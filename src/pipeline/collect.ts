@@ -36,9 +36,10 @@ export function collect(source: Readable, maxBytes: number, overflow: (source: R
       reject(err);
     };
     const onAborted = (): void => onError(new Error("the client aborted the request"));
+    // `on`, not `once`: cleanup removes all four, and `once` wraps each listener in a new closure.
     source.on("data", onData);
-    source.once("end", onEnd);
-    source.once("error", onError);
-    source.once("aborted", onAborted);
+    source.on("end", onEnd);
+    source.on("error", onError);
+    source.on("aborted", onAborted);
   });
 }

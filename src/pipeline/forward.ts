@@ -22,6 +22,8 @@ export interface Forwarding {
   readonly def: Upstream;
   readonly drop: ReadonlySet<string>;
   readonly owned: ReadonlySet<string>;
+  /** The upstream's credential header and value (`Bearer <key>` made once), or null. */
+  readonly credential: readonly [name: string, value: string] | null;
 }
 
 export function forwarding(drop: ReadonlySet<string>, def: Upstream, extra: readonly string[] = []): Forwarding {
@@ -31,17 +33,22 @@ export function forwarding(drop: ReadonlySet<string>, def: Upstream, extra: read
     else owned.add("x-api-key");
   }
   if (def.consumerHeader !== undefined) owned.add(def.consumerHeader.toLowerCase());
-  return { def, drop: new Set([...drop, ...owned]), owned };
+  return { def, drop: new Set([...drop, ...owned]), owned, credential: credentialOf(def) };
+}
+
+/** Where the upstream's key goes: its own header, `x-api-key` (Anthropic), else `Authorization: Bearer`. */
+function credentialOf(upstream: Upstream): readonly [string, string] | null {
+  const key = upstream.credentials?.apiKey;
+  if (key === undefined) return null;
+  if (upstream.credentials?.header !== undefined) return [upstream.credentials.header.toLowerCase(), key];
+  if (upstream.type === "anthropic") return ["x-api-key", key];
+  return ["authorization", `Bearer ${key}`];
 }
 
 /** Credentials of the upstream replace whatever the client sent (the client's were not copied). */
-function injectCredentials(headers: HeaderMap, upstream: Upstream): void {
-  const key = upstream.credentials?.apiKey;
-  if (key !== undefined) {
-    if (upstream.credentials?.header !== undefined) headers[upstream.credentials.header.toLowerCase()] = key;
-    else if (upstream.type === "anthropic") headers["x-api-key"] = key;
-    else headers.authorization = `Bearer ${key}`;
-  }
+function injectCredentials(headers: HeaderMap, forward: Forwarding): void {
+  if (forward.credential !== null) headers[forward.credential[0]] = forward.credential[1];
+  const upstream = forward.def;
   if (upstream.type === "anthropic" && headers["anthropic-version"] === undefined) {
     headers["anthropic-version"] = upstream.anthropicVersion ?? "2023-06-01";
   }
@@ -79,7 +86,7 @@ export function upstreamHeaders(ctx: RequestContext, route: CompiledRoute, resou
       }
     }
   }
-  injectCredentials(headers, def);
+  injectCredentials(headers, forward);
   if (def.consumerHeader !== undefined) {
     const who = ctx.consumer?.name ?? ctx.identity?.subject;
     if (who !== undefined) headers[def.consumerHeader.toLowerCase()] = who;

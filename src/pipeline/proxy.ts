@@ -179,7 +179,7 @@ async function attemptUpstream(
       outcome = await attemptTarget(ctx, attempt, plan, def, pool, target, { method, retry: n < def.retries.attempts, canFallBack });
     } finally {
       // Whatever happened (a throw included), the attempt ends once.
-      attempt.end({ status: 0, exchange: "cut", targetOk: clientLeft(ctx), errorType: clientLeft(ctx) ? "client_left" : "error" });
+      if (!attempt.done) attempt.end({ status: 0, exchange: "cut", targetOk: clientLeft(ctx), errorType: clientLeft(ctx) ? "client_left" : "error" });
     }
     if (outcome === "retry") {
       (tried ??= new Set<Target>()).add(target);
@@ -206,7 +206,7 @@ async function attemptTarget(
   attempt.dispatch(out.headers);
   let response: UpstreamResponse;
   try {
-    response = await pool.send(target, { ...out, signal: ctx.cancel });
+    response = await pool.send(target, out, ctx.cancel);
   } catch (err) {
     const { error, kind } = classify(err, ctx, def.name);
     // A refused connection sent nothing; anything else may have reached the upstream (it was cut).
@@ -232,7 +232,7 @@ async function attemptTarget(
       attempt.end({ status: response.status, exchange: "error", targetOk: !failed });
     } else {
       const ok = await dialect.relaySuccess(ctx, response);
-      attempt.end({ status: response.status, exchange: ok ? "complete" : "cut", targetOk: ok, ...(ok ? {} : { errorType: "stream_failed" }) });
+      attempt.end(ok ? { status: response.status, exchange: "complete", targetOk: true } : { status: response.status, exchange: "cut", targetOk: false, errorType: "stream_failed" });
     }
   } catch (err) {
     // A client that left is not the target's failure; a body cut upstream is.

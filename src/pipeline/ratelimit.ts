@@ -189,7 +189,8 @@ class RouteRateLimits {
     const charge: TokenCharge = { set, checks, estimate };
     // Bound, not a closure kept on the context (see docs/architecture.md, "Hot-path rules").
     (ctx.meter ??= new Meter(this.estimateUsageOf)).onSettle(this.settleTokens.bind(this, charge));
-    return next(ctx);
+    // Awaited, not returned: an async function that returns a promise adopts it two ticks later.
+    return await next(ctx);
   }
 
   /** The estimate reconciled with what every exchange that reached an upstream used (nothing, a refund, when none did). */

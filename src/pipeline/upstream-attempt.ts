@@ -51,6 +51,11 @@ export class UpstreamAttempt {
     this.sent = true;
   }
 
+  /** Whether `end` was called. */
+  get done(): boolean {
+    return this.ended;
+  }
+
   end(how: AttemptEnd): void {
     if (this.ended) return;
     this.ended = true;

@@ -1,5 +1,4 @@
 import type { Readable } from "node:stream";
-import type { Cancel } from "../lifecycle/cancel.js";
 import type { UpstreamBody } from "./body.js";
 
 /** One request to an upstream, whatever carries it (undici, or the in-process mock). */
@@ -9,8 +8,6 @@ export interface UpstreamRequest {
   path: string;
   headers: Record<string, string | string[]>;
   body: Buffer | Readable | null;
-  /** Aborts the exchange, at any point. */
-  signal: Cancel;
 }
 
 export interface UpstreamResponse {

@@ -6,6 +6,7 @@ import type { SharedResource } from "../lifecycle/registry.js";
 import { createBalancer, type Balanced, type Balancer } from "./balancers/balancer.js";
 import { CircuitBreaker, type BreakerState } from "./breaker.js";
 import type { UpstreamRequest, UpstreamResponse } from "./exchange.js";
+import type { Cancel } from "../lifecycle/cancel.js";
 import { DispatchExchange } from "./dispatch.js";
 import { HealthChecker } from "./health.js";
 import { RetryBudget } from "./retry-budget.js";
@@ -146,10 +147,10 @@ export class UpstreamPool implements SharedResource {
 
   /**
    * Sends a request to one target through its connection pool; resolves
-   * with the response head (its body not read yet). Call `finish` when the
-   * exchange ends.
+   * with the response head (its body not read yet). `signal` aborts the
+   * exchange at any point. Call `finish` when the exchange ends.
    */
-  send(target: Target, request: UpstreamRequest): Promise<UpstreamResponse> {
+  send(target: Target, request: UpstreamRequest, signal: Cancel): Promise<UpstreamResponse> {
     target.inFlight++;
     const clock = this.deps.clock;
     const started = clock.monotonic();
@@ -160,7 +161,7 @@ export class UpstreamPool implements SharedResource {
         resolve(response);
       };
       const options: Dispatcher.DispatchOptions = { origin: target.origin, path: request.path, method: request.method as Dispatcher.HttpMethod, headers: request.headers, body: request.body };
-      target.dispatcher.dispatch(options, new DispatchExchange(request.signal, onResponse, reject));
+      target.dispatcher.dispatch(options, new DispatchExchange(signal, onResponse, reject));
     });
   }
 

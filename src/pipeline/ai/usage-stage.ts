@@ -1,7 +1,7 @@
 import { HttpError } from "../../errors/http.js";
 import { estimateUsage, type Usage } from "../../usage/extract.js";
 import { periodEnd } from "../../usage/period.js";
-import type { StageFactory } from "../types.js";
+import type { Stage, StageFactory } from "../types.js";
 import type { RequestContext } from "../types.js";
 import { Meter } from "../metering.js";
 import type { SettleHook } from "../types.js";
@@ -46,28 +46,37 @@ export const usageStage: StageFactory = {
     };
 
 
-    return async (ctx, next) => {
-      const who = ctx.consumer?.name ?? ctx.identity?.subject;
-      const budget = ctx.consumer?.budget;
-      if (budget !== undefined && who !== undefined) {
-        const period = budget.period;
-        let spent = 0;
-        try {
-          spent = (await ledger.get(who, period)).costUsd;
-        } catch (err) {
-          resources.logger.warn({ err: (err as Error).message, onError }, "usage store unavailable for a budget check");
-          if (onError === "deny") throw new HttpError("usage_unavailable", "budgets cannot be checked right now", { headers: { "retry-after": "1" } });
-        }
-        if (spent >= budget.usd) {
-          const wait = Math.ceil((periodEnd(period, resources.clock.now()) - resources.clock.now()) / 1000);
-          throw new HttpError("insufficient_quota", `consumer ${who} has used its budget of $${budget.usd} for this ${period} ($${spent.toFixed(4)} spent)`, {
-            headers: { "retry-after": String(Math.max(1, wait)) },
-          });
-        }
+    /** 429 `insufficient_quota` when the consumer has spent its budget for the period. */
+    const checkBudget = async (who: string, budget: { usd: number; period: "day" | "month" }): Promise<void> => {
+      const period = budget.period;
+      let spent = 0;
+      try {
+        spent = (await ledger.get(who, period)).costUsd;
+      } catch (err) {
+        resources.logger.warn({ err: (err as Error).message, onError }, "usage store unavailable for a budget check");
+        if (onError === "deny") throw new HttpError("usage_unavailable", "budgets cannot be checked right now", { headers: { "retry-after": "1" } });
       }
+      if (spent >= budget.usd) {
+        const wait = Math.ceil((periodEnd(period, resources.clock.now()) - resources.clock.now()) / 1000);
+        throw new HttpError("insufficient_quota", `consumer ${who} has used its budget of $${budget.usd} for this ${period} ($${spent.toFixed(4)} spent)`, {
+          headers: { "retry-after": String(Math.max(1, wait)) },
+        });
+      }
+    };
+
+    /** The request is metered from here on; the rest of the chain runs. */
+    const metered: Stage = (ctx, next) => {
       const meter = (ctx.meter ??= new Meter(estimate));
       meter.onSettle(record);
       return next(ctx);
+    };
+
+    // Not an async function: without a budget to check, the chain goes on in the same tick.
+    return (ctx, next) => {
+      const who = ctx.consumer?.name ?? ctx.identity?.subject;
+      const budget = ctx.consumer?.budget;
+      if (budget === undefined || who === undefined) return metered(ctx, next);
+      return checkBudget(who, budget).then(() => metered(ctx, next));
     };
   },
 };
