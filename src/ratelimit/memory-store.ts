@@ -84,11 +84,9 @@ export class MemoryStore implements RateLimitStore {
    * room for one (`reserved` new ones are already promised in this call),
    * else its policy's overflow counter.
    */
-  private slot(key: string, now: number, reserved: number): { key: string; fresh: boolean; overflow: string | null } {
-    if (this.counters.has(key)) return { key, fresh: false, overflow: null };
-    if (this.counters.size + reserved < this.maxKeys || this.reclaim(now, reserved + 1)) return { key, fresh: true, overflow: null };
-    const { prefix, policy } = counterScope(key);
-    return { key: prefix + OVERFLOW, fresh: false, overflow: policy };
+  private slot(key: string, now: number, reserved: number): string {
+    if (this.counters.has(key) || this.counters.size + reserved < this.maxKeys || this.reclaim(now, reserved + 1)) return key;
+    return counterScope(key).prefix + OVERFLOW;
   }
 
   check(checks: readonly LimitCheck[]): CheckOutcome {
@@ -104,20 +102,14 @@ export class MemoryStore implements RateLimitStore {
     let allowed = true;
     let reserved = 0;
     for (const c of checks) {
-      // The key's own counter when it has one or there is room for one
-      // (`reserved` new ones are already promised in this call), else its
-      // policy's overflow counter.
-      let key = c.key;
-      let entry = this.counters.get(key);
-      if (entry === undefined) {
-        if (this.counters.size + reserved < this.maxKeys || this.reclaim(now, reserved + 1)) reserved++;
-        else {
-          const { prefix, policy } = counterScope(key);
-          key = prefix + OVERFLOW;
-          entry = this.counters.get(key);
-          this.onOverflow?.(policy);
-        }
+      // A key with a counter is counted on it (one lookup, the usual case); else `slot` places it.
+      const own = this.counters.get(c.key);
+      const key = own !== undefined ? c.key : this.slot(c.key, now, reserved);
+      if (own === undefined) {
+        if (key === c.key) reserved++;
+        else this.onOverflow?.(counterScope(c.key).policy);
       }
+      const entry = key === c.key ? own : this.counters.get(key);
       keys.push(key);
       const current = entry === undefined || entry.expiresAt <= now ? initialState(c.spec, now) : entry.state;
       const { decision, state } = evaluate(c.spec, current, now, c.admit);
@@ -138,7 +130,7 @@ export class MemoryStore implements RateLimitStore {
 
   async adjust(check: Pick<LimitCheck, "key" | "spec">, delta: number): Promise<void> {
     const now = this.clock.now();
-    const { key } = this.slot(check.key, now, 0); // where check() counted it (not counted again)
+    const key = this.slot(check.key, now, 0); // where check() counted it (not counted again)
     const { state } = charge(check.spec, this.load(key, check.spec, now), now, delta);
     this.save(key, check.spec, state, now);
   }

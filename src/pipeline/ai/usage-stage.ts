@@ -1,6 +1,6 @@
 import { HttpError } from "../../errors/http.js";
 import { estimateUsage, type Usage } from "../../usage/extract.js";
-import { periodEnd } from "../../usage/period.js";
+import { periodEnd, type Period } from "../../usage/period.js";
 import type { Stage, StageFactory } from "../types.js";
 import type { RequestContext } from "../types.js";
 import { Meter } from "../metering.js";
@@ -45,9 +45,8 @@ export const usageStage: StageFactory = {
       }
     };
 
-
     /** 429 `insufficient_quota` when the consumer has spent its budget for the period. */
-    const checkBudget = async (who: string, budget: { usd: number; period: "day" | "month" }): Promise<void> => {
+    const checkBudget = async (who: string, budget: { readonly usd: number; readonly period: Period }): Promise<void> => {
       const period = budget.period;
       let spent = 0;
       try {
