@@ -135,7 +135,8 @@ export async function handleRequest(generation: ServingGeneration, req: Incoming
     generation.leave();
     onComplete(ctx);
   };
-  res.once("close", () => {
+  // `on`, not `once` (a response closes once; `once` wraps the listener in another closure per request).
+  res.on("close", () => {
     closed = true;
     if (!res.writableFinished) {
       // The client left (or the response was cut): cancel the upstream request.
