@@ -82,11 +82,13 @@ export function createProxy(route: CompiledRoute, resources: RequestResources): 
   // Per upstream a request can start at: the upstreams to try in order, and
   // the time all attempts together may take (0 means "no limit" at each
   // level; the tightest remaining one applies).
-  const starts = new Map<string, { chain: readonly string[]; timeoutMs: number }>();
+  // `mocked`: the chain has the built-in mock, which takes the body whole.
+  const starts = new Map<string, { chain: readonly string[]; timeoutMs: number; mocked: boolean }>();
   for (const name of firsts) {
     if (name === null || starts.has(name)) continue;
     const limits = [route.timeoutMs ?? resources.requestTimeoutMs, resources.upstreams.get(name)!.definition.timeouts.requestMs].filter((ms) => ms > 0);
-    starts.set(name, { chain: [name, ...route.fallback], timeoutMs: limits.length === 0 ? 0 : Math.min(...limits) });
+    const chain = [name, ...route.fallback];
+    starts.set(name, { chain, timeoutMs: limits.length === 0 ? 0 : Math.min(...limits), mocked: chain.some((n) => resources.upstreams.get(n)!.mock !== null) });
   }
   // Connect errors are retried without buffering (the body is read only once
   // a target accepted the connection); a fallback, or retries on timeouts,
@@ -101,7 +103,7 @@ export function createProxy(route: CompiledRoute, resources: RequestResources): 
 
   return async (ctx) => {
     const method = ctx.req.method ?? "GET";
-    const { chain, timeoutMs } = starts.get(chooseUpstream(route, ctx, resources.random))!;
+    const { chain, timeoutMs, mocked } = starts.get(chooseUpstream(route, ctx, resources.random))!;
     const timer =
       timeoutMs > 0
         ? setTimeout(() => ctx.cancel.abort(new HttpError("upstream_timeout", `the upstream did not finish within ${timeoutMs}ms`)), timeoutMs)
@@ -112,7 +114,7 @@ export function createProxy(route: CompiledRoute, resources: RequestResources): 
       // and a connect error can still be retried.
       // Every body on an AI route is read (bounded) for its model: routing, allow-lists and metering need it.
       if (route.ai && ctx.body === null) await readAiBody(ctx, resources.maxBodyBytes);
-      if (ctx.body === null && hasBody(ctx.req) && (chain.some((n) => resources.upstreams.get(n)!.mock !== null) || Number(ctx.req.headers["content-length"] ?? Infinity) <= (mayReplay ? REPLAY_BUFFER_BYTES : SMALL_BODY_BYTES))) {
+      if (ctx.body === null && hasBody(ctx.req) && (mocked || Number(ctx.req.headers["content-length"] ?? Infinity) <= (mayReplay ? REPLAY_BUFFER_BYTES : SMALL_BODY_BYTES))) {
         ctx.body = await readBody(ctx.req, resources.maxBodyBytes);
         ctx.bytesIn = ctx.body.length;
       }
