@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import { HttpError } from "../errors/http.js";
-import { openAiHeaders, policyHeader, retryAfterSeconds, stateHeader, stateItemStart, type Applied } from "../ratelimit/headers.js";
+import { openAiHeaders, policyHeader, retryAfterSeconds, stateHeader, type Applied } from "../ratelimit/headers.js";
 import { keyValue, type RuntimePolicy } from "../ratelimit/policy.js";
 import { StoreUnavailableError, type CheckOutcome, type LimitCheck } from "../ratelimit/store.js";
 import type { RequestContext } from "./types.js";
@@ -32,8 +32,6 @@ interface PolicySet {
   readonly enforced: readonly boolean[];
   /** `RateLimit-Policy` of the enforced policies (it depends on the policies only). */
   readonly policyHeader: string | undefined;
-  /** Per enforced policy, the start of its `RateLimit` item (`"name";r=`). */
-  readonly stateItems: readonly string[];
   readonly tokens: boolean;
   /** Per policy, its counter's store key when the request does not change it (route, global, a declared consumer's own set), else null. */
   readonly keys: readonly (string | null)[];
@@ -71,7 +69,6 @@ function policySet(list: readonly RuntimePolicy[], consumer: string | null, rout
     policies,
     enforced,
     policyHeader: header === "" ? undefined : header,
-    stateItems: policies.filter((_, i) => enforced[i]).map((p) => stateItemStart(p)),
     tokens,
     keys,
     fixedChecks,
@@ -159,7 +156,7 @@ class RouteRateLimits {
     const headers: Record<string, string> = ctx.extraHeaders ?? {};
     if (set.policyHeader !== undefined) {
       headers["ratelimit-policy"] = set.policyHeader;
-      headers.ratelimit = stateHeader(enforced, set.stateItems);
+      headers.ratelimit = stateHeader(enforced);
     }
     if (this.route.ai) openAiHeaders(enforced, headers);
     ctx.extraHeaders = headers;

@@ -13,21 +13,12 @@ export function policyHeader(applied: readonly Applied[]): string {
   return applied.map((a) => `"${a.policy.policy.name}";q=${a.policy.spec.limit};w=${a.policy.windowSeconds}`).join(", ");
 }
 
-/** The start of a policy's `RateLimit` item, `"name";r=` (made once per policy set). */
-export function stateItemStart(policy: RuntimePolicy): string {
-  return `"${policy.policy.name}";r=`;
-}
-
-/**
- * `RateLimit: "name";r=42;t=12, …`: remaining units and seconds until
- * reset, per policy. `starts` holds each policy's `stateItemStart` when the
- * caller made them once.
- */
-export function stateHeader(applied: readonly Applied[], starts?: readonly string[]): string {
+/** `RateLimit: "name";r=42;t=12, …`: remaining units and seconds until reset, per policy. */
+export function stateHeader(applied: readonly Applied[]): string {
   let out = "";
   for (let i = 0; i < applied.length; i++) {
     const a = applied[i]!;
-    out += `${i === 0 ? "" : ", "}${starts?.[i] ?? stateItemStart(a.policy)}${a.decision.remaining};t=${seconds(a.decision.resetMs)}`;
+    out += `${i === 0 ? "" : ", "}"${a.policy.policy.name}";r=${a.decision.remaining};t=${seconds(a.decision.resetMs)}`;
   }
   return out;
 }
