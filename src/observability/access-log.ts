@@ -45,6 +45,9 @@ const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
 const str = (v: string | null | undefined): string => (v === null || v === undefined ? "null" : PLAIN.test(v) ? `"${v}"` : JSON.stringify(v));
 const num = (v: number): string => (Number.isFinite(v) ? String(v) : "null");
 
+/** "000" to "999": the milliseconds of a timestamp. */
+const MILLIS: readonly string[] = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, "0"));
+
 const MAX_EXACT_MICROS = 2 ** 31 - 1;
 const MAX_NAMES = 4096;
 /**
@@ -79,6 +82,8 @@ export class AccessLog {
   private readonly bindings: string;
   private lastMs = Number.NaN;
   private lastTime = "";
+  private lastSecond = Number.NaN;
+  private secondText = "";
 
   constructor(
     private readonly logger: Logger,
@@ -125,12 +130,25 @@ export class AccessLog {
   }
   private readonly names = new Map<string, string>();
 
-  /** pino's isoTime, formatted once per millisecond. */
+  /**
+   * pino's isoTime (`Date#toISOString`), formatted once per millisecond from
+   * the text of its second, which is formatted once per second: a gateway
+   * writes several lines per millisecond under load, and toISOString is
+   * some 0.5 µs.
+   */
   private isoTime(): string {
-    const now = this.clock.now();
+    // A Date keeps whole milliseconds (a fractional time is truncated).
+    const now = Math.trunc(this.clock.now());
     if (now !== this.lastMs) {
       this.lastMs = now;
-      this.lastTime = new Date(now).toISOString();
+      const second = Math.floor(now / 1000);
+      if (second !== this.lastSecond) {
+        this.lastSecond = second;
+        const iso = new Date(second * 1000).toISOString();
+        // Every form toISOString has (years past 9999 included) ends in ".000Z".
+        this.secondText = iso.slice(0, iso.length - 4);
+      }
+      this.lastTime = `${this.secondText}${MILLIS[now - second * 1000]}Z`;
     }
     return this.lastTime;
   }

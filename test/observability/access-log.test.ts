@@ -116,6 +116,29 @@ describe("AccessLog", () => {
     expect(out.lines.map((l) => (JSON.parse(l) as { time: string }).time)).toEqual([new Date(now - 1).toISOString(), new Date(now).toISOString()]);
   });
 
+  it("writes the time toISOString writes, for any time a Date holds and any order (property)", () => {
+    // Fractional, negative and six-digit-year times; runs of close times reuse the second's text.
+    const time = fc.oneof(
+      fc.integer({ min: -8.64e15, max: 8.64e15 }),
+      fc.double({ min: -8.64e15, max: 8.64e15, noNaN: true }),
+      fc.integer({ min: 1_795_000_000_000, max: 1_795_000_003_000 }),
+    );
+    fc.assert(
+      fc.property(fc.array(time, { minLength: 1, maxLength: 20 }), (times) => {
+        let now = 0;
+        const out = capture();
+        const log = new AccessLog(out.logger, { now: () => now, monotonic: () => 0 });
+        const ctx = toContext({ id: "r", method: "GET", host: "h", path: "/", route: null, upstream: null, consumer: null, subject: null, model: undefined, target: null, status: 200, startedAt: 0, upstreamMs: 0, bytesIn: 0, bytesOut: 0, clientIp: "::1", errorCode: null, usage: null, costUsd: null, cache: null, traceId: null });
+        for (const t of times) {
+          now = t;
+          log.write(ctx);
+        }
+        expect(out.lines.map((l) => (JSON.parse(l) as { time: string }).time)).toEqual(times.map((t) => new Date(t).toISOString()));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it("writes durations as the same text String() gives the rounded value (property and sweep)", () => {
     const expected = (ms: number) => {
       const v = Math.round(ms * 1000) / 1000;
