@@ -25,13 +25,19 @@ export class PriceList {
 
   priceOf(model: string | undefined): CompiledPrice | undefined {
     if (model === undefined) return undefined;
-    return this.entries.find((e) => e.glob.test(model));
+    // A loop, not find(): this runs on every AI request, and find() makes a closure per call.
+    for (const entry of this.entries) if (entry.glob.test(model)) return entry;
+    return undefined;
   }
 
-  /** Cost in USD, or 0 when neither model is priced. */
-  cost(usage: Usage, requestModel: string | undefined, responseModel: string | undefined): number {
-    const price = this.priceOf(requestModel) ?? this.priceOf(responseModel);
-    if (price === undefined) return 0;
-    return (usage.inputTokens * price.input + usage.outputTokens * price.output) / 1_000_000;
+  /** The price of a request: its model's, else its answer's model's (undefined when neither is priced). */
+  priceFor(requestModel: string | undefined, responseModel: string | undefined): CompiledPrice | undefined {
+    return this.priceOf(requestModel) ?? this.priceOf(responseModel);
   }
+}
+
+/** Cost in USD of `usage` at `price` (0 when unpriced). */
+export function costAt(price: { readonly input: number; readonly output: number } | undefined, usage: Usage): number {
+  if (price === undefined) return 0;
+  return (usage.inputTokens * price.input + usage.outputTokens * price.output) / 1_000_000;
 }

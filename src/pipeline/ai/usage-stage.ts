@@ -1,5 +1,6 @@
 import { HttpError } from "../../errors/http.js";
 import { estimateUsage, type Usage } from "../../usage/extract.js";
+import { costAt } from "../../usage/pricing.js";
 import { periodEnd, type Period } from "../../usage/period.js";
 import type { Stage, StageFactory } from "../types.js";
 import type { RequestContext } from "../types.js";
@@ -31,8 +32,8 @@ export const usageStage: StageFactory = {
       const usage = meter.total;
       const requested = ctx.model ?? (typeof ctx.json?.model === "string" ? ctx.json.model : undefined);
       const hit = meter.exchanges === 0;
-      const price = prices.priceOf(requested) ?? prices.priceOf(ctx.responseModel);
-      const cost = hit ? 0 : prices.cost(usage, requested, ctx.responseModel);
+      const price = prices.priceFor(requested, ctx.responseModel);
+      const cost = hit ? 0 : costAt(price, usage);
       ctx.costUsd = cost;
       if (!hit) metrics.recordUsage(price?.glob.pattern ?? "unpriced", usage.inputTokens, usage.outputTokens, cost, ctx.consumer?.name);
       const who = ctx.consumer?.name ?? ctx.identity?.subject;
