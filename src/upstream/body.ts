@@ -107,8 +107,13 @@ export class PendingBody {
   private flush(): boolean {
     const sink = this.sink;
     if (sink === null) return false;
-    const chunks = this.chunks;
+    let chunks = this.chunks;
     if (chunks !== null) {
+      // Chunks that waited for the sink go on as one: their bytes are all here,
+      // and every delivery costs the sink a pass (a stream split, a write to
+      // the client) whatever its size. A fast upstream's whole stream is
+      // often here before the relay starts: 20 events, 20 client writes.
+      if (chunks.length > 1) chunks = this.chunks = [Buffer.concat(chunks)];
       while (chunks.length > 0) {
         const chunk = chunks.shift()!;
         this.held -= chunk.length;
