@@ -25,6 +25,9 @@ function plainChunk(event: string): boolean {
   return true;
 }
 
+/** `data: [DONE]` as one event, the way OpenAI and compatible servers end a stream. */
+const DONE_EVENT = "data: [DONE]\n\n";
+
 /**
  * OpenAI-shaped streams (OpenAI, Ollama, OpenAI-compatible servers) pass
  * through event by event, byte for byte, with three exceptions: the usage
@@ -35,7 +38,7 @@ function plainChunk(event: string): boolean {
  * matter (the usage chunk, errors, `[DONE]`, anything unusual) are decoded
  * and parsed, and a chunk of whole events that all pass goes on as it came.
  */
-export function openAiStream(ctx: TranslateContext): StreamTranslator {
+export function openAiStream(ctx: Pick<TranslateContext, "includeUsage">): StreamTranslator {
   const splitter = new SseSplitter();
   let usage: Usage | null = null;
   let done = false;
@@ -43,7 +46,13 @@ export function openAiStream(ctx: TranslateContext): StreamTranslator {
 
   /** Whether the event goes on to the client (comment-only events do not; nor the usage chunk the client did not ask for). */
   const keep = (raw: Buffer, start: number): boolean => {
-    if (plainChunk(start >= 0 ? splitter.view.slice(start, start + raw.length) : raw.toString("latin1"))) return true;
+    const latin1 = start >= 0 ? splitter.view.slice(start, start + raw.length) : raw.toString("latin1");
+    if (plainChunk(latin1)) return true;
+    // The end of every stream, in the one form servers send it: no need to decode and parse its lines.
+    if (latin1 === DONE_EVENT) {
+      done = true;
+      return true;
+    }
     const text = raw.toString();
     const e = eventOf(text, text.length - (text.endsWith("\r\n\r\n") ? 4 : 2));
     if (e === null) return false;

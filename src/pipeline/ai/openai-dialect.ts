@@ -11,7 +11,7 @@ import { upstreamPath } from "../rewrite.js";
 import type { AiKind } from "./kind.js";
 import { parseJson, readAll } from "./read.js";
 import { sendJson, streamThrough } from "./respond.js";
-import { translateContext } from "./translate-context.js";
+import { asksForUsage } from "./translate-context.js";
 import { cacheCollector, storeCompletion } from "./cache-store.js";
 import { sendBlocked } from "../../plugins/run.js";
 
@@ -80,7 +80,7 @@ export function openAiDialect(route: CompiledRoute, resources: RequestResources,
     request(ctx, target) {
       const json = ctx.json;
       if (json === null) throw new HttpError("invalid_body", "the request body must be a JSON object");
-      const usage = kind === "chat" && json.stream === true && (json.stream_options as { include_usage?: unknown } | undefined)?.include_usage !== true;
+      const usage = kind === "chat" && json.stream === true && !asksForUsage(json);
       const ollamaTokens = def.type === "ollama" && kind === "chat" && json.max_completion_tokens !== undefined && json.max_tokens === undefined;
       let body = ctx.body;
       if (body === null || usage || ollamaTokens) {
@@ -101,9 +101,9 @@ export function openAiDialect(route: CompiledRoute, resources: RequestResources,
     async relaySuccess(ctx, response) {
       const contentType = String(response.headers["content-type"] ?? "");
       if (contentType.startsWith("text/event-stream")) {
-        const tctx = translateContext(ctx, resources, def);
         const collect = ctx.cacheKey === null ? undefined : cacheCollector();
-        const failed = await streamThrough(ctx, route, resources, response, openAiStream(tctx), collect?.push);
+        // The stream passes through: of the translation context it needs only whether the client asked for the usage chunk.
+        const failed = await streamThrough(ctx, route, resources, response, openAiStream({ includeUsage: asksForUsage(ctx.json) }), collect?.push);
         if (!failed && collect !== undefined) await storeCompletion(ctx, resources, collect.completion());
         return !failed;
       }

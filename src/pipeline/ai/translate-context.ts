@@ -11,9 +11,14 @@ export function translateContext(ctx: RequestContext, resources: RequestResource
     defaultMaxTokens: resources.ai.defaultMaxTokens,
     nowSeconds: Math.floor(resources.clock.now() / 1000),
     id: `chatcmpl-${ctx.id.replace(/[^A-Za-z0-9]/g, "").slice(0, 32)}`,
-    includeUsage: (json.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true,
+    includeUsage: asksForUsage(json),
   };
   if (def.type === "anthropic") tctx.anthropicVersion = def.anthropicVersion ?? "2023-06-01";
   if (def.region !== undefined) tctx.region = def.region;
   return tctx;
+}
+
+/** Whether the client's streamed request asked for the usage chunk itself (`stream_options.include_usage`). */
+export function asksForUsage(json: Record<string, unknown> | null): boolean {
+  return (json?.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true;
 }
