@@ -17,56 +17,70 @@ export interface UsageLedger {
   get(consumer: string, period: Period): Promise<UsageTotals>;
 }
 
-const SWEEP_FLOOR = 10_000;
-
 const ZERO: UsageTotals = { requests: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 };
 
-/** Usage in process memory (one replica); a period's totals vanish after it ends. */
+/** One calendar period's totals, by consumer. */
+interface PeriodTotals {
+  readonly start: number;
+  readonly end: number;
+  readonly byConsumer: Map<string, UsageTotals>;
+}
+
+/**
+ * Usage in process memory (one replica). Totals are kept per period (the
+ * current day, the current month), by consumer name, so adding is two
+ * lookups and no key to build; a period's totals are dropped whole once
+ * it has ended (the first add or read in a later period does it).
+ */
 export class MemoryLedger implements UsageLedger, SharedResource {
-  private readonly totals = new Map<string, { totals: UsageTotals; expiresAt: number }>();
-  /** The size above which the next add sweeps out ended periods (doubles after a sweep, so adds stay O(1) amortised). */
-  private sweepAbove = SWEEP_FLOOR;
+  /** The periods not yet ended, per kind: usually one (two after the clock stepped back across a boundary). */
+  private readonly periods: Record<Period, PeriodTotals[]> = { day: [], month: [] };
 
   constructor(private readonly clock: Clock) {}
 
-  private key(consumer: string, period: Period, now: number): string {
-    return `${period}:${this.startOf(period, now)}:${consumer}`;
+  /** Consumer entries held, over every period kept (bounded by consumers × live periods). */
+  get size(): number {
+    let n = 0;
+    for (const list of Object.values(this.periods)) for (const p of list) n += p.byConsumer.size;
+    return n;
   }
 
-  /** The current day's and month's start and end, worked out again only when `now` leaves them. */
-  private readonly spans: Record<Period, { start: number; end: number }> = { day: { start: 0, end: 0 }, month: { start: 0, end: 0 } };
-
-  private startOf(period: Period, now: number): number {
-    const span = this.spans[period];
-    if (now < span.start || now >= span.end) {
-      span.start = periodStart(period, now);
-      span.end = periodEnd(period, now);
+  /** The totals of the period `now` falls in (made when `create`), ended periods dropped on the way. */
+  private periodAt(period: Period, now: number, create: boolean): PeriodTotals | undefined {
+    const list = this.periods[period];
+    for (let i = 0; i < list.length; i++) {
+      const p = list[i]!;
+      if (now >= p.start && now < p.end) return p;
     }
-    return span.start;
+    // `now` left every period kept: those that ended are of no more use.
+    if (list.length > 0) this.periods[period] = list.filter((p) => p.end > now);
+    if (!create) return undefined;
+    const p: PeriodTotals = { start: periodStart(period, now), end: periodEnd(period, now), byConsumer: new Map() };
+    this.periods[period].push(p);
+    return p;
   }
 
   add(consumer: string, period: Period, delta: UsageTotals): void {
-    const now = this.clock.now();
-    const key = this.key(consumer, period, now);
-    const entry = this.totals.get(key) ?? { totals: { ...ZERO }, expiresAt: periodEnd(period, now) };
-    entry.totals.requests += delta.requests;
-    entry.totals.inputTokens += delta.inputTokens;
-    entry.totals.outputTokens += delta.outputTokens;
-    entry.totals.costUsd += delta.costUsd;
-    this.totals.set(key, entry);
-    if (this.totals.size > this.sweepAbove) {
-      for (const [k, e] of this.totals) if (e.expiresAt <= now) this.totals.delete(k);
-      this.sweepAbove = Math.max(SWEEP_FLOOR, this.totals.size * 2);
+    const byConsumer = this.periodAt(period, this.clock.now(), true)!.byConsumer;
+    const totals = byConsumer.get(consumer);
+    if (totals === undefined) {
+      byConsumer.set(consumer, { ...delta });
+      return;
     }
+    totals.requests += delta.requests;
+    totals.inputTokens += delta.inputTokens;
+    totals.outputTokens += delta.outputTokens;
+    totals.costUsd += delta.costUsd;
   }
 
   async get(consumer: string, period: Period): Promise<UsageTotals> {
-    return { ...(this.totals.get(this.key(consumer, period, this.clock.now()))?.totals ?? ZERO) };
+    return { ...(this.periodAt(period, this.clock.now(), false)?.byConsumer.get(consumer) ?? ZERO) };
   }
 
   async close(): Promise<void> {}
   async destroy(): Promise<void> {
-    this.totals.clear();
+    this.periods.day = [];
+    this.periods.month = [];
   }
 }
 

@@ -13,22 +13,45 @@ describe("MemoryLedger", () => {
     expect(await ledger.get("team-b", "day")).toEqual({ requests: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 });
   });
 
-  it("sweeps out ended periods once it grows past its threshold, and keeps the live ones", async () => {
+  it("drops a period's totals once it has ended, and counts the new period from zero", async () => {
     const clock = fakeClock();
     const ledger = new MemoryLedger(clock);
     for (let i = 0; i < 10_000; i++) ledger.add(`old-${i}`, "day", ONE);
+    ledger.add("old-0", "month", ONE);
+    expect(ledger.size).toBe(10_001);
     clock.advance(2 * 24 * 3600 * 1000);
-    ledger.add("live", "day", ONE); // 10,001 entries: the sweep runs and leaves only the live one
-    const internal = ledger as unknown as { totals: Map<string, unknown> };
-    expect(internal.totals.size).toBe(1);
+    ledger.add("live", "day", ONE);
+    // The ended day is gone whole; the month has not ended.
+    expect(ledger.size).toBe(2);
+    expect(await ledger.get("old-0", "day")).toEqual({ requests: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 });
+    expect((await ledger.get("old-0", "month")).requests).toBe(1);
     expect((await ledger.get("live", "day")).requests).toBe(1);
   });
 
-  it("does not sweep on every add while more than the threshold is live (the threshold doubles)", () => {
-    const clock = fakeClock();
+  it("splits at the calendar boundary (UTC); a clock stepping back keeps the later period's totals", async () => {
+    const clock = fakeClock(Date.UTC(2030, 0, 31, 23, 59, 59, 999));
     const ledger = new MemoryLedger(clock);
-    for (let i = 0; i <= 10_000; i++) ledger.add(`c-${i}`, "month", ONE);
-    // 10,001 live entries: one sweep found nothing to remove; the next one waits until twice as many.
-    expect((ledger as unknown as { sweepAbove: number }).sweepAbove).toBe(20_002);
+    ledger.add("a", "day", ONE);
+    ledger.add("a", "month", ONE);
+    clock.advance(1); // 2030-02-01T00:00:00.000Z: a new day and a new month
+    expect(await ledger.get("a", "day")).toEqual({ requests: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 });
+    expect((await ledger.get("a", "month")).requests).toBe(0);
+    ledger.add("a", "day", ONE);
+    ledger.add("a", "day", ONE);
+    clock.advance(-1000); // stepped back into January 31st: its totals went when it ended, it counts again from zero
+    expect((await ledger.get("a", "day")).requests).toBe(0);
+    ledger.add("a", "day", ONE);
+    expect((await ledger.get("a", "day")).requests).toBe(1);
+    clock.advance(2000); // forward again into February 1st: its totals were kept (it has not ended)
+    expect((await ledger.get("a", "day")).requests).toBe(2);
+  });
+
+  it("keeps a total apart from the delta it was made from (the caller may reuse its object)", async () => {
+    const ledger = new MemoryLedger(fakeClock());
+    const delta = { ...ONE };
+    ledger.add("a", "day", delta);
+    ledger.add("a", "day", delta);
+    expect(delta).toEqual(ONE);
+    expect((await ledger.get("a", "day")).requests).toBe(2);
   });
 });
