@@ -122,71 +122,106 @@ const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 const EMPTY = Buffer.alloc(0);
 
 /**
- * Splits an SSE byte stream into each event's raw bytes (blank line
- * included) without decoding them, for a relay that passes most events on
- * untouched. This holds while the stream ends its lines with `\n` only, as
- * OpenAI-compatible servers do; from the first `\r` on, `SseParser` takes
- * over (fed what was pending) and its events are handed on as bytes, so
- * every line ending the text parser knows still works. Events that span
- * chunks are gathered as a list and joined once.
+ * Splits an SSE byte stream into events without decoding them, for a relay
+ * that passes most events on untouched. This holds while the stream ends
+ * its lines with `\n` only, as OpenAI-compatible servers do; from the first
+ * `\r` on, `SseParser` takes over (fed what was pending) and its events are
+ * handed on as bytes, so every line ending the text parser knows still
+ * works. Events that span chunks are gathered as a list and joined once.
+ *
+ * An event wholly inside the chunk just pushed is only a range of that
+ * chunk (`starts`, `ends`, into `view`): its bytes are made (`event(i)`)
+ * only when a caller needs them apart from the chunk, so a relay that
+ * sends the chunk on as it came makes no object per event.
  */
 export class SseSplitter {
   /** Whether the last `push` was exactly whole events (see SseParser.aligned). */
   aligned = false;
   /**
    * The last chunk split as Latin-1 text (one character per byte), and
-   * where in it each event of the last `push` starts (-1 for an event not
-   * wholly in it): callers look into events with string methods, not a
-   * native call per search. Only the first `events.length` entries of
-   * `starts` are the last push's (the array is reused, never shrunk: setting
-   * an array's length is not cheap).
+   * where in it each event of the last `push` starts and ends (start -1
+   * for an event not wholly in it): callers look into events with string
+   * methods, not a native call per search. Only the first `count` entries
+   * are the last push's (the arrays are reused, never shrunk: setting an
+   * array's length is not cheap).
    */
   view = "";
   readonly starts: number[] = [];
+  readonly ends: number[] = [];
+  /** How many events the last `push` completed. */
+  count = 0;
+  /** The bytes of events not wholly in the last chunk (by index; null for those that are). */
+  private readonly made: (Buffer | null)[] = [];
+  /** Some entry of `made` holds bytes (cleared at the next push, so a joined event is not kept alive). */
+  private madeAny = false;
   private parts: Buffer[] = [];
   private partBytes = 0;
   private text: SseParser | null = null;
 
   constructor(private readonly maxEventBytes: number = MAX_SSE_EVENT_CHARS) {}
 
-  /** The raw bytes of the complete events in `chunk` (plus what was pending). Throws SseOverflowError when an event grows past the limit. */
-  push(chunk: Buffer): Buffer[] {
-    const events = this.split(this.atStart ? this.skipBom(chunk) : chunk);
+  /** Splits `chunk` (plus what was pending); returns how many events it completed. Throws SseOverflowError when an event grows past the limit. */
+  push(chunk: Buffer): number {
+    this.count = 0;
+    if (this.madeAny) {
+      this.made.fill(null);
+      this.madeAny = false;
+    }
+    this.split(this.atStart ? this.skipBom(chunk) : chunk);
     // Aligned only if the events are exactly the caller's chunk (not a mark skipped, nor pending bytes merged in).
     this.aligned &&= this.splitFrom === chunk;
-    return events;
+    return this.count;
+  }
+
+  /** The raw bytes of event `i` of the last push (blank line included). */
+  event(i: number): Buffer {
+    return this.made[i] ?? this.splitFrom.subarray(this.starts[i], this.ends[i]);
+  }
+
+  /** The raw bytes of every event of the last push. */
+  events(): Buffer[] {
+    const out: Buffer[] = [];
+    for (let i = 0; i < this.count; i++) out.push(this.event(i));
+    return out;
   }
 
   /** The chunk the last split worked on (the caller's, or one with pending bytes merged in). */
   private splitFrom: Buffer = EMPTY;
 
-  private split(chunk: Buffer): Buffer[] {
+  /** Notes the next event: bytes of its own (`bytes`), or the range `start`..`end` of the chunk split. */
+  private add(bytes: Buffer | null, start: number, end: number): void {
+    const i = this.count++;
+    this.made[i] = bytes;
+    if (bytes !== null) this.madeAny = true;
+    this.starts[i] = start;
+    this.ends[i] = end;
+  }
+
+  private split(chunk: Buffer): void {
+    this.splitFrom = chunk;
     if (chunk.length === 0) {
       // Nothing to split, and nothing to hold (an empty part would hide a blank line split across chunks).
-      this.splitFrom = chunk;
       this.aligned = false;
-      return [];
+      return;
     }
     if (this.text === null && chunk.indexOf(CR) !== -1) {
       this.text = new SseParser(this.maxEventBytes, true);
       if (this.partBytes > 0) {
         this.parts.push(chunk);
         chunk = Buffer.concat(this.parts);
+        this.splitFrom = chunk;
         this.parts = [];
         this.partBytes = 0;
       }
     }
-    const starts = this.starts;
     if (this.text !== null) {
       const events = this.text.push(chunk);
-      this.splitFrom = chunk;
       this.aligned = this.text.aligned;
       this.view = "";
-      for (let i = 0; i < events.length; i++) starts[i] = -1;
-      return events.map((e) => Buffer.from(e.raw));
+      for (const e of events) this.add(Buffer.from(e.raw), -1, -1);
+      return;
     }
     const fresh = this.partBytes === 0;
-    const out: Buffer[] = [];
     const view = (this.view = chunk.toString("latin1"));
     let start = 0;
     if (!fresh) {
@@ -198,15 +233,13 @@ export class SseSplitter {
         const at = view.indexOf("\n\n");
         if (at === -1) {
           this.hold(chunk);
-          this.splitFrom = chunk;
           this.aligned = false;
-          return out;
+          return;
         }
         end = at + 2;
       }
       this.parts.push(chunk.subarray(0, end));
-      out.push(Buffer.concat(this.parts));
-      starts[0] = -1;
+      this.add(Buffer.concat(this.parts), -1, -1);
       this.parts = [];
       this.partBytes = 0;
       start = end;
@@ -214,14 +247,11 @@ export class SseSplitter {
     for (;;) {
       const at = view.indexOf("\n\n", start);
       if (at === -1) break;
-      starts[out.length] = start;
-      out.push(chunk.subarray(start, at + 2));
+      this.add(null, start, at + 2);
       start = at + 2;
     }
     if (start < chunk.length) this.hold(chunk.subarray(start));
-    this.splitFrom = chunk;
-    this.aligned = fresh && start === chunk.length && out.length > 0;
-    return out;
+    this.aligned = fresh && start === chunk.length && this.count > 0;
   }
 
   /** A byte-order mark opening the stream is not part of it (as TextDecoder, and the SSE spec, have it). */
