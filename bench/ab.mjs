@@ -8,7 +8,7 @@
 //
 //   git worktree add /tmp/base <rev> && (cd /tmp/base && npm ci && npm run build)
 //   npm run build && node bench/ab.mjs --other /tmp/base [--route plain|ai] [--rounds 6]
-//   node bench/ab.mjs --other . --env-other NODE_OPTIONS=--max-semi-space-size=4   one build, two settings
+//   node bench/ab.mjs --other . --env-other AIGW_MAX_SEMI_SPACE_MB=16   one build, two settings
 //     (--env-this / --env-other: NAME=value[,NAME=value] for that side's gateway)
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";

@@ -4,11 +4,10 @@
 // bucket per consumer, metrics, access log): after every 50,000, at the
 // end, and at rest after the load stopped (once the idle trim has run, or
 // `--settle` seconds); for each
-// young-generation cap (node's --max-semi-space-size in NODE_OPTIONS, MiB;
-// 0 = V8's default, up to 16 MiB semi-spaces), with the throughput and CPU
-// per request of each.
+// young-generation cap (AIGW_MAX_SEMI_SPACE_MB; 0 = V8's default, up to
+// 16 MiB semi-spaces), with the throughput and CPU per request of each.
 //
-//   npm run build && node bench/memory.mjs [--requests=1000000] [--caps=0,4,8] [--settle=S] [--json]
+//   npm run build && node bench/memory.mjs [--requests=1000000] [--caps=0,2,4] [--settle=S] [--json]
 import autocannon from "autocannon";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
@@ -17,7 +16,7 @@ import { CHAT_BODY as body, cpuMs, median, restAfterLoadMs, startGateway, startU
 
 const arg = (name, fallback) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
 const REQUESTS = Number(arg("requests", "100000"));
-const CAPS = arg("caps", "0").split(",").map(Number);
+const CAPS = arg("caps", "4").split(",").map(Number);
 const JSON_OUT = process.argv.includes("--json");
 // Experiments: --env=NAME=value,NAME2=value (e.g. glibc's MALLOC_ARENA_MAX) for the gateway.
 const EXTRA_ENV = Object.fromEntries((arg("env", "") || "").split(",").filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]));
@@ -86,7 +85,7 @@ try {
   const upstream = await startUpstream(1);
   const results = [];
   for (const cap of CAPS) {
-    const gw = await startGateway(config(upstream), `memory-cap-${cap}`, { ...(cap > 0 ? { NODE_OPTIONS: `--max-semi-space-size=${cap}` } : {}), ...EXTRA_ENV });
+    const gw = await startGateway(config(upstream), `memory-cap-${cap}`, { AIGW_MAX_SEMI_SPACE_MB: String(cap), ...EXTRA_ENV });
     const url = `${gw.url}/v1/chat/completions`;
     await sleep(12_000);
     const idle = rssMb(gw.pid);

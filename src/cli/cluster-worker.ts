@@ -6,6 +6,8 @@ import { ClusterWorker } from "../cluster/worker.js";
 import { ALLOW_PLUGIN_PATHS_ENV, isToWorker, type FromWorker } from "../cluster/messages.js";
 import { systemClock } from "../deps.js";
 import { createLogger, flushLogger, flushPeriodically } from "../observability/logger.js";
+import { capYoungGeneration } from "../server/young-generation.js";
+import { youngGenerationCapMb } from "./commands/serve.js";
 import { trimGatewayWhenIdle } from "../server/idle-trim.js";
 
 /** Sends to the primary and remembers the send until it is flushed, so the worker can wait for its last messages before exiting. */
@@ -36,6 +38,7 @@ async function runWorker(): Promise<never> {
   const slot = Number(process.env.AIGW_WORKER_SLOT ?? cluster.worker?.id ?? 0);
   const logger = createLogger({ level: "info", base: { worker: slot, pid: process.pid }, sharedStdout: true });
   const stopFlushing = flushPeriodically(logger);
+  const stopCapping = capYoungGeneration(youngGenerationCapMb(process.env));
   // The primary reloads on SIGHUP and sends the config; a worker ignores it
   // (its default action would end the process).
   process.on("SIGHUP", () => undefined);
@@ -69,6 +72,7 @@ async function runWorker(): Promise<never> {
   await Promise.race([channel.flushed(), new Promise((r) => setTimeout(r, 1000).unref())]);
   stopTrimming();
   stopFlushing();
+  stopCapping();
   flushLogger(logger);
   process.exit(0);
 }

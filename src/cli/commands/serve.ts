@@ -6,6 +6,7 @@ import { createLogger, flushLogger, flushPeriodically } from "../../observabilit
 import { GatewayServeTarget } from "../../server/gateway-serve-target.js";
 import { serveTarget } from "../../server/serve.js";
 import type { ConfigLocation, Listening, ServeOptions, ServeTarget } from "../../server/serve-target.js";
+import { capYoungGeneration } from "../../server/young-generation.js";
 import { ExitCode } from "../exit-codes.js";
 import type { Io } from "../io.js";
 import { MAX_CONFIG_BYTES } from "../../config/limits.js";
@@ -46,15 +47,13 @@ async function targetFor(options: ServeOptions, workers: number): Promise<(where
   return (where) => new ClusterServeTarget({ ...options, workers }, where);
 }
 
-/**
- * `AIGW_MAX_SEMI_SPACE_MB` used to ask for a young-generation cap set from
- * inside the process; V8 grew the young generation under load regardless,
- * so it did nothing. A hard cap is a node flag; say so to whoever still sets it.
- */
-export function warnRetiredEnv(env: Readonly<Record<string, string | undefined>>, logger: { warn(fields: object, message: string): void }): void {
-  if (env.AIGW_MAX_SEMI_SPACE_MB === undefined) return;
-  logger.warn({ env: "AIGW_MAX_SEMI_SPACE_MB" }, "AIGW_MAX_SEMI_SPACE_MB is no longer read: for a hard young-generation cap start node with NODE_OPTIONS=--max-semi-space-size=<MiB>");
+/** Semi-space cap for `serve` (MiB): `AIGW_MAX_SEMI_SPACE_MB`, 0 to leave V8's default. */
+export function youngGenerationCapMb(env: Readonly<Record<string, string | undefined>>): number {
+  const raw = env.AIGW_MAX_SEMI_SPACE_MB;
+  const value = raw === undefined || raw.trim() === "" ? DEFAULT_SEMI_SPACE_MB : Number(raw);
+  return Number.isFinite(value) && value >= 0 ? value : DEFAULT_SEMI_SPACE_MB;
 }
+const DEFAULT_SEMI_SPACE_MB = 4;
 
 /**
  * `aigw serve --config F [--no-watch] [--workers N]`: runs until
@@ -65,7 +64,7 @@ export async function serveCommand(opts: ServeCommandOptions, io: Io): Promise<n
   const { allowPluginPaths } = pluginReview({ allowPluginPath: opts.allowPluginPath }, io.cwd);
   const logger = createLogger({ level: "info", sharedStdout: workers > 1 });
   const stopFlushing = flushPeriodically(logger);
-  warnRetiredEnv(io.env, logger);
+  const stopCapping = capYoungGeneration(youngGenerationCapMb(io.env));
   // Installed first: SIGHUP's default action would end the process.
   let reload: (() => void) | null = null;
   const onHup = (): void => {
@@ -91,6 +90,7 @@ export async function serveCommand(opts: ServeCommandOptions, io: Io): Promise<n
     io.stderr(first.findings.some((f) => f.severity === "error") || first.error === undefined ? "aigw: the config is invalid; not starting\n" : "aigw: not starting\n");
     process.off("SIGHUP", onHup);
     stopFlushing();
+    stopCapping();
     flushLogger(logger);
     return ExitCode.Findings;
   }
@@ -109,6 +109,7 @@ export async function serveCommand(opts: ServeCommandOptions, io: Io): Promise<n
   });
   process.off("SIGHUP", onHup);
   stopFlushing();
+  stopCapping();
   flushLogger(logger);
   return ExitCode.Ok;
 }
