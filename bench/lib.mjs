@@ -285,12 +285,15 @@ export function bothWays(rounds, wayOf, valueOf) {
 /**
  * How long to wait after a gateway's last request for it to be at rest: the
  * idle trim's quiet period (AIGW_IDLE_GC_MS as the gateway sees it, a minute
- * by default), one check, and a margin (src/server/idle-trim.ts).
+ * by default), two checks, and a margin (src/server/idle-trim.ts). Two: the
+ * quiet is first seen at the check after the last request, and a check that
+ * fires a little early sees a hair less than the quiet period and leaves the
+ * trim to the next one.
  */
 export async function restAfterLoadMs(env = process.env) {
   const { IDLE_CHECK_MS, idleTrimMs } = await import("../dist/server/idle-trim.js");
   const idle = idleTrimMs(env);
-  return idle > 0 ? idle + Math.min(idle, IDLE_CHECK_MS) + 3000 : 15_000;
+  return idle > 0 ? idle + 2 * Math.min(idle, IDLE_CHECK_MS) + 3000 : 15_000;
 }
 
 export const pct = (v) => `${(v * 100).toFixed(1)}%`;
