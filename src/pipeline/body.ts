@@ -2,8 +2,8 @@ import type { IncomingMessage } from "node:http";
 import { Readable } from "node:stream";
 import type { FormData } from "undici";
 import { HttpError } from "../errors/http.js";
-import { collect } from "./collect.js";
-import type { RequestContext } from "./types.js";
+import { collectThen } from "./collect.js";
+import type { Done, RequestContext } from "./types.js";
 
 /** Whether a request has a body at all (RFC 9112 6.3). */
 export function hasBody(req: IncomingMessage): boolean {
@@ -23,12 +23,28 @@ export function checkDeclaredLength(req: IncomingMessage, maxBytes: number): voi
 /** What is left of a body over the limit is read and dropped, so the client can read the 413. */
 const drainRest = (req: Readable): void => void req.resume();
 
-/** Reads the whole body, at most `maxBytes` (413 beyond; the rest is drained so the client can read the answer). */
-export async function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
-  checkDeclaredLength(req, maxBytes);
-  const body = await collect(req, maxBytes, drainRest);
-  if (body === null) throw new HttpError("payload_too_large", `the request body is larger than ${maxBytes} bytes`);
-  return body;
+/**
+ * Reads the whole body, at most `maxBytes` (413 beyond; the rest is
+ * drained so the client can read the answer), to `done`: the body, or the
+ * error (`done` is called once, possibly before this returns).
+ */
+export function readBodyThen(req: IncomingMessage, maxBytes: number, done: (err: unknown, body: Buffer | null) => void): void {
+  try {
+    checkDeclaredLength(req, maxBytes);
+  } catch (err) {
+    done(err, null);
+    return;
+  }
+  collectThen(req, maxBytes, drainRest, (err, body) => {
+    if (err !== null) done(err, null);
+    else if (body === null) done(new HttpError("payload_too_large", `the request body is larger than ${maxBytes} bytes`), null);
+    else done(null, body);
+  });
+}
+
+/** `readBodyThen` as a promise. */
+export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => readBodyThen(req, maxBytes, (err, body) => (body !== null ? resolve(body) : reject(err))));
 }
 
 /**
@@ -123,21 +139,37 @@ export async function readAiBody(ctx: RequestContext, maxBytes: number): Promise
  * JSON object, or the one `model` field of a multipart form (audio, images).
  * A form with two `model` fields, or a model name over MAX_MODEL_CHARS,
  * answers 400: the gateway and the upstream must not read different models.
+ * `done` is called once, with the error if there is one.
  */
-export async function readModelBody(ctx: RequestContext, maxBytes: number): Promise<void> {
-  ctx.body = await readBody(ctx.req, maxBytes);
-  ctx.bytesIn = ctx.body.length;
-  const contentType = ctx.req.headers["content-type"];
-  let model: unknown;
-  if (contentType !== undefined && /^multipart\/form-data\s*;/i.test(contentType)) {
-    model = await formModel(ctx.body, contentType);
-  } else {
-    ctx.json = parseJsonBody(ctx.body);
-    model = ctx.json?.model;
-  }
-  if (typeof model !== "string") return;
-  if (model.length > MAX_MODEL_CHARS) throw new HttpError("invalid_body", `the model name is longer than ${MAX_MODEL_CHARS} characters`);
+export function readModelBodyThen(ctx: RequestContext, maxBytes: number, done: Done): void {
+  readBodyThen(ctx.req, maxBytes, (err, body) => {
+    if (body === null) {
+      done(err);
+      return;
+    }
+    ctx.body = body;
+    ctx.bytesIn = body.length;
+    const contentType = ctx.req.headers["content-type"];
+    if (contentType !== undefined && /^multipart\/form-data\s*;/i.test(contentType)) {
+      formModel(body, contentType).then((model) => done(noteModel(ctx, model)), done);
+      return;
+    }
+    ctx.json = parseJsonBody(body);
+    done(noteModel(ctx, ctx.json?.model));
+  });
+}
+
+/** `readModelBodyThen` as a promise. */
+export function readModelBody(ctx: RequestContext, maxBytes: number): Promise<void> {
+  return new Promise((resolve, reject) => readModelBodyThen(ctx, maxBytes, (err) => (err === undefined ? resolve() : reject(err))));
+}
+
+/** Notes the body's model on the request; the error when it is refused. */
+function noteModel(ctx: RequestContext, model: unknown): HttpError | undefined {
+  if (typeof model !== "string") return undefined;
+  if (model.length > MAX_MODEL_CHARS) return new HttpError("invalid_body", `the model name is longer than ${MAX_MODEL_CHARS} characters`);
   ctx.model = model;
+  return undefined;
 }
 
 /** The `model` field of a multipart form, undefined when there is none or the form does not parse. */

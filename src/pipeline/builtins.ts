@@ -4,7 +4,7 @@ import type { Snapshot } from "../compile/snapshot.js";
 import type { Route } from "../config/types.js";
 import { HttpError } from "../errors/http.js";
 import type { RequestResources } from "./types.js";
-import { accessPluginStage, composeChain, requestPluginStage } from "./order.js";
+import { accessPluginStage, composeChain, requestPluginStage, runOf } from "./order.js";
 import { periodStart } from "../usage/period.js";
 import { authStage } from "./auth.js";
 import type { RequestContext } from "./types.js";
@@ -66,8 +66,8 @@ export function assembleBuiltins(snapshot: Snapshot, resources: RequestResources
   // Negative indexes: never a declared route's (plugin plans are kept by index).
   const assemble = (index: number, name: string, path: string, terminal: Handler): AssembledRoute => {
     const compiled = builtinRoute(index, name, path, providers);
-    const { handler, stages } = composeChain(compiled, resources, terminal, BUILTIN_ORDER);
-    return { compiled, handle: handler, stages: [...stages.slice(0, -1), name] };
+    const { run, stages } = composeChain(compiled, resources, runOf(terminal), BUILTIN_ORDER);
+    return { compiled, run, stages: [...stages.slice(0, -1), name] };
   };
   const models = assemble(-1, "builtin:models", "/v1/models", (ctx) => listModels(ctx, snapshot, resources));
   const usage = assemble(-2, "builtin:usage", "/v1/usage", (ctx) => ownUsage(ctx, resources));

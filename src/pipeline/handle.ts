@@ -5,12 +5,13 @@ import type { MatchRequest } from "../compile/route.js";
 import type { Candidates } from "../compile/router/router.js";
 import { HttpError } from "../errors/http.js";
 import type { ServingGeneration } from "./types.js";
-import { readModelBody } from "./body.js";
+import { readModelBodyThen } from "./body.js";
 import { routeCandidates, selectRoute } from "./route-decision.js";
-import type { RequestContext } from "./types.js";
+import type { Done, RequestContext } from "./types.js";
 import { firstValue } from "./headers.js";
 import { sendError, toHttpError } from "./respond.js";
 import { Cancel } from "../lifecycle/cancel.js";
+import { pendingOf } from "./metering.js";
 
 const REQUEST_ID = /^[\w.:@/+=-]{1,200}$/;
 
@@ -85,9 +86,10 @@ function startTrace(ctx: RequestContext, scheme: "http" | "https"): void {
 /**
  * Routes the request with the one decision serve and explain share
  * (route-decision.ts) and runs the chain of the route it picked (or the
- * built-in endpoint's). The path matched is the path forwarded.
+ * built-in endpoint's). The path matched is the path forwarded. May throw
+ * before the chain starts; `done` is called once the chain has ended.
  */
-function routeAndRun(ctx: RequestContext): Promise<void> {
+function routeAndRun(ctx: RequestContext, done: Done): void {
   const { generation, req } = ctx;
   const method = req.method ?? "GET";
   const step = routeCandidates(generation.snapshot, method, ctx.path);
@@ -96,17 +98,31 @@ function routeAndRun(ctx: RequestContext): Promise<void> {
   if (step.kind === "builtin") {
     ctx.aiShape = true;
     ctx.route = generation.builtins.for(method, step.path)!;
-    return ctx.route.handle(ctx);
+    ctx.route.run(ctx, done);
+    return;
   }
   const candidates = step.candidates;
   ctx.aiShape = candidates.routes.some((r) => r.ai);
   // Synchronous (no tick) unless the choice needs the body's model.
-  if (candidates.needsModel) return readModelBody(ctx, generation.resources.maxBodyBytes).then(() => runSelected(ctx, method, candidates));
-  return runSelected(ctx, method, candidates);
+  if (candidates.needsModel) {
+    readModelBodyThen(ctx, generation.resources.maxBodyBytes, (err) => {
+      if (err !== undefined) {
+        done(err);
+        return;
+      }
+      try {
+        runSelected(ctx, method, candidates, done);
+      } catch (failure) {
+        done(failure);
+      }
+    });
+    return;
+  }
+  runSelected(ctx, method, candidates, done);
 }
 
 /** Picks the route among the path's candidates (host, headers, model, CORS preflight) and runs its chain. */
-function runSelected(ctx: RequestContext, method: string, candidates: Candidates): Promise<void> {
+function runSelected(ctx: RequestContext, method: string, candidates: Candidates, done: Done): void {
   const { generation, req } = ctx;
   const match: MatchRequest = { method, path: ctx.path, host: ctx.host, header: (name) => firstValue(req.headers[name]), model: ctx.model };
   const selection = selectRoute(generation.snapshot, candidates, match, { origin: firstValue(req.headers.origin), requestMethod: firstValue(req.headers["access-control-request-method"]) });
@@ -114,47 +130,91 @@ function runSelected(ctx: RequestContext, method: string, candidates: Candidates
   const route = generation.routes[selection.route.index]!;
   ctx.route = route;
   ctx.aiShape = selection.route.ai;
-  return route.handle(ctx);
+  route.run(ctx, done);
 }
 
 /**
- * The data plane's entry: route the request, run the route's chain, turn
- * any failure into an error response, settle the request's usage, and call
- * `onComplete` once. The request is complete when the client's response has
- * closed and the chain has settled, whichever comes last: a relay resolves
- * after the response's 'close' (its byte count and the upstream attempt's
- * time are recorded then), and the access line must see them. Never throws.
+ * One request from its start to `onComplete`: the chain's end turns any
+ * failure into an error response and settles the request's usage; the
+ * request is complete when the client's response has closed and that is
+ * done, whichever comes last (a relay ends after the response's 'close',
+ * when its byte count and the upstream attempt's time are recorded, and
+ * the access line must see them).
  */
-export async function handleRequest(generation: ServingGeneration, req: IncomingMessage, res: ServerResponse, scheme: "http" | "https", onComplete: OnComplete): Promise<void> {
-  const ctx = newContext(generation, req, res, scheme);
-  startTrace(ctx, scheme);
-  generation.enter();
-  let closed = false;
-  let settled = false;
-  const complete = (): void => {
-    generation.leave();
-    onComplete(ctx);
-  };
-  // `on`, not `once` (a response closes once; `once` wraps the listener in another closure per request).
-  res.on("close", () => {
-    closed = true;
+class RequestRun {
+  private closed = false;
+  private ended = false;
+  private settled = false;
+
+  constructor(
+    private readonly ctx: RequestContext,
+    private readonly onComplete: OnComplete,
+  ) {}
+
+  /** The client's response closed. */
+  readonly onClose = (): void => {
+    const { ctx } = this;
+    const res = ctx.res;
+    this.closed = true;
     if (!res.writableFinished) {
       // The client left (or the response was cut): cancel the upstream request.
       ctx.cancel.abort();
       if (!res.headersSent) ctx.status = 499;
     }
-    if (settled) complete();
-  });
+    if (this.settled) this.complete();
+  };
+
+  /** The chain ended: answer a failure, then settle what the request used upstream (once, whichever way it ended). */
+  readonly done: Done = (err) => {
+    if (this.ended) return;
+    this.ended = true;
+    const { ctx } = this;
+    if (err !== undefined) {
+      try {
+        const httpError = toHttpError(err);
+        if (httpError.code === "internal_error") ctx.generation.resources.logger.error({ err, requestId: ctx.id }, "request failed inside the gateway");
+        sendError(ctx, httpError);
+      } catch (failure) {
+        ctx.generation.resources.logger.error({ err: failure, requestId: ctx.id }, "could not answer a failed request");
+        ctx.res.destroy();
+      }
+    }
+    const settling = ctx.meter === null ? undefined : pendingOf(ctx.meter.settle(ctx));
+    if (settling === undefined) this.afterSettle();
+    else settling.then(this.afterSettle, this.afterSettle);
+  };
+
+  private readonly afterSettle = (): void => {
+    this.settled = true;
+    if (this.closed) this.complete();
+  };
+
+  private complete(): void {
+    const { ctx } = this;
+    ctx.generation.leave();
+    try {
+      this.onComplete(ctx);
+    } catch (err) {
+      ctx.generation.resources.logger.error({ err, requestId: ctx.id }, "could not record a finished request");
+    }
+  }
+}
+
+/**
+ * The data plane's entry: route the request, run the route's chain, turn
+ * any failure into an error response, settle the request's usage, and call
+ * `onComplete` once (see RequestRun). Never throws.
+ */
+export function handleRequest(generation: ServingGeneration, req: IncomingMessage, res: ServerResponse, scheme: "http" | "https", onComplete: OnComplete): void {
+  const ctx = newContext(generation, req, res, scheme);
+  startTrace(ctx, scheme);
+  generation.enter();
+  const run = new RequestRun(ctx, onComplete);
+  // `on`, not `once` (a response closes once; `once` wraps the listener in another closure per request).
+  res.on("close", run.onClose);
   try {
-    await routeAndRun(ctx);
+    routeAndRun(ctx, run.done);
   } catch (err) {
-    const httpError = toHttpError(err);
-    if (httpError.code === "internal_error") generation.resources.logger.error({ err, requestId: ctx.id }, "request failed inside the gateway");
-    sendError(ctx, httpError);
-  } finally {
-    // Whichever way the request ended, what it used upstream is charged once.
-    if (ctx.meter !== null) await ctx.meter.settle(ctx);
-    settled = true;
-    if (closed) complete();
+    run.done(err);
   }
 }

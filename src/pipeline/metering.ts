@@ -125,6 +125,11 @@ export class Meter implements UsageMeter {
 
 const SETTLED: Promise<void> = Promise.resolve();
 
+/** A settlement's promise, or undefined when it is already over (nothing to wait for: usage kept in memory). */
+export function pendingOf(settling: Promise<void>): Promise<void> | undefined {
+  return settling === SETTLED ? undefined : settling;
+}
+
 function settleFailed(ctx: RequestContext, err: unknown): void {
   ctx.generation.resources.logger.warn({ err: (err as Error).message, requestId: ctx.id }, "could not settle the request's usage");
 }

@@ -1,5 +1,5 @@
 import type { CompiledRoute } from "../compile/route.js";
-import type { Handler, PluginPhase, RequestResources, Stage, StageFactory } from "./types.js";
+import type { Handler, PluginPhase, RequestResources, Run, Stage, StageFactory } from "./types.js";
 import { authStage } from "./auth.js";
 import { rateLimitStage } from "./ratelimit.js";
 import { usageStage } from "./ai/usage-stage.js";
@@ -27,13 +27,38 @@ export const requestPluginStage = pluginStage("request");
  */
 export const STAGE_ORDER: readonly StageFactory[] = [accessPluginStage, authStage, requestPluginStage, usageStage, rateLimitStage, cacheStage];
 
-/** Composes a route's stages around the terminal handler, once. */
-export function composeChain(route: CompiledRoute, resources: RequestResources, terminal: Handler, order: readonly StageFactory[] = STAGE_ORDER): { handler: Handler; stages: string[] } {
+/** A Run as a Handler (what a stage calls as `next`). */
+export function handlerOf(run: Run): Handler {
+  return (ctx) => new Promise<void>((resolve, reject) => run(ctx, (err) => (err === undefined ? resolve() : reject(err))));
+}
+
+/** A Handler as a Run. */
+export function runOf(handler: Handler): Run {
+  return (ctx, done) => {
+    let pending: Promise<void>;
+    try {
+      pending = handler(ctx);
+    } catch (err) {
+      done(err);
+      return;
+    }
+    pending.then(() => done(), done);
+  };
+}
+
+/**
+ * Composes a route's stages around the terminal, once. A route with no
+ * stage runs the terminal itself (no promise per request); otherwise the
+ * stages run as a promise chain, the terminal last.
+ */
+export function composeChain(route: CompiledRoute, resources: RequestResources, terminal: Run, order: readonly StageFactory[] = STAGE_ORDER): { run: Run; stages: string[] } {
   const stages: { name: string; stage: Stage }[] = [];
   for (const factory of order) {
     const stage = factory.create(route, resources);
     if (stage !== null) stages.push({ name: factory.name, stage });
   }
-  const handler = stages.reduceRight<Handler>((next, { stage }) => (ctx) => stage(ctx, next), terminal);
-  return { handler, stages: [...stages.map((s) => s.name), "proxy"] };
+  const names = [...stages.map((s) => s.name), "proxy"];
+  if (stages.length === 0) return { run: terminal, stages: names };
+  const handler = stages.reduceRight<Handler>((next, { stage }) => (ctx) => stage(ctx, next), handlerOf(terminal));
+  return { run: runOf(handler), stages: names };
 }

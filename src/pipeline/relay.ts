@@ -6,8 +6,8 @@ import { DrainWait } from "./drain.js";
 export interface RelayHooks {
   /** Sees every chunk before it is written; a throw stops the relay (see `lastWords`). */
   onChunk?: (chunk: Buffer) => void;
-  /** Runs after the last chunk and before the response ends. */
-  beforeEnd?: () => Promise<void>;
+  /** Runs after the last chunk and before the response ends: a promise to wait for, or nothing when it is done. */
+  beforeEnd?: () => Promise<void> | undefined;
   /** The response's last bytes when `onChunk` threw (null: the response is cut). */
   lastWords?: (err: unknown) => Buffer | null;
 }
@@ -29,8 +29,7 @@ class BodyRelay implements BodySink {
     private readonly body: UpstreamBody,
     private readonly res: ServerResponse,
     private readonly hooks: RelayHooks,
-    private readonly resolve: (bytes: number) => void,
-    private readonly reject: (err: unknown) => void,
+    private readonly finished: RelayDone,
   ) {}
 
   /** The client's connection closed while its socket was full: the body is cut. */
@@ -43,8 +42,7 @@ class BodyRelay implements BodySink {
     if (this.settled) return;
     this.settled = true;
     this.drain?.stop();
-    if (err === undefined) this.resolve(this.bytes);
-    else this.reject(err);
+    this.finished(err, this.bytes);
   }
 
   onData(chunk: Buffer): boolean {
@@ -84,12 +82,17 @@ class BodyRelay implements BodySink {
     }
     // E.g. settle the request's usage before the client sees the end, so its
     // next request (to any replica) already counts it.
-    let settling: Promise<unknown>;
+    let settling: Promise<unknown> | undefined;
     try {
       settling = beforeEnd();
     } catch (err) {
       this.res.end();
       this.done(err);
+      return;
+    }
+    if (settling === undefined) {
+      this.res.end();
+      this.done();
       return;
     }
     settling.then(
@@ -110,7 +113,10 @@ class BodyRelay implements BodySink {
   }
 }
 
-/** Streams `body` to `res`; resolves with the bytes written, rejects with the body's error (the client leaving included). */
-export function relayBody(body: UpstreamBody, res: ServerResponse, hooks: RelayHooks = {}): Promise<number> {
-  return new Promise((resolve, reject) => body.start(new BodyRelay(body, res, hooks, resolve, reject)));
+/** How a relay ended: no error when the body went out whole; the bytes written either way. */
+export type RelayDone = (err: unknown, bytes: number) => void;
+
+/** Streams `body` to `res`, then calls `done` once: with the body's error (the client leaving included) if it failed. */
+export function relayBodyThen(body: UpstreamBody, res: ServerResponse, hooks: RelayHooks, done: RelayDone): void {
+  body.start(new BodyRelay(body, res, hooks, done));
 }

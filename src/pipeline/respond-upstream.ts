@@ -3,10 +3,11 @@ import type { RequestResources } from "./types.js";
 import type { UpstreamResponse } from "../upstream/exchange.js";
 import { UsageTap } from "../usage/extract.js";
 import { SseOverflowError, sseData } from "../ai/sse.js";
-import type { RequestContext } from "./types.js";
+import type { Done, RequestContext } from "./types.js";
 import type { HeaderRules } from "../config/types.js";
 import { applyHeaderRules, endToEnd } from "./headers.js";
-import { relayBody } from "./relay.js";
+import { relayBodyThen } from "./relay.js";
+import { pendingOf } from "./metering.js";
 import { addGatewayHeaders } from "./gateway-headers.js";
 import { recordFirstToken } from "./first-token.js";
 
@@ -50,12 +51,18 @@ function afterCopy(rules: HeaderRules): HeaderRules {
  * Sends an upstream's answer to the client: end-to-end headers, the route's
  * response rules, the gateway's own headers, then the body streamed with
  * backpressure (usage captured on the way when a stage asked for it).
+ * `done` is called once: with nothing when the answer went out (or a
+ * response plugin answered instead, or an event over the limit was cut
+ * off with an error the client can read), with the error when it was cut.
  */
-export async function relayResponse(ctx: RequestContext, response: UpstreamResponse, route: CompiledRoute, resources: RequestResources, copy: ResponseCopy): Promise<void> {
+export function relayResponse(ctx: RequestContext, response: UpstreamResponse, route: CompiledRoute, resources: RequestResources, copy: ResponseCopy, done: Done): void {
   const headers = applyHeaderRules(endToEnd(response.headers, copy.drop), copy.rules);
   addGatewayHeaders(ctx, headers);
   const sent = ctx.plugins === null ? headers : ctx.plugins.respond(response.status, headers, response.body);
-  if (sent === null) return;
+  if (sent === null) {
+    done();
+    return;
+  }
   ctx.status = response.status;
   ctx.res.writeHead(response.status, sent);
   const contentType = String(sent["content-type"] ?? "");
@@ -74,29 +81,37 @@ export async function relayResponse(ctx: RequestContext, response: UpstreamRespo
           }
           tap?.push(chunk);
         };
-  try {
-    // Before the client sees the end: settle, so its next request (to any replica) already counts this one.
-    const beforeEnd =
-      meter === null
-        ? undefined
-        : () => {
-            meter.report(tap === null ? null : tap.finish());
-            return meter.settle(ctx, response.status < 400 ? "complete" : "error");
-          };
-    ctx.bytesOut += await relayBody(response.body, ctx.res, { onChunk, beforeEnd, lastWords: streaming ? abandonStream : undefined });
-  } catch (err) {
+  // Before the client sees the end: settle, so its next request (to any replica) already counts this one.
+  const beforeEnd =
+    meter === null
+      ? undefined
+      : () => {
+          meter.report(tap === null ? null : tap.finish());
+          return pendingOf(meter.settle(ctx, response.status < 400 ? "complete" : "error"));
+        };
+  relayBodyThen(response.body, ctx.res, { onChunk, beforeEnd, lastWords: streaming ? abandonStream : undefined }, (err, bytes) => {
+    ctx.bytesOut += bytes;
+    if (streaming) resources.metrics.activeStreams.dec();
+    if (err === undefined) {
+      done();
+      return;
+    }
     // Cut on the way (client gone, upstream reset, an event over the limit): what was seen is charged, or the estimate.
-    meter?.report(tap === null ? null : tap.finish());
-    meter?.end(ctx, "cut");
+    try {
+      meter?.report(tap === null ? null : tap.finish());
+      meter?.end(ctx, "cut");
+    } catch (failure) {
+      done(failure);
+      return;
+    }
     if (SseOverflowError.is(err)) {
       resources.logger.warn({ requestId: ctx.id, upstream: ctx.upstream, err: err.message }, "upstream stream abandoned");
       resources.metrics.recordStreamAbandoned(ctx.upstream ?? "-", err.code);
+      done();
       return;
     }
-    throw err;
-  } finally {
-    if (streaming) resources.metrics.activeStreams.dec();
-  }
+    done(err);
+  });
 }
 
 /** The last event of a relayed stream that had to be abandoned: an error the client can read. */

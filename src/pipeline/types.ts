@@ -37,6 +37,16 @@ import type { HeaderMap } from "./headers.js";
 /** Handles a request to its end (answers it, or throws an HttpError). */
 export type Handler = (ctx: RequestContext) => Promise<void>;
 
+/** Called once when a request's handling has ended: with nothing when it answered, with the failure (an HttpError, or any error) when not. */
+export type Done = (err?: unknown) => void;
+
+/**
+ * A Handler driven by a callback instead of a promise: the terminal
+ * proxy, and a whole route when it has no stage, run this way, so a
+ * request that only passes through takes no promise (and no async frame).
+ */
+export type Run = (ctx: RequestContext, done: Done) => void;
+
 /** A stage does its part and calls `next`, or answers and does not. */
 export type Stage = (ctx: RequestContext, next: Handler) => Promise<void>;
 
@@ -49,7 +59,8 @@ export interface StageFactory {
 /** A compiled route with its request chain composed. */
 export interface AssembledRoute {
   readonly compiled: CompiledRoute;
-  readonly handle: Handler;
+  /** The route's chain to its end: the terminal itself when the route has no stage. */
+  readonly run: Run;
   /** Stage names in order, for `aigw routes` and logs. */
   readonly stages: readonly string[];
 }

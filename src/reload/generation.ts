@@ -169,8 +169,8 @@ export class Generation implements ServingGeneration {
   }
 
   private assembleRoute(route: CompiledRoute): AssembledRoute {
-    const { handler, stages } = composeChain(route, this.resources, createProxy(route, this.resources));
-    return { compiled: route, handle: handler, stages };
+    const { run, stages } = composeChain(route, this.resources, createProxy(route, this.resources));
+    return { compiled: route, run, stages };
   }
 
   /** Waits (at most `timeoutMs`) for connections the generation needs, such as Redis. */

@@ -146,7 +146,7 @@ export class Gateway {
     this.active++;
     this.started++;
     this.metrics.inFlight.inc();
-    void handleRequest(generation, req, res, scheme, this.onComplete);
+    handleRequest(generation, req, res, scheme, this.onComplete);
   };
 
   private readonly onComplete = (ctx: RequestContext): void => {

@@ -201,28 +201,47 @@ class ReadableBody implements UpstreamBody {
 }
 
 /**
- * A body's bytes, whole, at most `maxBytes`: null when it is larger (the
- * rest is cut). Rejects with the body's error.
+ * A body's bytes, whole, at most `maxBytes`, to `done` (once): null when
+ * it is larger (the rest is cut), or the body's error.
  */
+export function collectBodyThen(body: UpstreamBody, maxBytes: number, done: (err: Error | undefined, bytes: Buffer | null) => void): void {
+  body.start(new BodyCollector(body, maxBytes, done));
+}
+
+/** `collectBodyThen` as a promise. */
 export function collectBody(body: UpstreamBody, maxBytes: number): Promise<Buffer | null> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    body.start({
-      onData(chunk) {
-        size += chunk.length;
-        if (size > maxBytes) {
-          body.destroy();
-          resolve(null);
-          return false;
-        }
-        chunks.push(chunk);
-        return true;
-      },
-      onEnd: () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)),
-      onError: reject,
-    });
-  });
+  return new Promise((resolve, reject) => collectBodyThen(body, maxBytes, (err, bytes) => (err === undefined ? resolve(bytes) : reject(err))));
+}
+
+class BodyCollector implements BodySink {
+  private readonly chunks: Buffer[] = [];
+  private size = 0;
+
+  constructor(
+    private readonly body: UpstreamBody,
+    private readonly maxBytes: number,
+    private readonly done: (err: Error | undefined, bytes: Buffer | null) => void,
+  ) {}
+
+  onData(chunk: Buffer): boolean {
+    this.size += chunk.length;
+    if (this.size > this.maxBytes) {
+      this.body.destroy();
+      this.done(undefined, null);
+      return false;
+    }
+    this.chunks.push(chunk);
+    return true;
+  }
+
+  onEnd(): void {
+    const chunks = this.chunks;
+    this.done(undefined, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, this.size));
+  }
+
+  onError(err: Error): void {
+    this.done(err, null);
+  }
 }
 
 /** Reads a body to its end and forgets it (the connection stays reusable). */

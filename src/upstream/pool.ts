@@ -5,9 +5,9 @@ import type { Clock } from "../deps.js";
 import type { SharedResource } from "../lifecycle/registry.js";
 import { createBalancer, type Balanced, type Balancer } from "./balancers/balancer.js";
 import { CircuitBreaker, type BreakerState } from "./breaker.js";
-import type { UpstreamRequest, UpstreamResponse } from "./exchange.js";
+import type { UpstreamRequest } from "./exchange.js";
 import type { Cancel } from "../lifecycle/cancel.js";
-import { DispatchExchange } from "./dispatch.js";
+import { DispatchExchange, type ExchangeListener } from "./dispatch.js";
 import { HealthChecker } from "./health.js";
 import { RetryBudget } from "./retry-budget.js";
 
@@ -146,23 +146,15 @@ export class UpstreamPool implements SharedResource {
   }
 
   /**
-   * Sends a request to one target through its connection pool; resolves
-   * with the response head (its body not read yet). `signal` aborts the
-   * exchange at any point. Call `finish` when the exchange ends.
+   * Sends a request to one target through its connection pool; the
+   * listener hears the response head (its body not read yet) or the
+   * failure. `signal` aborts the exchange at any point. Call `finish` when
+   * the exchange ends.
    */
-  send(target: Target, request: UpstreamRequest, signal: Cancel): Promise<UpstreamResponse> {
+  exchange(target: Target, request: UpstreamRequest, signal: Cancel, listener: ExchangeListener): void {
     target.inFlight++;
-    const clock = this.deps.clock;
-    const started = clock.monotonic();
-    return new Promise((resolve, reject) => {
-      const onResponse = (response: UpstreamResponse): void => {
-        const latency = clock.monotonic() - started;
-        target.ewmaMs = target.ewmaMs === 0 ? latency : target.ewmaMs * 0.7 + latency * 0.3;
-        resolve(response);
-      };
-      const options: Dispatcher.DispatchOptions = { origin: target.origin, path: request.path, method: request.method as Dispatcher.HttpMethod, headers: request.headers, body: request.body };
-      target.dispatcher.dispatch(options, new DispatchExchange(signal, onResponse, reject));
-    });
+    const options: Dispatcher.DispatchOptions = { origin: target.origin, path: request.path, method: request.method as Dispatcher.HttpMethod, headers: request.headers, body: request.body };
+    target.dispatcher.dispatch(options, new TargetExchange(signal, listener, target, this.deps.clock));
   }
 
   /**
@@ -215,5 +207,26 @@ export class UpstreamPool implements SharedResource {
     this.closed = true;
     this.health?.stop();
     await Promise.all(this.targets.map((t) => t.dispatcher.destroy().catch(() => undefined)));
+  }
+}
+
+/** An exchange with one target, timed to its head for the target's latency average (the least-latency balancer reads it). */
+class TargetExchange extends DispatchExchange {
+  private readonly started: number;
+
+  constructor(
+    cancel: Cancel,
+    listener: ExchangeListener,
+    private readonly target: Target,
+    private readonly clock: Clock,
+  ) {
+    super(cancel, listener);
+    this.started = clock.monotonic();
+  }
+
+  protected override headArrived(): void {
+    const latency = this.clock.monotonic() - this.started;
+    const target = this.target;
+    target.ewmaMs = target.ewmaMs === 0 ? latency : target.ewmaMs * 0.7 + latency * 0.3;
   }
 }

@@ -215,6 +215,34 @@ routes:
     expect(rules.headers.get("content-type")).toBe("application/json");
   });
 
+  it("a response header Node refuses to send answers an error in the error shape, on plain and AI routes, and the gateway goes on", async () => {
+    // The relay runs in callbacks from the upstream's answer: a throw there
+    // (here writeHead refusing a value with a newline) must end the request
+    // with an error, never escape into the process.
+    const dir = mkdtempSync(join(tmpdir(), "aigw-badheader-"));
+    writeFileSync(
+      join(dir, "bad.mjs"),
+      `export default { name: "bad", create() { return { response(ctx) { ctx.response.headers["x-bad"] = "a\\nb"; } }; } };\n`,
+    );
+    const plain = await upstream(new FakeUpstream().start());
+    const ai = await upstream(fakeOpenAI());
+    const gw = await gateway(`upstreams:
+  - { name: svc, type: http, targets: [{ url: "${plain.url}" }] }
+  - { name: openai, type: openai, targets: [{ url: "${ai.url}" }] }
+routes:
+  - { name: chat, match: { path: /v1/chat/completions }, upstream: openai, plugins: [{ name: bad, module: ./bad.mjs }] }
+  - { name: bad, match: { pathPrefix: /bad }, upstream: svc, plugins: [{ name: bad, module: ./bad.mjs }] }
+  - { name: good, match: { pathPrefix: /good }, upstream: svc }
+`, join(dir, "gateway.yaml"));
+    const bad = await fetch(`${gw.url}/bad`);
+    expect(bad.status).toBe(502);
+    expect(((await bad.json()) as { error: { code: string } }).error.code).toBe("upstream_error");
+    const chat = await post(`${gw.url}/v1/chat/completions`, chatBody("hi"));
+    expect(chat.status).toBe(502);
+    expect(((await chat.json()) as { error: { code: string } }).error.code).toBe("upstream_error");
+    expect((await fetch(`${gw.url}/good`)).status).toBe(200);
+  });
+
   it("a set value that expands to nothing removes the header (an anonymous caller cannot supply x-consumer)", async () => {
     const up = await upstream(new FakeUpstream().start());
     const gw = await gateway(`upstreams: [{ name: svc, type: http, targets: [{ url: "${up.url}" }] }]

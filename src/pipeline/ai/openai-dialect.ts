@@ -3,14 +3,17 @@ import type { CompiledRoute } from "../../compile/route.js";
 import { HttpError } from "../../errors/http.js";
 import type { RequestResources } from "../types.js";
 import { usageOf } from "../../usage/extract.js";
-import type { Dialect } from "../dialect.js";
+import { relayedBy, type Dialect, type RelaySuccessDone } from "../dialect.js";
 import { upstreamHeaders, type Forwarding } from "../forward.js";
 import { endToEnd } from "../headers.js";
 import { relayResponse, type ResponseCopy } from "../respond-upstream.js";
 import { upstreamPath } from "../rewrite.js";
 import type { AiKind } from "./kind.js";
-import { parseJson, readAll } from "./read.js";
-import { sendJson, streamThrough } from "./respond.js";
+import { parseJson } from "./read.js";
+import { collectBodyThen } from "../../upstream/body.js";
+import type { UpstreamResponse } from "../../upstream/exchange.js";
+import type { RequestContext } from "../types.js";
+import { sendJson, sendJsonThen, streamThrough } from "./respond.js";
 import { asksForUsage } from "./translate-context.js";
 import { cacheCollector, storeCompletion } from "./cache-store.js";
 import { sendBlocked } from "../../plugins/run.js";
@@ -98,33 +101,62 @@ export function openAiDialect(route: CompiledRoute, resources: RequestResources,
         body,
       };
     },
-    async relaySuccess(ctx, response) {
+    relaySuccess(ctx, response, done) {
       const contentType = String(response.headers["content-type"] ?? "");
       if (contentType.startsWith("text/event-stream")) {
-        const collect = ctx.cacheKey === null ? undefined : cacheCollector();
-        // The stream passes through: of the translation context it needs only whether the client asked for the usage chunk.
-        const failed = await streamThrough(ctx, route, resources, response, openAiStream({ includeUsage: asksForUsage(ctx.json) }), collect?.push);
-        if (!failed && collect !== undefined) await storeCompletion(ctx, resources, collect.completion());
-        return !failed;
+        relayedBy(relayStream(ctx, response), done);
+        return;
       }
-      const bytes = await readAll(response.body, MAX_RESPONSE_BYTES);
-      if (bytes === null) throw new HttpError("upstream_error", `upstream ${def.name} answered with a body over 64 MiB`);
-      const json = parseJson(bytes) as Record<string, unknown> | undefined;
-      const usage = usageOf(json);
-      ctx.meter?.report(usage);
-      if (typeof json?.model === "string") ctx.responseModel = json.model;
-      let out = bytes;
-      if (kind === "chat" && json !== undefined && ctx.plugins !== null) {
-        const guarded = ctx.plugins.guardCompletion(json);
-        if (HttpError.is(guarded)) return sendBlocked(ctx, route, guarded);
-        if (guarded) out = Buffer.from(JSON.stringify(json));
-      }
-      if (kind === "chat" && json !== undefined && ctx.cacheKey !== null) await storeCompletion(ctx, resources, json);
-      await sendJson(ctx, route, response.status, endToEnd(response.headers, copy.dropWhole), out);
-      return true;
+      collectBodyThen(response.body, MAX_RESPONSE_BYTES, (err, bytes) => {
+        if (err !== undefined) done(err, false);
+        else if (bytes === null) done(new HttpError("upstream_error", `upstream ${def.name} answered with a body over 64 MiB`), false);
+        else {
+          try {
+            relayJson(ctx, response, bytes, done);
+          } catch (failure) {
+            done(failure, false);
+          }
+        }
+      });
     },
-    async relayError(ctx, response) {
-      await relayResponse(ctx, response, route, resources, copy);
+    relayError(ctx, response, done) {
+      relayResponse(ctx, response, route, resources, copy, done);
     },
   };
+
+  async function relayStream(ctx: RequestContext, response: UpstreamResponse): Promise<boolean> {
+    const collect = ctx.cacheKey === null ? undefined : cacheCollector();
+    // The stream passes through: of the translation context it needs only whether the client asked for the usage chunk.
+    const failed = await streamThrough(ctx, route, resources, response, openAiStream({ includeUsage: asksForUsage(ctx.json) }), collect?.push);
+    if (!failed && collect !== undefined) await storeCompletion(ctx, resources, collect.completion());
+    return !failed;
+  }
+
+  /** A whole JSON answer: metered, guarded and cached when the route has those, then sent. */
+  function relayJson(ctx: RequestContext, response: UpstreamResponse, bytes: Buffer, done: RelaySuccessDone): void {
+    const json = parseJson(bytes) as Record<string, unknown> | undefined;
+    const usage = usageOf(json);
+    ctx.meter?.report(usage);
+    if (typeof json?.model === "string") ctx.responseModel = json.model;
+    let out = bytes;
+    if (kind === "chat" && json !== undefined && ctx.plugins !== null) {
+      const guarded = ctx.plugins.guardCompletion(json);
+      if (HttpError.is(guarded)) {
+        relayedBy(sendBlocked(ctx, route, guarded), done);
+        return;
+      }
+      if (guarded) out = Buffer.from(JSON.stringify(json));
+    }
+    const headers = endToEnd(response.headers, copy.dropWhole);
+    if (kind === "chat" && json !== undefined && ctx.cacheKey !== null) {
+      relayedBy(
+        storeCompletion(ctx, resources, json)
+          .then(() => sendJson(ctx, route, response.status, headers, out))
+          .then(() => true),
+        done,
+      );
+      return;
+    }
+    sendJsonThen(ctx, route, response.status, headers, out, (err) => done(err, true));
+  }
 }

@@ -1,13 +1,13 @@
 import type { CompiledRoute } from "../../compile/route.js";
 import type { RequestResources } from "../types.js";
 import type { StreamTranslator } from "../../ai/types.js";
-import type { RequestContext } from "../types.js";
+import type { Done, RequestContext } from "../types.js";
 import { recordFirstToken } from "../first-token.js";
 import { applyHeaderRules, type HeaderMap } from "../headers.js";
 import type { UpstreamResponse } from "../../upstream/exchange.js";
 import type { BodySink, UpstreamBody } from "../../upstream/body.js";
 import { sseData } from "../../ai/sse.js";
-import { endExchange, settleNow } from "../metering.js";
+import { endExchange, pendingOf, settleNow } from "../metering.js";
 import { addGatewayHeaders } from "../gateway-headers.js";
 import { DrainWait } from "../drain.js";
 
@@ -47,6 +47,21 @@ export function costHeader(cost: number | null): string | undefined {
  */
 export async function sendJson(ctx: RequestContext, route: CompiledRoute, status: number, base: HeaderMap, body: Buffer): Promise<void> {
   if (status < 300) await settleNow(ctx, "complete");
+  writeJson(ctx, route, status, base, body);
+}
+
+/** `sendJson` with a callback: no promise when the settlement has nothing to wait for (usage kept in memory). */
+export function sendJsonThen(ctx: RequestContext, route: CompiledRoute, status: number, base: HeaderMap, body: Buffer, done: Done): void {
+  const settling = status < 300 ? pendingOf(settleNow(ctx, "complete")) : undefined;
+  if (settling === undefined) {
+    writeJson(ctx, route, status, base, body);
+    done();
+    return;
+  }
+  settling.then(() => writeJson(ctx, route, status, base, body)).then(() => done(), done);
+}
+
+function writeJson(ctx: RequestContext, route: CompiledRoute, status: number, base: HeaderMap, body: Buffer): void {
   const headers = aiHeaders(ctx, route, base);
   headers["content-type"] = "application/json";
   headers["content-length"] = String(body.length);

@@ -3,7 +3,9 @@ import type { CompiledRoute } from "../../compile/route.js";
 import type { Upstream } from "../../config/types.js";
 import { HttpError } from "../../errors/http.js";
 import type { RequestResources } from "../types.js";
-import type { Dialect } from "../dialect.js";
+import { erroredBy, relayedBy, type Dialect } from "../dialect.js";
+import type { UpstreamResponse } from "../../upstream/exchange.js";
+import type { RequestContext } from "../types.js";
 import { forwarding, upstreamHeaders } from "../forward.js";
 import { cacheCollector, storeCompletion } from "./cache-store.js";
 import { parseJson, readAll } from "./read.js";
@@ -35,37 +37,41 @@ export function translatedDialect(route: CompiledRoute, resources: RequestResour
       if (target !== null) Object.assign(headers, resources.ai.translators.sign(def, { method: "POST", url: new URL(path, target.origin), headers, body: out.body, now: new Date(resources.clock.now()) }));
       return { method: "POST", path, headers, body: out.body };
     },
-    async relaySuccess(ctx, response) {
-      const tctx = translateContext(ctx, resources, def);
-      const contentType = String(response.headers["content-type"] ?? "");
-      if (contentType.startsWith("text/event-stream") || contentType.startsWith("application/vnd.amazon.eventstream")) {
-        const collect = ctx.cacheKey === null ? undefined : cacheCollector();
-        const failed = await streamThrough(ctx, route, resources, response, translator.stream(tctx), collect?.push);
-        if (!failed && collect !== undefined) await storeCompletion(ctx, resources, collect.completion());
-        return !failed;
-      }
-      const bytes = await readAll(response.body, MAX_RESPONSE_BYTES);
-      const body = parseJson(bytes);
-      if (body === undefined) throw new HttpError("upstream_error", `upstream ${def.name} answered with a body that is not JSON`);
-      const completion = translator.response(body, tctx);
-      ctx.meter?.report(translator.usage(body));
-      if (typeof completion.model === "string") ctx.responseModel = completion.model;
-      const guarded = ctx.plugins === null ? false : ctx.plugins.guardCompletion(completion);
-      if (HttpError.is(guarded)) return sendBlocked(ctx, route, guarded);
-      if (ctx.cacheKey !== null) await storeCompletion(ctx, resources, completion);
-      await sendJson(ctx, route, 200, {}, Buffer.from(JSON.stringify(completion)));
-      return true;
-    },
-    async relayError(ctx, response) {
-      const bytes = await readAll(response.body, MAX_RESPONSE_BYTES);
-      const err = translator.error(response.status, parseJson(bytes), response.headers);
-      ctx.errorCode = err.body.error.code ?? err.body.error.type;
-      const headers: Record<string, string> = {};
-      const retryAfter = response.headers["retry-after"];
-      if (typeof retryAfter === "string") headers["retry-after"] = retryAfter;
-      await sendJson(ctx, route, err.status, headers, Buffer.from(JSON.stringify(err.body)));
-    },
+    relaySuccess: (ctx, response, done) => relayedBy(relaySuccess(ctx, response), done),
+    relayError: (ctx, response, done) => erroredBy(relayError(ctx, response), done),
   };
+
+  async function relaySuccess(ctx: RequestContext, response: UpstreamResponse): Promise<boolean> {
+    const tctx = translateContext(ctx, resources, def);
+    const contentType = String(response.headers["content-type"] ?? "");
+    if (contentType.startsWith("text/event-stream") || contentType.startsWith("application/vnd.amazon.eventstream")) {
+      const collect = ctx.cacheKey === null ? undefined : cacheCollector();
+      const failed = await streamThrough(ctx, route, resources, response, translator.stream(tctx), collect?.push);
+      if (!failed && collect !== undefined) await storeCompletion(ctx, resources, collect.completion());
+      return !failed;
+    }
+    const bytes = await readAll(response.body, MAX_RESPONSE_BYTES);
+    const body = parseJson(bytes);
+    if (body === undefined) throw new HttpError("upstream_error", `upstream ${def.name} answered with a body that is not JSON`);
+    const completion = translator.response(body, tctx);
+    ctx.meter?.report(translator.usage(body));
+    if (typeof completion.model === "string") ctx.responseModel = completion.model;
+    const guarded = ctx.plugins === null ? false : ctx.plugins.guardCompletion(completion);
+    if (HttpError.is(guarded)) return sendBlocked(ctx, route, guarded);
+    if (ctx.cacheKey !== null) await storeCompletion(ctx, resources, completion);
+    await sendJson(ctx, route, 200, {}, Buffer.from(JSON.stringify(completion)));
+    return true;
+  }
+
+  async function relayError(ctx: RequestContext, response: UpstreamResponse): Promise<void> {
+    const bytes = await readAll(response.body, MAX_RESPONSE_BYTES);
+    const err = translator.error(response.status, parseJson(bytes), response.headers);
+    ctx.errorCode = err.body.error.code ?? err.body.error.type;
+    const headers: Record<string, string> = {};
+    const retryAfter = response.headers["retry-after"];
+    if (typeof retryAfter === "string") headers["retry-after"] = retryAfter;
+    await sendJson(ctx, route, err.status, headers, Buffer.from(JSON.stringify(err.body)));
+  }
 }
 
 /** An operation an upstream type does not serve (embeddings on anthropic or bedrock): 400 before any call. */
