@@ -145,6 +145,7 @@ class RequestRun {
   private closed = false;
   private ended = false;
   private settled = false;
+  private completed = false;
 
   constructor(
     private readonly ctx: RequestContext,
@@ -155,12 +156,14 @@ class RequestRun {
   readonly onClose = (): void => {
     const { ctx } = this;
     const res = ctx.res;
-    this.closed = true;
     if (!res.writableFinished) {
-      // The client left (or the response was cut): cancel the upstream request.
+      // The client left (or the response was cut): cancel the upstream
+      // request. The chain may end (and settle) inside this call: the
+      // request is complete only once the response counts as closed, below.
       ctx.cancel.abort();
       if (!res.headersSent) ctx.status = 499;
     }
+    this.closed = true;
     if (this.settled) this.complete();
   };
 
@@ -190,6 +193,8 @@ class RequestRun {
   };
 
   private complete(): void {
+    if (this.completed) return;
+    this.completed = true;
     const { ctx } = this;
     ctx.generation.leave();
     try {

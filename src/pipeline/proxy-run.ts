@@ -262,6 +262,8 @@ export class ProxyRun implements ExchangeListener {
       if (status >= 400) this.dialect!.relayError(ctx, response, (err) => this.relayed(err, true));
       else this.dialect!.relaySuccess(ctx, response, (err, whole) => this.relayed(err, whole));
     } catch (err) {
+      // Nothing relays the body any more: release the upstream connection.
+      response.body.destroy();
       this.relayed(err, false);
     }
   }
