@@ -132,13 +132,18 @@ export class ProxyRun implements ExchangeListener {
     this.tryUpstream();
   }
 
-  /** The chain's upstream at `u`: the mock answers in-process, a pool gets attempts at its targets. */
-  private tryUpstream(): void {
+  /** Runs one step; a throw in it ends the request (a callback never throws back into undici or a stream). */
+  private step(run: (this: ProxyRun) => void): void {
     try {
-      this.startUpstream();
+      run.call(this);
     } catch (err) {
       this.finish(err);
     }
+  }
+
+  /** The chain's upstream at `u`: the mock answers in-process, a pool gets attempts at its targets. */
+  private tryUpstream(): void {
+    this.step(this.startUpstream);
   }
 
   private startUpstream(): void {
@@ -174,11 +179,7 @@ export class ProxyRun implements ExchangeListener {
 
   /** One try at one target of the current upstream. */
   private tryTarget(): void {
-    try {
-      this.sendToTarget();
-    } catch (err) {
-      this.finish(err);
-    }
+    this.step(this.sendToTarget);
   }
 
   private sendToTarget(): void {
