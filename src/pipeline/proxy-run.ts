@@ -12,6 +12,7 @@ import { clientLeft, replayable } from "./request-facts.js";
 import type { Done, RequestContext, RequestResources, UpstreamRuntime } from "./types.js";
 import { UpstreamAttempt } from "./upstream-attempt.js";
 import { classify } from "./upstream-failure.js";
+import { toHttpError } from "./respond.js";
 
 /** Bodies up to this size are buffered when a retry or fallback may need to send them again. */
 const REPLAY_BUFFER_BYTES = 1024 * 1024;
@@ -263,9 +264,11 @@ export class ProxyRun implements ExchangeListener {
       if (status >= 400) this.dialect!.relayError(ctx, response, (err) => this.relayed(err, true));
       else this.dialect!.relaySuccess(ctx, response, (err, whole) => this.relayed(err, whole));
     } catch (err) {
-      // Nothing relays the body any more: release the upstream connection.
+      // Thrown on the gateway's side before the answer went out (a response
+      // hook's header that Node refuses to send): the target did its job, the
+      // request fails as the gateway's. Nothing relays the body: release it.
       response.body.destroy();
-      this.relayed(err, false);
+      this.relayed(toHttpError(err), false);
     }
   }
 
@@ -287,9 +290,11 @@ export class ProxyRun implements ExchangeListener {
       this.finish();
       return;
     }
-    // A client that left is not the target's failure; a body cut upstream is.
+    // A client that left is not the target's failure, nor is one on the
+    // gateway's side (an internal_error); a body cut upstream is.
     const left = clientLeft(ctx);
-    attempt.end({ status, exchange: "cut", targetOk: left, errorType: left ? "client_left" : "body_failed" });
+    const ours = HttpError.is(err) && err.code === "internal_error";
+    attempt.end({ status, exchange: "cut", targetOk: left || ours, errorType: left ? "client_left" : ours ? "error" : "body_failed" });
     // A body cut upstream is the upstream's failure, in the documented shape (never an internal error).
     this.finish(left || HttpError.is(err) ? err : classify(err, ctx, this.runtime!.definition.name).error);
   }

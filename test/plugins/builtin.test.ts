@@ -234,12 +234,13 @@ routes:
   - { name: bad, match: { pathPrefix: /bad }, upstream: svc, plugins: [{ name: bad, module: ./bad.mjs }] }
   - { name: good, match: { pathPrefix: /good }, upstream: svc }
 `, join(dir, "gateway.yaml"));
+    // The gateway's own failure (500), not the upstream's (502).
     const bad = await fetch(`${gw.url}/bad`);
-    expect(bad.status).toBe(502);
-    expect(((await bad.json()) as { error: { code: string } }).error.code).toBe("upstream_error");
+    expect(bad.status).toBe(500);
+    expect(((await bad.json()) as { error: { code: string } }).error.code).toBe("internal_error");
     const chat = await post(`${gw.url}/v1/chat/completions`, chatBody("hi"));
-    expect(chat.status).toBe(502);
-    expect(((await chat.json()) as { error: { code: string } }).error.code).toBe("upstream_error");
+    expect(chat.status).toBe(500);
+    expect(((await chat.json()) as { error: { code: string } }).error.code).toBe("internal_error");
     expect((await fetch(`${gw.url}/good`)).status).toBe(200);
   });
 

@@ -17,6 +17,7 @@ import { sendJson, sendJsonThen, streamThrough } from "./respond.js";
 import { asksForUsage } from "./translate-context.js";
 import { cacheCollector, storeCompletion } from "./cache-store.js";
 import { sendBlocked } from "../../plugins/run.js";
+import { toHttpError } from "../respond.js";
 
 const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 
@@ -114,7 +115,8 @@ export function openAiDialect(route: CompiledRoute, resources: RequestResources,
           try {
             relayJson(ctx, response, bytes, done);
           } catch (failure) {
-            done(failure, false);
+            // The answer is all here: what fails now is the gateway's doing.
+            done(toHttpError(failure), false);
           }
         }
       });

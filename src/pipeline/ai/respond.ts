@@ -10,6 +10,7 @@ import { sseData } from "../../ai/sse.js";
 import { endExchange, pendingOf, settleNow } from "../metering.js";
 import { addGatewayHeaders } from "../gateway-headers.js";
 import { DrainWait } from "../drain.js";
+import { toHttpError } from "../respond.js";
 
 /** The in-band error event that ends a stream the gateway had to abandon. */
 function streamError(err: unknown): Buffer {
@@ -58,7 +59,11 @@ export function sendJsonThen(ctx: RequestContext, route: CompiledRoute, status: 
     done();
     return;
   }
-  settling.then(() => writeJson(ctx, route, status, base, body)).then(() => done(), done);
+  settling.then(() => writeJson(ctx, route, status, base, body)).then(
+    () => done(),
+    // The settlement never fails: what does is writing the answer, the gateway's doing.
+    (err: unknown) => done(toHttpError(err)),
+  );
 }
 
 function writeJson(ctx: RequestContext, route: CompiledRoute, status: number, base: HeaderMap, body: Buffer): void {
