@@ -30,6 +30,11 @@ export class PriceList {
     return undefined;
   }
 
+  /** Whether a request's price can depend on its answer's model: nothing prices its own model, and some model has a price. */
+  needsAnswerModel(requestModel: string | undefined): boolean {
+    return this.entries.length > 0 && this.priceOf(requestModel) === undefined;
+  }
+
   /** The price of a request: its model's, else its answer's model's (undefined when neither is priced). */
   priceFor(requestModel: string | undefined, responseModel: string | undefined): CompiledPrice | undefined {
     return this.priceOf(requestModel) ?? this.priceOf(responseModel);

@@ -3,6 +3,8 @@ import type { CompiledRoute } from "../../compile/route.js";
 import { HttpError } from "../../errors/http.js";
 import type { RequestResources } from "../types.js";
 import { usageOf } from "../../usage/extract.js";
+import { tailUsage } from "../../usage/tail-usage.js";
+import { requestedModel } from "./requested-model.js";
 import { relayedBy, type Dialect, type RelaySuccessDone } from "../dialect.js";
 import { upstreamHeaders, type Forwarding } from "../forward.js";
 import { endToEnd } from "../headers.js";
@@ -136,6 +138,17 @@ export function openAiDialect(route: CompiledRoute, resources: RequestResources,
 
   /** A whole JSON answer: metered, guarded and cached when the route has those, then sent. */
   function relayJson(ctx: RequestContext, response: UpstreamResponse, bytes: Buffer, done: RelaySuccessDone): void {
+    if (ctx.plugins === null && ctx.cacheKey === null && ctx.trace === null && !resources.ai.prices.needsAnswerModel(requestedModel(ctx))) {
+      // Nothing needs the whole answer (guards, the cache) or its model (a
+      // trace, a price by the answer's model): its usage is read from its end.
+      // Latin-1 keeps every byte as one character: the structure is ASCII.
+      const usage = tailUsage(bytes.toString("latin1"));
+      if (usage !== null) {
+        ctx.meter?.report(usage);
+        sendJsonThen(ctx, route, response.status, endToEnd(response.headers, copy.dropWhole), bytes, (err) => done(err, true));
+        return;
+      }
+    }
     const json = parseJson(bytes) as Record<string, unknown> | undefined;
     const usage = usageOf(json);
     ctx.meter?.report(usage);

@@ -1,4 +1,5 @@
 import { HttpError } from "../../errors/http.js";
+import { requestedModel } from "./requested-model.js";
 import { estimateUsage, type Usage } from "../../usage/extract.js";
 import { costAt } from "../../usage/pricing.js";
 import { periodEnd, type Period } from "../../usage/period.js";
@@ -30,7 +31,7 @@ export const usageStage: StageFactory = {
     const record: SettleHook = (ctx, meter) => {
       if (!meter.counted) return;
       const usage = meter.total;
-      const requested = ctx.model ?? (typeof ctx.json?.model === "string" ? ctx.json.model : undefined);
+      const requested = requestedModel(ctx);
       const hit = meter.exchanges === 0;
       const price = prices.priceFor(requested, ctx.responseModel);
       const cost = hit ? 0 : costAt(price, usage);
