@@ -18,20 +18,29 @@ function lastNonBlank(text: string, i: number): number {
   return i;
 }
 
-/** Whether the quote at `q` ends a string (no odd run of backslashes escapes it). */
-function unescaped(text: string, q: number): boolean {
+/**
+ * Whether the quote at `q` ends a string (no odd run of backslashes
+ * escapes it). A run that reaches back past `limit` counts as escaping
+ * it: the caller then finds no string start in its window and gives up.
+ */
+function unescaped(text: string, q: number, limit: number): boolean {
   let k = q - 1;
-  while (k >= 0 && text.charCodeAt(k) === BACKSLASH) k--;
+  while (k >= limit && text.charCodeAt(k) === BACKSLASH) k--;
+  if (k < limit && k >= 0 && text.charCodeAt(k) === BACKSLASH) return false;
   return (q - 1 - k) % 2 === 0;
 }
 
-/** The opening quote of the string whose closing quote is at `q`, or -1. */
-function stringStart(text: string, q: number): number {
+/**
+ * The opening quote of the string whose closing quote is at `q`, or -1
+ * when it is not at `limit` or after (the walk never reads further back
+ * than its window, however many escaped quotes a long string holds).
+ */
+function stringStart(text: string, q: number, limit: number): number {
   let from = q - 1;
   for (;;) {
-    const p = from < 0 ? -1 : text.lastIndexOf('"', from);
-    if (p < 0) return -1;
-    if (unescaped(text, p)) return p;
+    const p = from < limit ? -1 : text.lastIndexOf('"', from);
+    if (p < limit) return -1;
+    if (unescaped(text, p, limit)) return p;
     from = p - 1;
   }
 }
@@ -42,7 +51,7 @@ const MAX_MEMBERS = 16;
 /** The index where the value that ends at `end` starts (its strings skipped whole, its brackets counted), or -1. */
 function valueStart(text: string, end: number, limit: number): number {
   const c = text.charCodeAt(end);
-  if (c === QUOTE) return unescaped(text, end) ? stringStart(text, end) : -1;
+  if (c === QUOTE) return unescaped(text, end, limit) ? stringStart(text, end, limit) : -1;
   if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) {
     let depth = 0;
     let j = end;
@@ -50,7 +59,7 @@ function valueStart(text: string, end: number, limit: number): number {
       if (j < limit) return -1;
       const d = text.charCodeAt(j);
       if (d === QUOTE) {
-        j = stringStart(text, j) - 1;
+        j = stringStart(text, j, limit) - 1;
         continue;
       }
       if (d === CLOSE_OBJECT || d === CLOSE_ARRAY) depth++;
@@ -60,7 +69,8 @@ function valueStart(text: string, end: number, limit: number): number {
   }
   // A number or a literal: back to the blank or colon before it.
   let j = end;
-  while (j >= 0) {
+  for (;;) {
+    if (j < limit) return -1;
     const d = text.charCodeAt(j);
     if (d === COLON || isBlank(d)) break;
     if (d === QUOTE || d === COMMA || d === OPEN_OBJECT || d === OPEN_ARRAY || d === CLOSE_OBJECT || d === CLOSE_ARRAY) return -1;
@@ -95,8 +105,8 @@ export function tailUsage(text: string): Partial<Usage> | null {
     const colon = lastNonBlank(text, start - 1);
     if (colon < 0 || text.charCodeAt(colon) !== COLON) return null;
     const keyEnd = lastNonBlank(text, colon - 1);
-    if (keyEnd < 0 || text.charCodeAt(keyEnd) !== QUOTE || !unescaped(text, keyEnd)) return null;
-    const keyStart = stringStart(text, keyEnd);
+    if (keyEnd < 0 || text.charCodeAt(keyEnd) !== QUOTE || !unescaped(text, keyEnd, limit)) return null;
+    const keyStart = stringStart(text, keyEnd, limit);
     if (keyStart < 0) return null;
     const before = lastNonBlank(text, keyStart - 1);
     const sep = before < 0 ? -1 : text.charCodeAt(before);

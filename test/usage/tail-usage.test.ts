@@ -84,5 +84,12 @@ describe("tailUsage", () => {
     expect(tailUsage(tricky)).toEqual({ inputTokens: 3, outputTokens: 4 });
     const large = `{"usage":{"note":"${"x".repeat(20_000)}","prompt_tokens":1}}`;
     expect(tailUsage(large)).toBeNull();
+    // Whatever follows the usage member is walked within a 16 KiB window: a long
+    // string of escaped quotes after it, or a long number, is left to the whole parse.
+    const quotesAfter = `{"usage":{"prompt_tokens":1},"x":"${'\\"'.repeat(200_000)}"}`;
+    expect(tailUsage(quotesAfter)).toBeNull();
+    expect(usageOf(JSON.parse(quotesAfter))).toEqual({ inputTokens: 1, outputTokens: 0 });
+    expect(tailUsage(`{"usage":{"prompt_tokens":1},"n":${"9".repeat(50_000)}}`)).toBeNull();
+    expect(tailUsage(`{"usage":{"prompt_tokens":1},"n":${"9".repeat(50)}}`)).toEqual({ inputTokens: 1, outputTokens: 0 });
   });
 });
