@@ -8,7 +8,7 @@ const OPEN_OBJECT = 0x7b;
 const CLOSE_OBJECT = 0x7d;
 const OPEN_ARRAY = 0x5b;
 const CLOSE_ARRAY = 0x5d;
-/** A usage member longer than this is left to the whole parse. */
+/** How far back from the end the walk reads (the usage member and those after it); an answer that needs more is parsed whole. */
 const MAX_USAGE_CHARS = 16 * 1024;
 
 const isBlank = (c: number): boolean => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
