@@ -11,10 +11,11 @@ const CLOSE_ARRAY = 0x5d;
 /** How far back from the end the walk reads (the usage member and those after it); an answer that needs more is parsed whole. */
 const MAX_USAGE_CHARS = 16 * 1024;
 
-const isBlank = (c: number): boolean => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+/** JSON's insignificant whitespace (RFC 8259): space, tab, line feed, carriage return. */
+export const isJsonBlank = (c: number | undefined): boolean => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 
 function lastNonBlank(text: string, i: number): number {
-  while (i >= 0 && isBlank(text.charCodeAt(i))) i--;
+  while (i >= 0 && isJsonBlank(text.charCodeAt(i))) i--;
   return i;
 }
 
@@ -72,7 +73,7 @@ function valueStart(text: string, end: number, limit: number): number {
   for (;;) {
     if (j < limit) return -1;
     const d = text.charCodeAt(j);
-    if (d === COLON || isBlank(d)) break;
+    if (d === COLON || isJsonBlank(d)) break;
     if (d === QUOTE || d === COMMA || d === OPEN_OBJECT || d === OPEN_ARRAY || d === CLOSE_OBJECT || d === CLOSE_ARRAY) return -1;
     j--;
   }
@@ -129,7 +130,7 @@ export function tailUsage(text: string): Partial<Usage> | null {
 
 function firstNonBlank(text: string): number {
   let i = 0;
-  while (i < text.length && isBlank(text.charCodeAt(i))) i++;
+  while (i < text.length && isJsonBlank(text.charCodeAt(i))) i++;
   return i;
 }
 

@@ -3,7 +3,7 @@ import type { CompiledRoute } from "../../compile/route.js";
 import { HttpError } from "../../errors/http.js";
 import type { RequestResources } from "../types.js";
 import { usageOf } from "../../usage/extract.js";
-import { tailUsage } from "../../usage/tail-usage.js";
+import { isJsonBlank as isBlank, tailUsage } from "../../usage/tail-usage.js";
 import { requestedModel } from "./requested-model.js";
 import { relayedBy, type Dialect, type RelaySuccessDone } from "../dialect.js";
 import { upstreamHeaders, type Forwarding } from "../forward.js";
@@ -25,7 +25,6 @@ const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 
 const INCLUDE_USAGE = Buffer.from('"stream_options":{"include_usage":true}');
 
-const isBlank = (byte: number | undefined): boolean => byte === 0x20 || byte === 0x09 || byte === 0x0a || byte === 0x0d;
 
 /**
  * A JSON object's bytes with `"stream_options":{"include_usage":true}` as
