@@ -11,6 +11,8 @@ export const ErrorCode = {
   ConfigInvalid: "AIGW_CONFIG_INVALID",
   /** Bad command-line usage. */
   Usage: "AIGW_USAGE",
+  /** A listener could not be bound (the address is in use, not permitted, or not on this machine). */
+  Listen: "AIGW_LISTEN",
   /** A bug: an invariant did not hold. */
   Internal: "AIGW_INTERNAL",
 } as const;

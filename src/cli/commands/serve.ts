@@ -83,16 +83,27 @@ export async function serveCommand(opts: ServeCommandOptions, io: Io): Promise<n
     watch: opts.watch,
     allowPluginPaths,
   };
-  const { serving, first } = await serveTarget(options, await targetFor(options, workers));
-  if (serving === null) {
-    for (const f of first.findings) io.stderr(`${f.file}:${f.line}:${f.column} ${f.severity} [${f.rule}] ${f.message}\n`);
-    if (first.error !== undefined) io.stderr(`aigw: ${first.error}\n`);
-    io.stderr(first.findings.some((f) => f.severity === "error") || first.error === undefined ? "aigw: the config is invalid; not starting\n" : "aigw: not starting\n");
+  const notStarting = (): number => {
     process.off("SIGHUP", onHup);
     stopFlushing();
     stopCapping();
     flushLogger(logger);
     return ExitCode.Findings;
+  };
+  let started: Awaited<ReturnType<typeof serveTarget>>;
+  try {
+    started = await serveTarget(options, await targetFor(options, workers));
+  } catch (err) {
+    if (!AigwError.is(err) || err.code !== ErrorCode.Listen) throw err;
+    io.stderr(`aigw: ${err.message}; not starting\n`);
+    return notStarting();
+  }
+  const { serving, first } = started;
+  if (serving === null) {
+    for (const f of first.findings) io.stderr(`${f.file}:${f.line}:${f.column} ${f.severity} [${f.rule}] ${f.message}\n`);
+    if (first.error !== undefined) io.stderr(`aigw: ${first.error}\n`);
+    io.stderr(first.findings.some((f) => f.severity === "error") || first.error === undefined ? "aigw: the config is invalid; not starting\n" : "aigw: not starting\n");
+    return notStarting();
   }
   const snapshot = serving.target.reload.currentSnapshot()!;
   logger.info({ data: serving.dataUrl, admin: serving.adminUrl, hash: snapshot.hash, routes: snapshot.routes.length, watch: opts.watch, ...serving.target.describe() }, "aigw listening");
