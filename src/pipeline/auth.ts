@@ -2,7 +2,7 @@ import type { Authenticator } from "../auth/authenticator.js";
 import { consumerOf, isModelFree, missingScopes, modelRefusal } from "../auth/consumer-policy.js";
 import { HttpError } from "../errors/http.js";
 import { readAiBody } from "./body.js";
-import type { Handler, RequestResources, StageFactory } from "./types.js";
+import type { Done, RequestResources, Run, StageFactory } from "./types.js";
 import type { RequestContext } from "./types.js";
 import type { AuthOutcome } from "../auth/authenticator.js";
 import type { Identity } from "../compile/identity.js";
@@ -50,16 +50,14 @@ class RouteAuth {
   }
 
   /** The stage: synchronous while the providers answer synchronously (API keys, cached JWTs). */
-  readonly run = (ctx: RequestContext, next: Handler): Promise<void> => {
+  readonly run = (ctx: RequestContext, next: Run, done: Done): void => {
     const tally: Tally = { invalid: null, unavailable: null };
-    let identity: Identity | null | Promise<Identity | null>;
-    try {
-      identity = this.identify(ctx, 0, tally);
-    } catch (err) {
-      return Promise.reject(err);
+    const identity = this.identify(ctx, 0, tally);
+    if (identity instanceof Promise) {
+      identity.then((id) => this.admit(ctx, next, done, id, tally)).catch(done);
+      return;
     }
-    if (identity instanceof Promise) return identity.then((id) => this.admit(ctx, next, id, tally));
-    return this.admit(ctx, next, identity, tally);
+    this.admit(ctx, next, done, identity, tally);
   };
 
   /** Tries providers from `i` on. */
@@ -99,8 +97,11 @@ class RouteAuth {
     return new HttpError("missing_credentials", `this route needs credentials (${this.route.auth.join(" or ")})`, { headers: { "www-authenticate": challenge() } });
   }
 
-  private admit(ctx: RequestContext, next: Handler, identity: Identity | null, tally: Tally): Promise<void> {
-    if (identity === null) return Promise.reject(this.rejection(tally));
+  private admit(ctx: RequestContext, next: Run, done: Done, identity: Identity | null, tally: Tally): void {
+    if (identity === null) {
+      done(this.rejection(tally));
+      return;
+    }
     ctx.identity = identity;
     const consumer = consumerOf(identity, this.resources.consumers, this.resources.defaultConsumers);
     ctx.consumer = consumer ?? null;
@@ -108,17 +109,23 @@ class RouteAuth {
     const missing = missingScopes(required, identity, consumer);
     if (missing.length > 0) {
       this.resources.metrics.authFailures.inc({ provider: identity.provider ?? "none", reason: "scope" });
-      return Promise.reject(
+      done(
         new HttpError("insufficient_scope", `missing scope ${missing.join(", ")}`, {
           headers: { "www-authenticate": challenge("insufficient_scope", undefined, required.join(" ")) },
         }),
       );
+      return;
     }
-    if (consumer?.models === undefined || !this.route.ai || isModelFree(ctx.req.method ?? "GET", ctx.path)) return next(ctx);
-    return readAiBody(ctx, this.resources.maxBodyBytes).then(() => {
-      this.checkModel(ctx, identity, consumer);
-      return next(ctx);
-    });
+    if (consumer?.models === undefined || !this.route.ai || isModelFree(ctx.req.method ?? "GET", ctx.path)) {
+      next(ctx, done);
+      return;
+    }
+    readAiBody(ctx, this.resources.maxBodyBytes)
+      .then(() => {
+        this.checkModel(ctx, identity, consumer);
+        next(ctx, done);
+      })
+      .catch(done);
   }
 
   private checkModel(ctx: RequestContext, identity: Identity, consumer: Consumer): void {
@@ -132,5 +139,5 @@ class RouteAuth {
 /** Routes without `auth` leave this stage out. */
 export const authStage: StageFactory = {
   name: "auth",
-  create: (route, resources) => (authRequired(route) ? new RouteAuth(route, resources).run : null),
+  create: (route, resources) => (authRequired(route) ? { run: new RouteAuth(route, resources).run } : null),
 };

@@ -1,5 +1,5 @@
 import type { CompiledRoute } from "../compile/route.js";
-import type { Handler, PluginPhase, RequestResources, Run, Stage, StageFactory } from "./types.js";
+import type { ChainStage, Handler, PluginPhase, RequestResources, Run, RunStage, Stage, StageFactory } from "./types.js";
 import { authStage } from "./auth.js";
 import { rateLimitStage } from "./ratelimit.js";
 import { usageStage } from "./ai/usage-stage.js";
@@ -47,18 +47,37 @@ export function runOf(handler: Handler): Run {
 }
 
 /**
- * Composes a route's stages around the terminal, once. A route with no
- * stage runs the terminal itself (no promise per request); otherwise the
- * stages run as a promise chain, the terminal last.
+ * Composes a route's stages around the terminal, once. Stages in callback
+ * form call the next one directly (a route of built-in stages takes no
+ * promise per request); a run of consecutive promise stages (plugins, the
+ * cache) is chained as promises, one promise in and one out.
  */
 export function composeChain(route: CompiledRoute, resources: RequestResources, terminal: Run, order: readonly StageFactory[] = STAGE_ORDER): { run: Run; stages: string[] } {
-  const stages: { name: string; stage: Stage }[] = [];
+  const stages: { name: string; stage: ChainStage }[] = [];
   for (const factory of order) {
     const stage = factory.create(route, resources);
     if (stage !== null) stages.push({ name: factory.name, stage });
   }
-  const names = [...stages.map((s) => s.name), "proxy"];
-  if (stages.length === 0) return { run: terminal, stages: names };
-  const handler = stages.reduceRight<Handler>((next, { stage }) => (ctx) => stage(ctx, next), handlerOf(terminal));
-  return { run: runOf(handler), stages: names };
+  let run = terminal;
+  let promised: Stage[] = [];
+  for (let i = stages.length - 1; i >= 0; i--) {
+    const stage = stages[i]!.stage;
+    if (typeof stage === "function") {
+      promised.unshift(stage);
+      continue;
+    }
+    run = linkRun(stage.run, linkPromised(promised, run));
+    promised = [];
+  }
+  return { run: linkPromised(promised, run), stages: [...stages.map((s) => s.name), "proxy"] };
+}
+
+function linkRun(stage: RunStage, next: Run): Run {
+  return (ctx, done) => stage(ctx, next, done);
+}
+
+/** Promise stages in order, then `next`, as one Run (`next` itself when there is none). */
+function linkPromised(stages: readonly Stage[], next: Run): Run {
+  if (stages.length === 0) return next;
+  return runOf(stages.reduceRight<Handler>((after, stage) => (ctx) => stage(ctx, after), handlerOf(next)));
 }

@@ -9,7 +9,7 @@ import { Meter } from "./metering.js";
 import type { UsageMeter } from "./types.js";
 import { readAiBody } from "./body.js";
 import { policiesFor } from "./route-decision.js";
-import type { Handler, RequestResources, StageFactory } from "./types.js";
+import type { Done, RequestResources, Run, StageFactory } from "./types.js";
 import type { CompiledRoute } from "../compile/route.js";
 import type { Clock } from "../deps.js";
 
@@ -103,24 +103,36 @@ class RouteRateLimits {
     this.estimateUsageOf = (ctx) => estimateUsage(ctx.json, true, defaultMaxTokens);
   }
 
-  /** The stage: the request's policy set checked, then the rest of the chain. */
-  readonly run = (ctx: RequestContext, next: Handler): Promise<void> => {
+  /** The stage: the request's policy set checked, then the rest of the chain (in the same tick when the store answers synchronously). */
+  readonly run = (ctx: RequestContext, next: Run, done: Done): void => {
     const set = ctx.consumer === null ? this.base : this.byConsumer.has(ctx.consumer.name) ? this.byConsumer.get(ctx.consumer.name)! : this.base;
-    if (set === null) return next(ctx);
-    if (set.tokens) return this.withTokens(ctx, next, set);
+    if (set === null) {
+      next(ctx, done);
+      return;
+    }
+    if (set.tokens) {
+      this.chargeTokens(ctx, set)
+        .then(() => next(ctx, done))
+        .catch(done);
+      return;
+    }
     let outcome: CheckOutcome | Promise<CheckOutcome>;
     try {
       outcome = this.resources.rateLimits.store.check(set.fixedChecks ?? this.checksOf(set, ctx, 0));
     } catch (err) {
-      return this.afterFailure(ctx, next, err);
+      this.afterFailure(ctx, next, done, err);
+      return;
     }
     if (outcome instanceof Promise) {
-      return outcome.then(
-        (o) => this.afterCheck(ctx, next, set, o),
-        (err: unknown) => this.afterFailure(ctx, next, err),
-      );
+      outcome
+        .then(
+          (o) => this.afterCheck(ctx, next, done, set, o),
+          (err: unknown) => this.afterFailure(ctx, next, done, err),
+        )
+        .catch(done);
+      return;
     }
-    return this.afterCheck(ctx, next, set, outcome);
+    this.afterCheck(ctx, next, done, set, outcome);
   };
 
   private checksOf(set: PolicySet, ctx: RequestContext, estimate: number): LimitCheck[] {
@@ -169,8 +181,8 @@ class RouteRateLimits {
     });
   }
 
-  /** Token-metered: charge an estimate from the body, reconcile with the request's settlement. */
-  private async withTokens(ctx: RequestContext, next: Handler, set: PolicySet): Promise<void> {
+  /** Token-metered: charge an estimate from the body (rejects with the 429), reconciled with the request's settlement. */
+  private async chargeTokens(ctx: RequestContext, set: PolicySet): Promise<void> {
     const estimate = estimateTokens(await readAiBody(ctx, this.resources.maxBodyBytes));
     const checks = this.checksOf(set, ctx, estimate);
     let outcome: CheckOutcome;
@@ -179,15 +191,13 @@ class RouteRateLimits {
     } catch (err) {
       const denial = this.storeFailed(err);
       if (denial !== null) throw denial;
-      return next(ctx);
+      return;
     }
     const denial = this.apply(ctx, set, outcome);
     if (denial !== null) throw denial;
     const charge: TokenCharge = { set, checks, estimate };
     // Bound, not a closure kept on the context (see docs/architecture.md, "Hot-path rules").
     (ctx.meter ??= new Meter(this.estimateUsageOf)).onSettle(this.settleTokens.bind(this, charge));
-    // Awaited, not returned: an async function that returns a promise adopts it two ticks later.
-    return await next(ctx);
   }
 
   /** The estimate reconciled with what every exchange that reached an upstream used (nothing, a refund, when none did). */
@@ -203,19 +213,17 @@ class RouteRateLimits {
     );
   }
 
-  private afterCheck(ctx: RequestContext, next: Handler, set: PolicySet, outcome: CheckOutcome): Promise<void> {
+  private afterCheck(ctx: RequestContext, next: Run, done: Done, set: PolicySet, outcome: CheckOutcome): void {
     const denial = this.apply(ctx, set, outcome);
-    return denial === null ? next(ctx) : Promise.reject(denial);
+    if (denial === null) next(ctx, done);
+    else done(denial);
   }
 
-  private afterFailure(ctx: RequestContext, next: Handler, err: unknown): Promise<void> {
-    let denial: HttpError | null;
-    try {
-      denial = this.storeFailed(err);
-    } catch (bug) {
-      return Promise.reject(bug);
-    }
-    return denial === null ? next(ctx) : Promise.reject(denial);
+  /** Store down: `onError` decides (a bug propagates). */
+  private afterFailure(ctx: RequestContext, next: Run, done: Done, err: unknown): void {
+    const denial = this.storeFailed(err);
+    if (denial === null) next(ctx, done);
+    else done(denial);
   }
 }
 
@@ -232,6 +240,6 @@ export const rateLimitStage: StageFactory = {
       }
     }
     if (base === null && byConsumer.size === 0) return null;
-    return new RouteRateLimits(route, resources, base, byConsumer).run;
+    return { run: new RouteRateLimits(route, resources, base, byConsumer).run };
   },
 };

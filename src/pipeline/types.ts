@@ -50,10 +50,22 @@ export type Run = (ctx: RequestContext, done: Done) => void;
 /** A stage does its part and calls `next`, or answers and does not. */
 export type Stage = (ctx: RequestContext, next: Handler) => Promise<void>;
 
+/**
+ * A stage in callback form (the built-in stages, so a request through them
+ * takes no promise): it does its part and then either goes on with
+ * `next(ctx, done)` or ends the request with `done(err)`, one of the two,
+ * once. It may throw before calling either (the request then ends with
+ * that error), never after.
+ */
+export type RunStage = (ctx: RequestContext, next: Run, done: Done) => void;
+
+/** What a stage factory makes: a stage in callback form, or a promise `Stage` (plugins). */
+export type ChainStage = Stage | { readonly run: RunStage };
+
 export interface StageFactory {
   readonly name: string;
   /** The stage for this route, or null when the route does not need it (left out, not skipped per request). */
-  create(route: CompiledRoute, resources: RequestResources): Stage | null;
+  create(route: CompiledRoute, resources: RequestResources): ChainStage | null;
 }
 
 /** A compiled route with its request chain composed. */

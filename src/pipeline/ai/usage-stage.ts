@@ -3,7 +3,7 @@ import { requestedModel } from "./requested-model.js";
 import { estimateUsage, type Usage } from "../../usage/extract.js";
 import { costAt } from "../../usage/pricing.js";
 import { periodEnd, type Period } from "../../usage/period.js";
-import type { Stage, StageFactory } from "../types.js";
+import type { RunStage, StageFactory } from "../types.js";
 import type { RequestContext } from "../types.js";
 import { Meter } from "../metering.js";
 import type { SettleHook } from "../types.js";
@@ -66,18 +66,25 @@ export const usageStage: StageFactory = {
     };
 
     /** The request is metered from here on; the rest of the chain runs. */
-    const metered: Stage = (ctx, next) => {
+    const metered: RunStage = (ctx, next, done) => {
       const meter = (ctx.meter ??= new Meter(estimate));
       meter.onSettle(record);
-      return next(ctx);
+      next(ctx, done);
     };
 
-    // Not an async function: without a budget to check, the chain goes on in the same tick.
-    return (ctx, next) => {
-      const who = ctx.consumer?.name ?? ctx.identity?.subject;
-      const budget = ctx.consumer?.budget;
-      if (budget === undefined || who === undefined) return metered(ctx, next);
-      return checkBudget(who, budget).then(() => metered(ctx, next));
+    // Without a budget to check, the chain goes on in the same tick.
+    return {
+      run(ctx, next, done) {
+        const who = ctx.consumer?.name ?? ctx.identity?.subject;
+        const budget = ctx.consumer?.budget;
+        if (budget === undefined || who === undefined) {
+          metered(ctx, next, done);
+          return;
+        }
+        checkBudget(who, budget)
+          .then(() => metered(ctx, next, done))
+          .catch(done);
+      },
     };
   },
 };

@@ -1,0 +1,86 @@
+import { createHook } from "node:async_hooks";
+import { connect } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { FakeUpstream } from "../helpers/fake-upstream.js";
+import { startTestGateway, type TestGateway } from "../helpers/gateway.js";
+import { until } from "../helpers/until.js";
+
+/**
+ * The request core and the built-in stages run on callbacks
+ * (docs/architecture.md, "Hot-path rules"): a request through API-key
+ * auth, metering and an in-memory rate limit creates no promise in the
+ * gateway's code. Promises are told apart by where they are made (the
+ * test's own client is a raw socket, so it makes none).
+ */
+let up: FakeUpstream;
+let gw: TestGateway;
+
+beforeAll(async () => {
+  up = await new FakeUpstream((_req, res) => {
+    res.writeHead(200, { "content-type": "application/json" });
+    res.end(JSON.stringify({ id: "c", object: "chat.completion", model: "gpt-4o-mini", choices: [], usage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 } }));
+  }).start();
+  gw = await startTestGateway(`version: 1
+auth: [{ name: keys, type: apiKey, keys: [{ id: k, consumer: team, value: "secret-key" }] }]
+consumers: [{ name: team, rateLimits: [per-team] }]
+rateLimits: [{ name: per-team, algorithm: token_bucket, limit: 1000, window: 1s, key: consumer }]
+upstreams: [{ name: openai, type: openai, targets: [{ url: "${up.url}" }] }]
+routes: [{ name: chat, match: { path: /v1/chat/completions, model: "gpt-*" }, auth: [keys], upstream: openai }]
+`);
+});
+
+afterAll(async () => {
+  await gw?.close();
+  await up?.close();
+});
+
+/** One request over a raw socket; resolves (outside the counted window) with the response's head line. */
+function ask(url: string, onAnswered: (head: string) => void): void {
+  const { hostname, port } = new URL(url);
+  const body = JSON.stringify({ model: "gpt-4o-mini", messages: [{ role: "user", content: "hi" }] });
+  const socket = connect(Number(port), hostname);
+  let text = "";
+  socket.on("data", (d: Buffer) => {
+    text += d.toString("latin1");
+    const end = text.indexOf("\r\n\r\n");
+    const length = /content-length: (\d+)/i.exec(text);
+    if (end !== -1 && length !== null && text.length >= end + 4 + Number(length[1])) {
+      socket.destroy();
+      onAnswered(text.slice(0, text.indexOf("\r\n")));
+    }
+  });
+  socket.write(
+    `POST /v1/chat/completions HTTP/1.1\r\nhost: ${hostname}:${port}\r\nauthorization: Bearer secret-key\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
+}
+
+const GATEWAY_CODE = /[/\\]src[/\\](pipeline|auth|ratelimit|usage|upstream|server|observability|lifecycle)[/\\]/;
+
+describe("a request through the built-in stages", () => {
+  it("makes no promise in the gateway's code (auth, usage, rate limit, proxy, relay)", async () => {
+    const warm = await new Promise<string>((done) => ask(gw.url, done));
+    expect(warm).toBe("HTTP/1.1 200 OK");
+    const made: string[] = [];
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 60;
+    const hook = createHook({
+      init(_id, type) {
+        if (type !== "PROMISE") return;
+        const stack = new Error().stack ?? "";
+        if (GATEWAY_CODE.test(stack)) made.push(stack);
+      },
+    });
+    let head: string;
+    try {
+      hook.enable();
+      head = await new Promise<string>((done) => ask(gw.url, done));
+      // The request completes (access line, metrics) after the response: that runs inside the window too.
+      await until(() => gw.logs.filter((l) => l.type === "access").length === 2, "the second access line");
+    } finally {
+      hook.disable();
+      Error.stackTraceLimit = limit;
+    }
+    expect(head).toBe("HTTP/1.1 200 OK");
+    expect(made).toEqual([]);
+  });
+});
