@@ -15,7 +15,7 @@ import { parseJson } from "./read.js";
 import { collectBodyThen } from "../../upstream/body.js";
 import type { UpstreamResponse } from "../../upstream/exchange.js";
 import type { RequestContext } from "../types.js";
-import { sendJson, sendJsonThen, streamThrough } from "./respond.js";
+import { sendJson, sendJsonThen, streamThroughThen } from "./respond.js";
 import { asksForUsage } from "./translate-context.js";
 import { cacheCollector, storeCompletion } from "./cache-store.js";
 import { sendBlocked } from "../../plugins/run.js";
@@ -106,7 +106,7 @@ export function openAiDialect(route: CompiledRoute, resources: RequestResources,
     relaySuccess(ctx, response, done) {
       const contentType = String(response.headers["content-type"] ?? "");
       if (contentType.startsWith("text/event-stream")) {
-        relayedBy(relayStream(ctx, response), done);
+        relayStream(ctx, response, done);
         return;
       }
       collectBodyThen(response.body, MAX_RESPONSE_BYTES, (err, bytes) => {
@@ -127,12 +127,13 @@ export function openAiDialect(route: CompiledRoute, resources: RequestResources,
     },
   };
 
-  async function relayStream(ctx: RequestContext, response: UpstreamResponse): Promise<boolean> {
+  function relayStream(ctx: RequestContext, response: UpstreamResponse, done: RelaySuccessDone): void {
     const collect = ctx.cacheKey === null ? undefined : cacheCollector();
     // The stream passes through: of the translation context it needs only whether the client asked for the usage chunk.
-    const failed = await streamThrough(ctx, route, resources, response, openAiStream({ includeUsage: asksForUsage(ctx.json) }), collect?.push);
-    if (!failed && collect !== undefined) await storeCompletion(ctx, resources, collect.completion());
-    return !failed;
+    streamThroughThen(ctx, route, resources, response, openAiStream({ includeUsage: asksForUsage(ctx.json) }), collect?.push, (err, failed) => {
+      if (err !== undefined || failed || collect === undefined) done(err, err === undefined && !failed);
+      else relayedBy(storeCompletion(ctx, resources, collect.completion()).then(() => true), done);
+    });
   }
 
   /** A whole JSON answer: metered, guarded and cached when the route has those, then sent. */

@@ -80,12 +80,44 @@ function writeJson(ctx: RequestContext, route: CompiledRoute, status: number, ba
   ctx.bytesOut += body.length;
 }
 
+/** How a streamed answer's relay ended: the error, or whether the stream failed (in-band error or cut). */
+export type StreamDone = (err: unknown, failed: boolean) => void;
+
 /**
  * Streams an SSE answer through a translator, chunk by chunk, with
  * backpressure. At the end: the translator's last events, the usage hooks,
  * then `x-aigw-cost-usd` as a trailer (a stream's cost is known only then).
- * Resolves with whether the stream failed (in-band error or cut).
+ * Calls `done` once, with whether the stream failed (in-band error or cut);
+ * a stream metered in memory takes no promise.
  */
+export function streamThroughThen(
+  ctx: RequestContext,
+  route: CompiledRoute,
+  resources: RequestResources,
+  response: UpstreamResponse,
+  translator: StreamTranslator,
+  onOutput: ((bytes: Buffer) => void) | undefined,
+  done: StreamDone,
+): void {
+  let headers = aiHeaders(ctx, route, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache" });
+  if (ctx.req.httpVersionMajor === 1) headers.trailer = "x-aigw-cost-usd";
+  if (ctx.plugins !== null) {
+    // Plugins: response hooks, and the guards (response-guard) scan what the translator emits.
+    const edited = ctx.plugins.respond(response.status, headers, response.body);
+    if (edited === null) {
+      done(undefined, false);
+      return;
+    }
+    headers = edited;
+    translator = ctx.plugins.guardStream(translator);
+  }
+  ctx.status = response.status;
+  ctx.res.writeHead(response.status, headers);
+  resources.metrics.activeStreams.inc();
+  response.body.start(new StreamRelay(ctx, resources, response.body, translator, onOutput, done));
+}
+
+/** `streamThroughThen` as a promise of whether the stream failed (for relays off the hot path). */
 export function streamThrough(
   ctx: RequestContext,
   route: CompiledRoute,
@@ -94,19 +126,7 @@ export function streamThrough(
   translator: StreamTranslator,
   onOutput?: (bytes: Buffer) => void,
 ): Promise<boolean> {
-  let headers = aiHeaders(ctx, route, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache" });
-  if (ctx.req.httpVersionMajor === 1) headers.trailer = "x-aigw-cost-usd";
-  if (ctx.plugins !== null) {
-    // Plugins: response hooks, and the guards (response-guard) scan what the translator emits.
-    const edited = ctx.plugins.respond(response.status, headers, response.body);
-    if (edited === null) return Promise.resolve(false);
-    headers = edited;
-    translator = ctx.plugins.guardStream(translator);
-  }
-  ctx.status = response.status;
-  ctx.res.writeHead(response.status, headers);
-  resources.metrics.activeStreams.inc();
-  return new Promise<boolean>((resolve, reject) => response.body.start(new StreamRelay(ctx, resources, response.body, translator, onOutput, resolve, reject)));
+  return new Promise<boolean>((resolve, reject) => streamThroughThen(ctx, route, resources, response, translator, onOutput, (err, failed) => (err === undefined ? resolve(failed) : reject(err))));
 }
 
 /**
@@ -130,8 +150,7 @@ class StreamRelay implements BodySink {
     private readonly body: UpstreamBody,
     private readonly translator: StreamTranslator,
     private readonly onOutput: ((bytes: Buffer) => void) | undefined,
-    private readonly resolve: (failed: boolean) => void,
-    private readonly reject: (err: unknown) => void,
+    private readonly done: StreamDone,
   ) {}
 
   private write(bytes: Buffer[]): boolean {
@@ -151,8 +170,7 @@ class StreamRelay implements BodySink {
     this.settled = true;
     this.resources.metrics.activeStreams.dec();
     this.drain?.stop();
-    if (err === undefined) this.resolve(failed);
-    else this.reject(err);
+    this.done(err, failed);
   }
 
   /** The exchange was cut: what the stream reported so far is what the meter gets (plus its estimate). */
@@ -203,33 +221,37 @@ class StreamRelay implements BodySink {
   onEnd(): void {
     const { ctx, translator } = this;
     let tail: Buffer[];
-    let settling: Promise<void>;
+    let settling: Promise<void> | undefined;
     try {
       tail = translator.end();
       ctx.meter?.report(translator.usage());
       // Every end is settled: a stream that failed in-band or a guard stopped was cut.
       const cut = translator.failed() || translator.halted?.() === true;
-      settling = settleNow(ctx, cut ? "cut" : "complete");
+      settling = pendingOf(settleNow(ctx, cut ? "cut" : "complete"));
     } catch (err) {
       // Whatever failed here, the relay still ends (never left waiting).
       ctx.res.destroy();
       this.finish(err);
       return;
     }
-    settling.then(
-      () => {
-        this.write(tail);
-        const cost = costHeader(ctx.costUsd);
-        if (cost !== undefined && ctx.req.httpVersionMajor === 1) ctx.res.addTrailers({ "x-aigw-cost-usd": cost });
-        ctx.res.end();
-        this.finish();
-      },
-      (err: unknown) => {
-        this.write(tail);
-        ctx.res.end();
-        this.finish(err);
-      },
-    );
+    if (settling === undefined) this.close(tail);
+    else settling.then(() => this.close(tail), (err: unknown) => this.close(tail, err));
+  }
+
+  /** Writes the last events and the cost trailer (unless the settlement failed), and ends the response. */
+  private close(tail: Buffer[], err?: unknown): void {
+    const { ctx } = this;
+    try {
+      this.write(tail);
+      const cost = err === undefined ? costHeader(ctx.costUsd) : undefined;
+      if (cost !== undefined && ctx.req.httpVersionMajor === 1) ctx.res.addTrailers({ "x-aigw-cost-usd": cost });
+      ctx.res.end();
+    } catch (failure) {
+      ctx.res.destroy();
+      this.finish(failure);
+      return;
+    }
+    this.finish(err);
   }
 
   /**
