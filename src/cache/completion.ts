@@ -26,26 +26,30 @@ export class CompletionAssembler {
         this.done = true;
         continue;
       }
-      let chunk: Record<string, unknown>;
+      let parsed: unknown;
       try {
-        chunk = JSON.parse(e.data) as Record<string, unknown>;
+        parsed = JSON.parse(e.data);
       } catch {
         continue;
       }
+      // An event of another shape (`null`, a number, a list) is passed on to the client, not assembled.
+      if (!isObject(parsed)) continue;
+      const chunk = parsed;
       if (chunk.error !== undefined) return;
       if (this.envelope.id === undefined) this.envelope = { id: chunk.id, created: chunk.created, model: chunk.model };
       if (chunk.usage !== null && chunk.usage !== undefined) this.usage = chunk.usage;
-      const choice = (chunk.choices as Record<string, unknown>[] | undefined)?.[0];
-      if (choice === undefined) continue;
-      const delta = (choice.delta ?? {}) as Record<string, unknown>;
+      const choice: unknown = Array.isArray(chunk.choices) ? chunk.choices[0] : undefined;
+      if (!isObject(choice)) continue;
+      const delta = isObject(choice.delta) ? choice.delta : {};
       if (typeof delta.content === "string") {
         this.content += delta.content;
         this.hasContent = true;
       }
-      for (const tc of (delta.tool_calls as Record<string, unknown>[] | undefined) ?? []) {
+      for (const tc of Array.isArray(delta.tool_calls) ? (delta.tool_calls as unknown[]) : []) {
+        if (!isObject(tc)) continue;
         const index = typeof tc.index === "number" ? tc.index : this.calls.size;
         const call = this.calls.get(index) ?? { function: { arguments: "" } };
-        const fn = (tc.function ?? {}) as Record<string, unknown>;
+        const fn = isObject(tc.function) ? tc.function : {};
         if (typeof tc.id === "string") call.id = tc.id;
         if (typeof tc.type === "string") call.type = tc.type;
         if (typeof fn.name === "string") call.function.name = fn.name;
@@ -84,4 +88,9 @@ export function completionToSse(completion: Record<string, unknown>, includeUsag
   if (includeUsage) out.push(sseData({ ...envelope, choices: [], usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 } }));
   out.push(SSE_DONE);
   return out;
+}
+
+/** A JSON object (not null, not a list). */
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
 }

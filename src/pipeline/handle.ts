@@ -168,10 +168,12 @@ class RequestRun {
   };
 
   /** The chain ended: answer a failure, then settle what the request used upstream (once, whichever way it ended). */
-  readonly done: Done = (err) => {
+  readonly done: Done = (failure) => {
     if (this.ended) return;
     this.ended = true;
     const { ctx } = this;
+    // "Answered" with nothing sent (a promise rejected without a reason reads that way): the gateway failed, and says so.
+    const err = failure === undefined && !ctx.res.headersSent && !ctx.res.destroyed ? new Error("the request ended without an answer") : failure;
     if (err !== undefined) {
       try {
         const httpError = toHttpError(err);

@@ -78,6 +78,8 @@ export class ProxyRun implements ExchangeListener {
   private attempt: UpstreamAttempt | null = null;
   private dialect: Dialect | null = null;
   private status = 0;
+  /** The answer being relayed: its body is released if the relay fails. */
+  private response: UpstreamResponse | null = null;
   private over = false;
 
   constructor(
@@ -261,6 +263,7 @@ export class ProxyRun implements ExchangeListener {
           return;
         }
       }
+      this.response = response;
       if (status >= 400) this.dialect!.relayError(ctx, response, (err) => this.relayed(err, true));
       else this.dialect!.relaySuccess(ctx, response, (err, whole) => this.relayed(err, whole));
     } catch (err) {
@@ -290,6 +293,9 @@ export class ProxyRun implements ExchangeListener {
       this.finish();
       return;
     }
+    // A relay that failed before it read the whole body (a hook threw before
+    // the stream started) leaves it held: release it (a no-op once it ended).
+    this.response?.body.destroy();
     // A client that left is not the target's failure, nor is one on the
     // gateway's side (an internal_error); a body cut upstream is.
     const left = clientLeft(ctx);

@@ -244,6 +244,44 @@ routes:
     expect((await fetch(`${gw.url}/good`)).status).toBe(200);
   });
 
+  it("a response header Node refuses on a translated route: 500, and the upstream's held stream is released", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "aigw-badheader-"));
+    writeFileSync(
+      join(dir, "bad.mjs"),
+      `export default { name: "bad", create() { return { response(ctx) { ctx.response.headers["x-bad"] = "a\\nb"; } }; } };\n`,
+    );
+    // An Anthropic stream that stays open after its first events until the gateway lets go of it (bounded).
+    const state = { released: false };
+    const anthropic = await upstream(
+      new FakeUpstream(async (_req, res, body) => {
+        const ev = (type: string, data: Record<string, unknown>): string => `event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`;
+        const message = { id: "msg_1", type: "message", role: "assistant", model: "claude-sonnet-4-5", usage: { input_tokens: 10, output_tokens: 1 } };
+        if ((JSON.parse(body) as { stream?: boolean }).stream !== true) {
+          res.writeHead(200, { "content-type": "application/json" });
+          res.end(JSON.stringify({ ...message, content: [{ type: "text", text: "hi" }], stop_reason: "end_turn" }));
+          return;
+        }
+        res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8" });
+        res.write(ev("message_start", { message: { ...message, content: [], stop_reason: null } }));
+        const closed = new Promise<void>((r) => res.once("close", () => r()));
+        await Promise.race([closed, delay(5000)]);
+        if (!res.writableEnded) state.released = res.destroyed;
+        res.end();
+      }).start(),
+    );
+    const gw = await gateway(`upstreams:
+  - { name: claude, type: anthropic, targets: [{ url: "${anthropic.url}" }], credentials: { apiKey: "k" } }
+routes:
+  - { name: chat, match: { path: /v1/chat/completions }, upstream: claude, plugins: [{ name: bad, module: ./bad.mjs }] }
+`, join(dir, "gateway.yaml"));
+    for (const stream of [false, true]) {
+      const res = await post(`${gw.url}/v1/chat/completions`, chatBody("hi", { model: "claude-sonnet-4-5", stream }));
+      expect({ stream, status: res.status }).toEqual({ stream, status: 500 });
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe("internal_error");
+    }
+    await until(() => state.released, "the upstream's stream to be released by the gateway");
+  });
+
   it("a set value that expands to nothing removes the header (an anonymous caller cannot supply x-consumer)", async () => {
     const up = await upstream(new FakeUpstream().start());
     const gw = await gateway(`upstreams: [{ name: svc, type: http, targets: [{ url: "${up.url}" }] }]

@@ -126,7 +126,14 @@ export function streamThrough(
   translator: StreamTranslator,
   onOutput?: (bytes: Buffer) => void,
 ): Promise<boolean> {
-  return new Promise<boolean>((resolve, reject) => streamThroughThen(ctx, route, resources, response, translator, onOutput, (err, failed) => (err === undefined ? resolve(failed) : reject(err))));
+  return new Promise<boolean>((resolve, reject) => {
+    try {
+      streamThroughThen(ctx, route, resources, response, translator, onOutput, (err, failed) => (err === undefined ? resolve(failed) : reject(err)));
+    } catch (err) {
+      // Thrown before the stream started (a hook's header Node refuses): the gateway's failure, not the upstream's.
+      reject(toHttpError(err));
+    }
+  });
 }
 
 /**
@@ -199,15 +206,34 @@ class StreamRelay implements BodySink {
       this.abandon(err);
       return false;
     }
-    const more = this.write(out);
-    if (this.translator.halted?.() === true) {
-      // A guard ended the stream: no more input, the upstream request is cut.
-      this.body.destroy();
-      this.onEnd();
+    let more: boolean;
+    try {
+      more = this.write(out);
+      if (this.translator.halted?.() === true) {
+        // A guard ended the stream: no more input, the upstream request is cut.
+        this.body.destroy();
+        this.onEnd();
+        return false;
+      }
+    } catch (err) {
+      this.broken(err);
       return false;
     }
     if (!more) (this.drain ??= new DrainWait(this.ctx.res, () => this.body.resume(), () => this.clientGone())).start();
     return more;
+  }
+
+  /**
+   * The gateway failed while relaying (writing to the client, a hook on the
+   * output): the upstream is cut, the client's response is cut (its head is
+   * out), and the relay ends with the gateway's error. Nothing throws back
+   * into the upstream body's callbacks.
+   */
+  private broken(err: unknown): void {
+    this.body.destroy();
+    this.cut();
+    this.ctx.res.destroy();
+    this.finish(toHttpError(err));
   }
 
   /** The client's connection closed while its socket was full: the upstream is cut, the relay fails. */
@@ -248,7 +274,7 @@ class StreamRelay implements BodySink {
       ctx.res.end();
     } catch (failure) {
       ctx.res.destroy();
-      this.finish(failure);
+      this.finish(toHttpError(failure));
       return;
     }
     this.finish(err);
@@ -266,8 +292,13 @@ class StreamRelay implements BodySink {
       this.finish(err);
       return;
     }
-    this.write(this.translator.end());
-    ctx.res.end();
+    try {
+      this.write(this.translator.end());
+      ctx.res.end();
+    } catch (failure) {
+      this.broken(failure);
+      return;
+    }
     this.finish();
   }
 }

@@ -10,6 +10,7 @@ import { forwarding, upstreamHeaders } from "../forward.js";
 import { cacheCollector, storeCompletion } from "./cache-store.js";
 import { parseJson, readAll } from "./read.js";
 import { sendJson, streamThrough } from "./respond.js";
+import { toHttpError } from "../respond.js";
 import { translateContext } from "./translate-context.js";
 import { sendBlocked } from "../../plugins/run.js";
 
@@ -59,7 +60,8 @@ export function translatedDialect(route: CompiledRoute, resources: RequestResour
     const guarded = ctx.plugins === null ? false : ctx.plugins.guardCompletion(completion);
     if (HttpError.is(guarded)) return sendBlocked(ctx, route, guarded);
     if (ctx.cacheKey !== null) await storeCompletion(ctx, resources, completion);
-    await sendJson(ctx, route, 200, {}, Buffer.from(JSON.stringify(completion)));
+    // The answer is all here: what fails now is the gateway's doing.
+    await sendJson(ctx, route, 200, {}, Buffer.from(JSON.stringify(completion))).catch((err: unknown) => Promise.reject(toHttpError(err)));
     return true;
   }
 
