@@ -12,11 +12,12 @@
 //
 //   npm run bench                                   full-ai and plain-http, json + sse + rate1000
 //   npm run bench -- --prev /path/to/other/checkout  the same builds side by side (A/B of a change)
+//   npm run bench -- --prev DIR --prev-first         the same, the previous build first in every repetition
 //   npm run bench -- --configs full-ai --workloads json --reps 1 --duration 5   a quick look
 //   npm run bench -- --systems direct,nginx-1w,node-floor,portkey               Portkey too (installed by the yardstick's npm install)
 //
 // Options: --yardstick DIR (default ../shared/bench, or AIGW_YARDSTICK),
-// --configs LIST, --prev DIR, --systems LIST (default node-floor,nginx-1w),
+// --configs LIST, --prev DIR, --prev-first, --systems LIST (default node-floor,nginx-1w),
 // --workloads LIST (default json,sse,rate1000), --reps N, --duration S,
 // --out DIR. Needs wrk and nginx (apt-get install -y wrk nginx).
 import { spawn, spawnSync } from "node:child_process";
@@ -50,7 +51,9 @@ if (!existsSync(join(work, "node_modules"))) {
 }
 
 // One gateway per (build, config), each on its own ports, its access log in the results.
+// The harness runs the systems in the order given in every repetition: --prev-first swaps the two builds, so a change can be measured in both orders.
 const builds = [{ name: "aigw", dir: ROOT }, ...(prev === undefined ? [] : [{ name: "aigw-prev", dir: resolve(prev) }])];
+if (process.argv.includes("--prev-first")) builds.reverse();
 mkdirSync(out, { recursive: true });
 const gateways = [];
 let port = 18080;
