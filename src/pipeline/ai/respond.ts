@@ -273,8 +273,7 @@ class StreamRelay implements BodySink {
       if (cost !== undefined && ctx.req.httpVersionMajor === 1) ctx.res.addTrailers({ "x-aigw-cost-usd": cost });
       ctx.res.end();
     } catch (failure) {
-      ctx.res.destroy();
-      this.finish(toHttpError(failure));
+      this.broken(failure);
       return;
     }
     this.finish(err);
