@@ -1,7 +1,7 @@
 import type { Authenticator } from "../auth/authenticator.js";
 import { consumerOf, isModelFree, missingScopes, modelRefusal } from "../auth/consumer-policy.js";
 import { HttpError } from "../errors/http.js";
-import { readAiBody } from "./body.js";
+import { readAiBodyThen } from "./body.js";
 import type { Done, RequestResources, Run, StageFactory } from "./types.js";
 import type { RequestContext } from "./types.js";
 import type { AuthOutcome } from "../auth/authenticator.js";
@@ -120,19 +120,23 @@ class RouteAuth {
       next(ctx, done);
       return;
     }
-    readAiBody(ctx, this.resources.maxBodyBytes)
-      .then(() => {
-        this.checkModel(ctx, identity, consumer);
-        next(ctx, done);
-      })
-      .catch(done);
+    // The callback may run from the body's last 'data' event: a throw in the chain must not escape into the stream.
+    readAiBodyThen(ctx, this.resources.maxBodyBytes, (err) => {
+      try {
+        const refused = err ?? this.modelRefused(ctx, identity, consumer);
+        if (refused === undefined) next(ctx, done);
+        else done(refused);
+      } catch (failure) {
+        done(failure);
+      }
+    });
   }
 
-  private checkModel(ctx: RequestContext, identity: Identity, consumer: Consumer): void {
+  private modelRefused(ctx: RequestContext, identity: Identity, consumer: Consumer): HttpError | undefined {
     const refusal = modelRefusal(consumer, true, ctx.req.method ?? "GET", ctx.path, ctx.model);
-    if (refusal === null) return;
+    if (refusal === null) return undefined;
     this.resources.metrics.authFailures.inc({ provider: identity.provider ?? "none", reason: "model" });
-    throw new HttpError("model_not_allowed", refusal);
+    return new HttpError("model_not_allowed", refusal);
   }
 }
 

@@ -130,8 +130,18 @@ export const MAX_MODEL_CHARS = 256;
  * noted; stages that need it call this. Elsewhere bodies stream.
  */
 export async function readAiBody(ctx: RequestContext, maxBytes: number): Promise<Record<string, unknown> | null> {
-  if (ctx.body === null && ctx.route?.compiled.ai === true && hasBody(ctx.req)) await readModelBody(ctx, maxBytes);
+  if (needsAiBody(ctx)) await readModelBody(ctx, maxBytes);
   return ctx.json;
+}
+
+/** `readAiBody` with a callback: no promise, and `done` in the same call when the body is already read (or there is none). */
+export function readAiBodyThen(ctx: RequestContext, maxBytes: number, done: Done): void {
+  if (needsAiBody(ctx)) readModelBodyThen(ctx, maxBytes, done);
+  else done();
+}
+
+function needsAiBody(ctx: RequestContext): boolean {
+  return ctx.body === null && ctx.route?.compiled.ai === true && hasBody(ctx.req);
 }
 
 /**

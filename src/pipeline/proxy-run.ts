@@ -5,7 +5,7 @@ import { drainBody } from "../upstream/body.js";
 import type { ExchangeListener } from "../upstream/dispatch.js";
 import type { Target } from "../upstream/pool.js";
 import type { DialectSet } from "./ai/dialects.js";
-import { hasBody, readAiBody, readBodyThen } from "./body.js";
+import { hasBody, readAiBodyThen, readBodyThen } from "./body.js";
 import type { Dialect } from "./dialect.js";
 import { attemptMock } from "./mock-attempt.js";
 import { clientLeft, replayable } from "./request-facts.js";
@@ -99,10 +99,10 @@ export class ProxyRun implements ExchangeListener {
     try {
       // Every body on an AI route is read (bounded) for its model: routing, allow-lists and metering need it.
       if (route.ai && ctx.body === null) {
-        readAiBody(ctx, resources.maxBodyBytes).then(
-          () => this.readBody(),
-          (err: unknown) => this.finish(err),
-        );
+        readAiBodyThen(ctx, resources.maxBodyBytes, (err) => {
+          if (err === undefined) this.step(this.readBody);
+          else this.finish(err);
+        });
         return;
       }
       this.readBody();

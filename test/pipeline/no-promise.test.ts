@@ -13,7 +13,6 @@ import { until } from "../helpers/until.js";
  * test's own client is a raw socket, so it makes none).
  */
 let up: FakeUpstream;
-let gw: TestGateway;
 
 beforeAll(async () => {
   up = await new FakeUpstream((_req, res, body) => {
@@ -27,22 +26,29 @@ beforeAll(async () => {
     res.writeHead(200, { "content-type": "application/json" });
     res.end(JSON.stringify({ id: "c", object: "chat.completion", model: "gpt-4o-mini", choices: [], usage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 } }));
   }).start();
-  gw = await startTestGateway(`version: 1
-auth: [{ name: keys, type: apiKey, keys: [{ id: k, consumer: team, value: "secret-key" }] }]
-consumers: [{ name: team, rateLimits: [per-team] }]
-rateLimits: [{ name: per-team, algorithm: token_bucket, limit: 1000, window: 1s, key: consumer }]
-upstreams: [{ name: openai, type: openai, targets: [{ url: "${up.url}" }] }]
-routes: [{ name: chat, match: { path: /v1/chat/completions, model: "gpt-*" }, auth: [keys], upstream: openai }]
-`);
 });
 
 afterAll(async () => {
-  await gw?.close();
   await up?.close();
 });
 
+/**
+ * The gateway: a route chosen by the body's model, or (`byModel` false) a
+ * route that matches without it, where the body is read by the auth stage
+ * (`team`'s model allow-list) or by the proxy (`other`, no allow-list).
+ */
+function gatewayConfig(byModel: boolean): string {
+  return `version: 1
+auth: [{ name: keys, type: apiKey, keys: [{ id: k, consumer: team, value: "secret-key" }, { id: o, consumer: other, value: "other-key" }] }]
+consumers: [{ name: team, rateLimits: [per-team], models: ["gpt-*"] }, { name: other, rateLimits: [per-team] }]
+rateLimits: [{ name: per-team, algorithm: token_bucket, limit: 1000, window: 1s, key: consumer }]
+upstreams: [{ name: openai, type: openai, targets: [{ url: "${up.url}" }] }]
+routes: [{ name: chat, match: { path: /v1/chat/completions${byModel ? ', model: "gpt-*"' : ""} }, auth: [keys], upstream: openai }]
+`;
+}
+
 /** One request over a raw socket; calls back with the response's head line once the whole answer is in. */
-function ask(url: string, stream: boolean, onAnswered: (head: string) => void): void {
+function ask(url: string, key: string, stream: boolean, onAnswered: (head: string) => void): void {
   const { hostname, port } = new URL(url);
   const body = JSON.stringify({ model: "gpt-4o-mini", stream, messages: [{ role: "user", content: "hi" }] });
   const socket = connect(Number(port), hostname);
@@ -59,17 +65,33 @@ function ask(url: string, stream: boolean, onAnswered: (head: string) => void): 
     }
   });
   socket.write(
-    `POST /v1/chat/completions HTTP/1.1\r\nhost: ${hostname}:${port}\r\nauthorization: Bearer secret-key\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    `POST /v1/chat/completions HTTP/1.1\r\nhost: ${hostname}:${port}\r\nauthorization: Bearer ${key}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
   );
 }
 
 const GATEWAY_CODE = /[/\\]src[/\\](pipeline|auth|ratelimit|usage|upstream|server|observability|lifecycle)[/\\]/;
 
-describe("a request through the built-in stages", () => {
+const cases = [
+  { byModel: true, key: "secret-key", what: "a route chosen by the model" },
+  { byModel: false, key: "secret-key", what: "a route without a model match, the body read for the allow-list" },
+  { byModel: false, key: "other-key", what: "a route without a model match, the body read by the proxy" },
+];
+
+describe.each(cases)("a request through the built-in stages: $what", ({ byModel, key }) => {
+  let gw: TestGateway;
+
+  beforeAll(async () => {
+    gw = await startTestGateway(gatewayConfig(byModel));
+  });
+
+  afterAll(async () => {
+    await gw?.close();
+  });
+
   for (const stream of [false, true]) {
     it(`makes no promise in the gateway's code (auth, usage, rate limit, proxy, relay), ${stream ? "streamed" : "JSON"}`, async () => {
       const access = (): number => gw.logs.filter((l) => l.type === "access").length;
-      const warm = await new Promise<string>((done) => ask(gw.url, stream, done));
+      const warm = await new Promise<string>((done) => ask(gw.url, key, stream, done));
       expect(warm).toBe("HTTP/1.1 200 OK");
       await until(() => access() > 0 && access() % 2 === 1, "the warm-up's access line");
       const made: string[] = [];
@@ -85,7 +107,7 @@ describe("a request through the built-in stages", () => {
       let head: string;
       try {
         hook.enable();
-        head = await new Promise<string>((done) => ask(gw.url, stream, done));
+        head = await new Promise<string>((done) => ask(gw.url, key, stream, done));
         // The request completes (access line, metrics) after the response: that runs inside the window too.
         await until(() => access() % 2 === 0, "the access line");
       } finally {
