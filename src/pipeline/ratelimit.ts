@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import { HttpError } from "../errors/http.js";
-import { openAiHeaders, policyHeader, retryAfterSeconds, stateHeader, type Applied } from "../ratelimit/headers.js";
+import { LimitHeaders, retryAfterSeconds, type Applied } from "../ratelimit/headers.js";
 import { keyValue, type RuntimePolicy } from "../ratelimit/policy.js";
 import { StoreUnavailableError, type CheckOutcome, type LimitCheck } from "../ratelimit/store.js";
 import type { RequestContext } from "./types.js";
@@ -30,8 +30,8 @@ function throttledLogger(logger: Logger, clock: Clock): (policy: string, reason:
 interface PolicySet {
   readonly policies: readonly RuntimePolicy[];
   readonly enforced: readonly boolean[];
-  /** `RateLimit-Policy` of the enforced policies (it depends on the policies only). */
-  readonly policyHeader: string | undefined;
+  /** The headers of an answer, from the decisions (what depends on the policies alone is worked out once). */
+  readonly headers: LimitHeaders;
   readonly tokens: boolean;
   /** Per policy, its counter's store key when the request does not change it (route, global, a declared consumer's own set), else null. */
   readonly keys: readonly (string | null)[];
@@ -54,11 +54,11 @@ function fixedKey(p: RuntimePolicy, consumer: string | null, routeName: string):
 }
 
 /** `consumer`: the declared consumer the set is for (its requests all carry it), null for the route's base set. */
-function policySet(list: readonly RuntimePolicy[], consumer: string | null, routeName: string): PolicySet | null {
+function policySet(list: readonly RuntimePolicy[], consumer: string | null, route: CompiledRoute): PolicySet | null {
+  const routeName = route.name;
   const policies = [...new Set(list)]; // a policy named twice counts once
   if (policies.length === 0) return null;
   const enforced = policies.map((p) => p.policy.mode === "enforce");
-  const header = policyHeader(policies.filter((_, i) => enforced[i]).map((policy) => ({ policy, decision: { allowed: true, remaining: 0, resetMs: 0, retryAfterMs: 0 } })));
   const tokens = policies.some((p) => p.policy.cost === "tokens");
   const keys = policies.map((p) => fixedKey(p, consumer, routeName));
   const fixedChecks =
@@ -68,7 +68,7 @@ function policySet(list: readonly RuntimePolicy[], consumer: string | null, rout
   return {
     policies,
     enforced,
-    policyHeader: header === "" ? undefined : header,
+    headers: new LimitHeaders(policies, enforced, route.ai),
     tokens,
     keys,
     fixedChecks,
@@ -155,25 +155,19 @@ class RouteRateLimits {
 
   /** Records the outcome (metrics, headers); the 429 to answer when denied. */
   private apply(ctx: RequestContext, set: PolicySet, outcome: CheckOutcome): HttpError | null {
-    const enforced: Applied[] = [];
+    const decisions = outcome.decisions;
     for (let i = 0; i < set.policies.length; i++) {
+      if (decisions[i]!.allowed) continue;
       const policy = set.policies[i]!;
-      const decision = outcome.decisions[i]!;
-      if (!decision.allowed) {
-        this.resources.metrics.rateLimitHits.inc({ policy: policy.policy.name, mode: policy.policy.mode });
-        if (!set.enforced[i]) this.log(policy.policy.name, "shadow", { route: this.route.name }, `rate limit ${policy.policy.name} would have limited this request (shadow mode)`);
-      }
-      if (set.enforced[i]) enforced.push({ policy, decision });
+      this.resources.metrics.rateLimitHits.inc({ policy: policy.policy.name, mode: policy.policy.mode });
+      if (!set.enforced[i]) this.log(policy.policy.name, "shadow", { route: this.route.name }, `rate limit ${policy.policy.name} would have limited this request (shadow mode)`);
     }
     const headers: Record<string, string> = ctx.extraHeaders ?? {};
-    if (set.policyHeader !== undefined) {
-      headers["ratelimit-policy"] = set.policyHeader;
-      headers.ratelimit = stateHeader(enforced);
-    }
-    if (this.route.ai) openAiHeaders(enforced, headers);
+    set.headers.write(decisions, headers);
     ctx.extraHeaders = headers;
     if (outcome.allowed) return null;
-    const denied = enforced.filter((a) => !a.decision.allowed);
+    const denied: Applied[] = [];
+    for (let i = 0; i < set.policies.length; i++) if (set.enforced[i] && !decisions[i]!.allowed) denied.push({ policy: set.policies[i]!, decision: decisions[i]! });
     const first = denied[0]!;
     return new HttpError("rate_limit_exceeded", `rate limit ${first.policy.policy.name} exceeded: ${first.policy.spec.limit} ${first.policy.policy.cost} per ${first.policy.windowSeconds}s`, {
       type: first.policy.policy.cost,
@@ -232,11 +226,11 @@ export const rateLimitStage: StageFactory = {
   create(route, resources) {
     const get = (name: string): RuntimePolicy => resources.rateLimits.policies.get(name)!;
     // The same order and de-duplication explain shows (route-decision.ts).
-    const base = policySet(policiesFor(route, null, resources.gatewayRateLimits).map(get), null, route.name);
+    const base = policySet(policiesFor(route, null, resources.gatewayRateLimits).map(get), null, route);
     const byConsumer = new Map<string, PolicySet | null>();
     if (route.auth.length > 0) {
       for (const [name, c] of resources.consumers) {
-        if (c.rateLimits.length > 0) byConsumer.set(name, policySet(policiesFor(route, c, resources.gatewayRateLimits).map(get), name, route.name));
+        if (c.rateLimits.length > 0) byConsumer.set(name, policySet(policiesFor(route, c, resources.gatewayRateLimits).map(get), name, route));
       }
     }
     if (base === null && byConsumer.size === 0) return null;

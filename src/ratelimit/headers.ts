@@ -9,18 +9,8 @@ export interface Applied {
 const seconds = (ms: number): number => Math.max(0, Math.ceil(ms / 1000));
 
 /** `RateLimit-Policy: "name";q=100;w=60, …` (draft-ietf-httpapi-ratelimit-headers). */
-export function policyHeader(applied: readonly Applied[]): string {
-  return applied.map((a) => `"${a.policy.policy.name}";q=${a.policy.spec.limit};w=${a.policy.windowSeconds}`).join(", ");
-}
-
-/** `RateLimit: "name";r=42;t=12, …`: remaining units and seconds until reset, per policy. */
-export function stateHeader(applied: readonly Applied[]): string {
-  let out = "";
-  for (let i = 0; i < applied.length; i++) {
-    const a = applied[i]!;
-    out += `${i === 0 ? "" : ", "}"${a.policy.policy.name}";r=${a.decision.remaining};t=${seconds(a.decision.resetMs)}`;
-  }
-  return out;
+function policyHeader(policies: readonly RuntimePolicy[]): string {
+  return policies.map((p) => `"${p.policy.name}";q=${p.spec.limit};w=${p.windowSeconds}`).join(", ");
 }
 
 /** OpenAI's reset format: `120ms`, `1.8s`, `6m0s`. */
@@ -41,22 +31,56 @@ const OPENAI_NAMES = {
 } as const;
 
 /**
- * The headers OpenAI SDKs read (`x-ratelimit-{limit,remaining,reset}-
- * {requests,tokens}`), from the tightest request policy and the tightest
- * token policy that applied.
+ * The headers of an answer (allowed or denied) for one list of policies,
+ * over its enforced ones: `RateLimit-Policy`, `RateLimit: "name";r=42;t=12,
+ * …` (remaining units and seconds until reset, per policy), and on AI
+ * routes the headers OpenAI SDKs read (`x-ratelimit-{limit,remaining,
+ * reset}-{requests,tokens}`, from the tightest request policy and the
+ * tightest token policy). What depends on the policies alone is worked
+ * out once; a request writes from the store's decisions (one per policy,
+ * in order).
  */
-export function openAiHeaders(applied: readonly Applied[], out: Record<string, string>): void {
-  for (const unit of UNITS) {
-    let tightest: Applied | undefined;
-    for (const a of applied) {
-      if (a.policy.policy.cost !== unit || a.policy.policy.mode === "shadow") continue;
-      if (tightest === undefined || a.decision.remaining < tightest.decision.remaining) tightest = a;
+export class LimitHeaders {
+  /** `RateLimit-Policy`; undefined when no policy is enforced (no `RateLimit` either). */
+  readonly policy: string | undefined;
+  /** Per enforced policy: its index among the decisions, and its `RateLimit` entry up to the remaining count. */
+  private readonly state: readonly { readonly at: number; readonly lead: string }[];
+  /** Per unit with an enforced policy of that cost (AI routes only): the header names, the candidates' indices and limits as text. */
+  private readonly openAi: readonly { readonly names: (typeof OPENAI_NAMES)[keyof typeof OPENAI_NAMES]; readonly at: readonly number[]; readonly limits: readonly string[] }[];
+
+  constructor(policies: readonly RuntimePolicy[], enforced: readonly boolean[], ai: boolean) {
+    const applied = policies.map((policy, at) => ({ policy, at })).filter(({ at }) => enforced[at]);
+    const header = policyHeader(applied.map(({ policy }) => policy));
+    this.policy = header === "" ? undefined : header;
+    this.state = applied.map(({ policy, at }, i) => ({ at, lead: `${i === 0 ? "" : ", "}"${policy.policy.name}";r=` }));
+    this.openAi = !ai
+      ? []
+      : UNITS.map((unit) => {
+          const candidates = applied.filter(({ policy }) => policy.policy.cost === unit && policy.policy.mode !== "shadow");
+          return { names: OPENAI_NAMES[unit], at: candidates.map((c) => c.at), limits: candidates.map((c) => String(c.policy.spec.limit)) };
+        }).filter((u) => u.at.length > 0);
+  }
+
+  /** Adds the headers for `decisions` to `out`. */
+  write(decisions: readonly Decision[], out: Record<string, string>): void {
+    if (this.policy !== undefined) {
+      out["ratelimit-policy"] = this.policy;
+      let state = "";
+      for (const { at, lead } of this.state) {
+        const d = decisions[at]!;
+        state += `${lead}${d.remaining};t=${seconds(d.resetMs)}`;
+      }
+      out.ratelimit = state;
     }
-    if (tightest === undefined) continue;
-    const names = OPENAI_NAMES[unit];
-    out[names.limit] = String(tightest.policy.spec.limit);
-    out[names.remaining] = String(tightest.decision.remaining);
-    out[names.reset] = openAiDuration(tightest.decision.resetMs);
+    for (const unit of this.openAi) {
+      // The tightest: the fewest remaining, the first among equals.
+      let tightest = 0;
+      for (let i = 1; i < unit.at.length; i++) if (decisions[unit.at[i]!]!.remaining < decisions[unit.at[tightest]!]!.remaining) tightest = i;
+      const d = decisions[unit.at[tightest]!]!;
+      out[unit.names.limit] = unit.limits[tightest]!;
+      out[unit.names.remaining] = String(d.remaining);
+      out[unit.names.reset] = openAiDuration(d.resetMs);
+    }
   }
 }
 

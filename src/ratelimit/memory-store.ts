@@ -96,12 +96,15 @@ export class MemoryStore implements RateLimitStore {
   /** Synchronous, hence atomic: nothing else runs between the checks and the charges. */
   checkNow(checks: readonly LimitCheck[]): CheckOutcome {
     const now = this.clock.now();
-    const decisions: Decision[] = [];
-    const states: CounterState[] = [];
-    const keys: string[] = [];
+    const n = checks.length;
+    // Sized once (most sets hold one or two checks): `[]` and push would grow each to a default capacity.
+    const decisions = new Array<Decision>(n);
+    const states = new Array<CounterState>(n);
+    const keys = new Array<string>(n);
     let allowed = true;
     let reserved = 0;
-    for (const c of checks) {
+    for (let i = 0; i < n; i++) {
+      const c = checks[i]!;
       // A key with a counter is counted on it (one lookup, the usual case); else `slot` places it.
       const own = this.counters.get(c.key);
       const key = own !== undefined ? c.key : this.slot(c.key, now, reserved);
@@ -110,15 +113,15 @@ export class MemoryStore implements RateLimitStore {
         else this.onOverflow?.(counterScope(c.key).policy);
       }
       const entry = key === c.key ? own : this.counters.get(key);
-      keys.push(key);
+      keys[i] = key;
       const current = entry === undefined || entry.expiresAt <= now ? initialState(c.spec, now) : entry.state;
       const { decision, state } = evaluate(c.spec, current, now, c.admit);
-      decisions.push(decision);
-      states.push(state);
+      decisions[i] = decision;
+      states[i] = state;
       if (!c.shadow && !decision.allowed) allowed = false;
     }
     if (allowed) {
-      for (let i = 0; i < checks.length; i++) {
+      for (let i = 0; i < n; i++) {
         const c = checks[i]!;
         const { state, remaining } = charge(c.spec, states[i]!, now, c.cost);
         this.save(keys[i]!, c.spec, state, now);
