@@ -42,8 +42,35 @@ export function accessLogLine(ctx: RequestRecord, clock: Clock): Record<string, 
 
 /** Printable ASCII without `"` and `\\`: JSON's quoted form is the string between quotes. */
 const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
-const str = (v: string | null | undefined): string => (v === null || v === undefined ? "null" : PLAIN.test(v) ? `"${v}"` : JSON.stringify(v));
+const HAS_NON_ASCII = /[\u0080-\uffff]/;
+const NON_ASCII = /[\u0080-\uffff]/g;
+const escapeUnit = (c: string): string => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
+/** JSON of a string in ASCII only: what JSON.stringify writes, with every other UTF-16 unit as a `\\u` escape (the same value to any JSON reader). */
+export const asciiJson = (v: string): string => {
+  const json = JSON.stringify(v);
+  return HAS_NON_ASCII.test(json) ? json.replace(NON_ASCII, escapeUnit) : json;
+};
+const str = (v: string | null | undefined): string => (v === null || v === undefined ? "null" : PLAIN.test(v) ? `"${v}"` : asciiJson(v));
 const num = (v: number): string => (Number.isFinite(v) ? String(v) : "null");
+
+/**
+ * A client-chosen field's JSON (clipped), kept for the value it was last
+ * made from: consecutive requests mostly repeat a host, a path, a model,
+ * a peer, and a string comparison costs less than testing and quoting it
+ * again. One entry, so it holds nothing a client could grow.
+ */
+class LastJson {
+  private value: string | null | undefined = null;
+  private json = "null";
+
+  of(v: string | null | undefined): string {
+    if (v !== this.value) {
+      this.value = v;
+      this.json = str(echo(v));
+    }
+    return this.json;
+  }
+}
 
 /** "000" to "999": the milliseconds of a timestamp. */
 const MILLIS: readonly string[] = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, "0"));
@@ -73,9 +100,11 @@ export function millis(ms: number): string {
  * logger's bindings, the same keys in the same order), without pino's
  * generic serialiser: the access line is the one log line of every request,
  * and serialising it through pino cost more than the rest of the logging
- * (see docs/architecture.md, "Hot-path rules"). Every value is a string (escaped by
- * JSON.stringify), a finite number or null; a property test checks the
- * output against pino's. Honours the logger's level at every call.
+ * (see docs/architecture.md, "Hot-path rules"). Every value is a string (as
+ * JSON in ASCII: JSON.stringify's escapes, and `\\u` escapes for the rest),
+ * a finite number or null, so the line is ASCII and a LineBatch copies it
+ * in without a UTF-8 pass; a property test checks the output against
+ * pino's. Honours the logger's level at every call.
  */
 export class AccessLog {
   private readonly stream: { write(line: string): unknown };
@@ -85,6 +114,14 @@ export class AccessLog {
   private lastSecond = Number.NaN;
   private secondText = "";
 
+  /** The destination's ASCII entry (a LineBatch's): it encodes a line with no UTF-8 pass, and every line here is ASCII. */
+  private readonly ascii: ((line: string) => unknown) | null;
+  private readonly method = new LastJson();
+  private readonly host = new LastJson();
+  private readonly path = new LastJson();
+  private readonly model = new LastJson();
+  private readonly clientIp = new LastJson();
+
   constructor(
     private readonly logger: Logger,
     private readonly clock: Clock,
@@ -92,20 +129,24 @@ export class AccessLog {
     const self = logger as unknown as Record<symbol, unknown>;
     this.stream = self[pino.symbols.streamSym] as { write(line: string): unknown };
     this.bindings = (self[pino.symbols.chindingsSym] as string | undefined) ?? "";
+    const writeAscii = (this.stream as { writeAscii?: (line: string) => unknown }).writeAscii;
+    this.ascii = typeof writeAscii === "function" && !HAS_NON_ASCII.test(this.bindings) ? writeAscii.bind(this.stream) : null;
   }
 
   write(ctx: RequestRecord): void {
-    if (this.logger.isLevelEnabled("info")) this.stream.write(this.line(ctx));
+    if (!this.logger.isLevelEnabled("info")) return;
+    if (this.ascii !== null) this.ascii(this.line(ctx));
+    else this.stream.write(this.line(ctx));
   }
 
   /** The JSON line (with its newline). */
   line(ctx: RequestRecord): string {
     const clock = this.clock;
     let line =
-      `{"level":"info","time":"${this.isoTime()}"${this.bindings},"type":"access","requestId":${str(ctx.id)},"method":${str(echo(ctx.req.method))},"host":${str(echo(ctx.host))},"path":${str(echo(ctx.path))}` +
-      `,"route":${this.name(ctx.route?.compiled.name)},"upstream":${this.name(ctx.upstream)},"consumer":${ctx.consumer !== null ? this.name(echo(ctx.consumer.name)) : str(echo(ctx.identity?.subject))},"model":${str(echo(ctx.model))},"target":${this.name(ctx.target)}` +
+      `{"level":"info","time":"${this.isoTime()}"${this.bindings},"type":"access","requestId":${str(ctx.id)},"method":${this.method.of(ctx.req.method)},"host":${this.host.of(ctx.host)},"path":${this.path.of(ctx.path)}` +
+      `,"route":${this.name(ctx.route?.compiled.name)},"upstream":${this.name(ctx.upstream)},"consumer":${ctx.consumer !== null ? this.name(echo(ctx.consumer.name)) : str(echo(ctx.identity?.subject))},"model":${this.model.of(ctx.model)},"target":${this.name(ctx.target)}` +
       `,"status":${num(ctx.status)},"durationMs":${millis(clock.monotonic() - ctx.startedAt)},"upstreamMs":${millis(ctx.upstreamMs)}` +
-      `,"bytesIn":${num(ctx.bytesIn)},"bytesOut":${num(ctx.bytesOut)},"clientIp":${str(echo(ctx.clientIp))},"error":${str(ctx.errorCode)}`;
+      `,"bytesIn":${num(ctx.bytesIn)},"bytesOut":${num(ctx.bytesOut)},"clientIp":${this.clientIp.of(ctx.clientIp)},"error":${str(ctx.errorCode)}`;
     if (ctx.usage !== null) line += `,"inputTokens":${num(ctx.usage.inputTokens)},"outputTokens":${num(ctx.usage.outputTokens)}`;
     if (ctx.costUsd !== null) line += `,"costUsd":${num(ctx.costUsd)}`;
     if (ctx.cache !== null) line += `,"cache":${str(ctx.cache)}`;
@@ -123,7 +164,7 @@ export class AccessLog {
     let q = this.names.get(v);
     if (q === undefined) {
       if (this.names.size >= MAX_NAMES) this.names.clear();
-      q = JSON.stringify(v);
+      q = asciiJson(v);
       this.names.set(v, q);
     }
     return q;

@@ -48,6 +48,25 @@ export class LineBatch {
   }
 
   /**
+   * `write` for a line known to hold ASCII only (the access line): one
+   * byte per character, copied in without measuring or encoding it as
+   * UTF-8.
+   */
+  writeAscii(line: string): boolean {
+    const size = line.length;
+    if (this.used + size > this.maxBytes) {
+      this.release();
+      if (size > this.maxBytes) {
+        if (this.target.destroyed !== true) this.target.write(Buffer.from(line, "latin1"));
+        return true;
+      }
+    }
+    this.used += this.buffer.write(line, this.used, "latin1");
+    if (this.used >= this.maxBytes) this.release();
+    return true;
+  }
+
+  /**
    * Hands the gathered lines on as one buffer (no flush of the target),
    * which then belongs to the target. A destroyed target (stdout closed:
    * EPIPE) drops them, as pino stops writing then.

@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { AccessLog, accessLogLine, millis } from "../../src/observability/access-log.js";
 import { createLogger } from "../../src/observability/logger.js";
+import { LineBatch } from "../../src/observability/line-batch.js";
 import type { RequestContext } from "../../src/pipeline/types.js";
 import type { Clock } from "../../src/deps.js";
 
@@ -90,6 +91,35 @@ describe("AccessLog", () => {
         expect(Object.keys(mine)).toEqual(Object.keys(theirs));
       }),
       { numRuns: 300 },
+    );
+  });
+
+  it("writes the same lines in ASCII through a line batch, request after request (property)", () => {
+    const clock: Clock = { now: () => 1_795_000_000_123, monotonic: () => 5_000.25 };
+    // Requests drawn from a few, so fields repeat from one request to the next and change between.
+    const requests = fc.array(contexts, { minLength: 1, maxLength: 4 }).chain((pool) => fc.array(fc.constantFrom(...pool), { minLength: 1, maxLength: 12 }));
+    fc.assert(
+      fc.property(requests, (vs) => {
+        const handed: Buffer[] = [];
+        const batch = new LineBatch({ write: (chunk: Buffer) => void handed.push(chunk) }, 64 * 1024);
+        const fast = createLogger({ destination: batch }).child({}, { msgPrefix: "", redact: [] });
+        const slow = capture();
+        const log = new AccessLog(fast, clock);
+        for (const v of vs) {
+          const ctx = toContext(v);
+          log.write(ctx);
+          slow.logger.info(accessLogLine(ctx, clock));
+        }
+        batch.flush();
+        const bytes = Buffer.concat(handed);
+        expect(bytes.every((b) => b < 0x80)).toBe(true);
+        const mine = bytes.toString("utf8").split("\n").slice(0, -1).map((l) => JSON.parse(l) as Record<string, unknown>);
+        const theirs = slow.lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+        expect(mine).toHaveLength(vs.length);
+        for (const line of [...mine, ...theirs]) delete line.time;
+        expect(mine).toEqual(theirs);
+      }),
+      { numRuns: 200 },
     );
   });
 

@@ -53,6 +53,25 @@ describe("LineBatch", () => {
     );
   });
 
+  it("takes ASCII lines (writeAscii) among the others, in order, in batches of at most maxBytes", () => {
+    const asciiLine = fc.string({ unit: fc.constantFrom("a", "\\", '"', " ", "~"), maxLength: 300 }).map((s) => `{"msg":"${s}"}\n`);
+    const entries = fc.array(fc.oneof(asciiLine.map((l) => ({ l, ascii: true })), line.map((l) => ({ l, ascii: false }))), { maxLength: 200 });
+    fc.assert(
+      fc.property(entries, fc.integer({ min: 64, max: 4096 }), (es, maxBytes) => {
+        const r = recorder();
+        const batch = new LineBatch(r.target, maxBytes);
+        for (const e of es) {
+          if (e.ascii) batch.writeAscii(e.l);
+          else batch.write(e.l);
+        }
+        batch.flush();
+        const chunks = r.chunks;
+        expect(chunks.join("")).toBe(es.map((e) => e.l).join(""));
+        for (const chunk of chunks) if (chunk.indexOf("\n") !== chunk.length - 1) expect(Buffer.byteLength(chunk)).toBeLessThanOrEqual(maxBytes);
+      }),
+    );
+  });
+
   it("hands a batch on as soon as it reaches maxBytes, and the rest on flush", () => {
     const r = recorder();
     const batch = new LineBatch(r.target, 100);
