@@ -50,7 +50,8 @@ export class LineBatch {
   /**
    * `write` for a line known to hold ASCII only (the access line): one
    * byte per character, copied in without measuring or encoding it as
-   * UTF-8.
+   * UTF-8. The caller guarantees it: any other character would be written
+   * as its low byte.
    */
   writeAscii(line: string): boolean {
     const size = line.length;

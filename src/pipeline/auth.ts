@@ -120,7 +120,7 @@ class RouteAuth {
       next(ctx, done);
       return;
     }
-    // The callback may run from the body's last 'data' event: a throw in the chain must not escape into the stream.
+    // The callback runs from the request's 'end' (or 'data') event: a throw in the chain must not escape into the stream.
     readAiBodyThen(ctx, this.resources.maxBodyBytes, (err) => {
       try {
         const refused = err ?? this.modelRefused(ctx, identity, consumer);
